@@ -1,0 +1,17 @@
+"""pyminpack: the original netlib MINPACK Levenberg-Marquardt solver for Python.
+
+``pyminpack.leastsq`` is a drop-in replacement for ``scipy.optimize.leastsq``
+(same signature, defaults, results, messages, warnings and errors), computed
+by the unmodified Fortran MINPACK, with NumPy as the only dependency.
+
+This product includes software developed by the University of Chicago, as
+Operator of Argonne National Laboratory.
+"""
+
+from importlib.metadata import version as _version
+
+from ._leastsq import leastsq
+
+__version__: str = _version("pyminpack")
+
+__all__ = ["__version__", "leastsq"]

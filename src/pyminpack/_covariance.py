@@ -1,0 +1,49 @@
+"""``cov_x`` from MINPACK's QR factorisation, as ``scipy.optimize.leastsq`` forms it."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+def covariance_from_qr(fjac: NDArray[np.float64], ipvt: NDArray[np.integer]) -> NDArray[np.float64] | None:
+    """Return ``inv(J.T @ J)`` from the ``fjac``/``ipvt`` that MINPACK returns.
+
+    On return MINPACK's ``fjac`` (``m`` by ``n``, column-major) holds in its
+    upper ``n`` by ``n`` triangle the factor ``R`` of the column-pivoted QR
+    factorisation ``J P = Q R``.  Then ``inv(J.T J) = P inv(R) inv(R).T P.T``:
+    the inverse of the permuted ``R`` is a row permutation of ``inv(R)``.
+    This is SciPy's computation (it uses LAPACK ``trtri``; here ``R`` is
+    inverted by ``numpy.linalg.inv``, which for a triangular matrix pivots
+    on the diagonal and so inverts ``R`` itself).
+
+    Parameters
+    ----------
+    fjac : ndarray, shape (n, m)
+        ``infodict['fjac']`` as :func:`pyminpack.leastsq` returns it (the
+        transpose of MINPACK's column-major array).
+    ipvt : ndarray of int, shape (n,)
+        ``infodict['ipvt']``: the 0-based column permutation.
+
+    Returns
+    -------
+    ndarray, shape (n, n), or None
+        The covariance of the parameters before scaling by the residual
+        variance, or None when ``R`` is exactly singular (a zero on its
+        diagonal), which is when SciPy returns None too.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fjac = np.array([[2.0, 0.0], [1.0, 4.0]])  # R = [[2, 1], [0, 4]] stored as its transpose
+    >>> covariance_from_qr(fjac, np.array([0, 1]))
+    array([[ 0.265625, -0.03125 ],
+           [-0.03125 ,  0.0625  ]])
+    """
+    n = len(ipvt)
+    r = np.triu(fjac.T[:n, :])
+    if not np.all(np.diagonal(r)):
+        return None
+    inv_r = np.linalg.inv(r)
+    inv_r[ipvt] = inv_r.copy()
+    return inv_r @ inv_r.T

@@ -1,0 +1,249 @@
+"""``leastsq``: scipy.optimize.leastsq's interface over netlib MINPACK."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from . import _minpack  # type: ignore[attr-defined]
+from ._callbacks import lmder_callback, lmdif_callback
+from ._covariance import covariance_from_qr
+from ._messages import IMPROPER_INPUT, LEASTSQ_FAILURE, LEASTSQ_SUCCESS, OUTCOMES, leastsq_message
+from ._validation import check_func, evaluation_limit, finite_float, scaling, starting_point
+
+#: MINPACK's MODE: 1 lets it scale the variables itself, 2 takes ``diag``.
+_MODE_INTERNAL_SCALING = 1
+_MODE_USER_SCALING = 2
+
+
+def leastsq(
+    func: Callable[..., ArrayLike],
+    x0: ArrayLike,
+    args: Any = (),
+    Dfun: Callable[..., ArrayLike] | None = None,
+    full_output: bool = False,
+    col_deriv: bool = False,
+    ftol: float = 1.49012e-08,
+    xtol: float = 1.49012e-08,
+    gtol: float = 0.0,
+    maxfev: int = 0,
+    epsfcn: float | None = None,
+    factor: float = 100,
+    diag: ArrayLike | None = None,
+) -> tuple[Any, ...]:
+    """Minimize the sum of squares of a set of equations.
+
+    ::
+
+        x = arg min(sum(func(y)**2, axis=0))
+                 y
+
+    A drop-in replacement for ``scipy.optimize.leastsq``: the same
+    signature, defaults, return values, messages, warnings and errors,
+    computed by the original netlib MINPACK Fortran (``lmdif`` without
+    ``Dfun``, ``lmder`` with it).
+
+    Parameters
+    ----------
+    func : callable
+        Should take at least one (possibly length ``N`` vector) argument and
+        return ``M`` floating point numbers. It must not return NaNs or
+        fitting might fail. ``M`` must be greater than or equal to ``N``.
+    x0 : ndarray
+        The starting estimate for the minimization; any shape, flattened.
+    args : tuple, optional
+        Any extra arguments to func are placed in this tuple; a single
+        non-tuple value is wrapped in one.
+    Dfun : callable, optional
+        A function or method to compute the Jacobian of func with
+        derivatives across the rows. If this is None, the Jacobian will be
+        estimated by forward differences.
+    full_output : bool, optional
+        If ``True``, return all optional outputs (not just `x` and `ier`).
+    col_deriv : bool, optional
+        If ``True``, specify that the Jacobian function computes derivatives
+        down the columns (shape ``(N, M)``; faster, because there is no
+        transpose operation).
+    ftol : float, optional
+        Relative error desired in the sum of squares.
+    xtol : float, optional
+        Relative error desired in the approximate solution.
+    gtol : float, optional
+        Orthogonality desired between the function vector and the columns
+        of the Jacobian.
+    maxfev : int, optional
+        The maximum number of calls to the function. If `Dfun` is provided,
+        then the default `maxfev` is ``100*(N+1)`` where ``N`` is the number
+        of elements in `x0`, otherwise the default `maxfev` is
+        ``200*(N+1)``.
+    epsfcn : float, optional
+        A variable used in determining a suitable step length for the
+        forward-difference approximation of the Jacobian (for
+        ``Dfun=None``). Normally the actual step length will be
+        ``sqrt(epsfcn)*x``. If epsfcn is less than the machine precision,
+        it is assumed that the relative errors are of the order of the
+        machine precision. When None, the machine epsilon of the dtype of
+        ``func``'s output.
+    factor : float, optional
+        A parameter determining the initial step bound
+        (``factor * || diag * x||``). Should be in interval ``(0.1, 100)``.
+    diag : sequence, optional
+        N positive entries that serve as scale factors for the variables.
+
+    Returns
+    -------
+    x : ndarray
+        The solution (or the result of the last iteration for an
+        unsuccessful call), always 1-D.
+    cov_x : ndarray or None
+        The inverse of the Hessian approximation ``J.T @ J`` at the
+        solution, from the QR factorisation MINPACK leaves in ``fjac``.
+        Multiply it by the residual variance to get the covariance of the
+        estimate. None when it cannot be formed (a singular ``R``, or a
+        solve that did not converge). Only with ``full_output``.
+    infodict : dict
+        Only with ``full_output``; the keys are
+
+        ``nfev``
+            The number of function calls.
+        ``njev``
+            The number of Jacobian calls (only when ``Dfun`` is given).
+        ``fvec``
+            The function evaluated at the output.
+        ``fjac``
+            A permutation of the R matrix of a QR factorization of the final
+            approximate Jacobian matrix, stored column wise. Together with
+            ipvt, the covariance of the estimate can be approximated.
+        ``ipvt``
+            An integer array of length N which defines a permutation matrix,
+            p, such that fjac*p = q*r, where r is upper triangular with
+            diagonal elements of nonincreasing magnitude. Column j of p is
+            column ipvt(j) of the identity matrix; 0-based, as in SciPy >= 1.15.
+        ``qtf``
+            The vector (transpose(q) * fvec).
+    mesg : str
+        A string message giving information about the cause of failure (only
+        with ``full_output``).
+    ier : int
+        An integer flag. If it is equal to 1, 2, 3 or 4, the solution was
+        found. Otherwise, the solution was not found. In either case, the
+        optional output variable 'mesg' gives more information.
+
+    Raises
+    ------
+    TypeError
+        MINPACK reports improper input (``ier`` 0) without ``full_output``;
+        ``func`` returns fewer values than there are parameters, or output
+        that is not an array of real numbers; ``Dfun``'s output has the
+        wrong shape.
+    ValueError
+        ``func``/``Dfun`` change the size of their output during the solve;
+        ``x0`` is empty or not finite; ``diag`` has the wrong length or is
+        not finite; a tolerance, ``factor`` or ``epsfcn`` is nan or inf.
+    Exception
+        Whatever ``func`` or ``Dfun`` raise reaches the caller unchanged.
+
+    Warns
+    -----
+    RuntimeWarning
+        ``ier`` is 5 to 8 and ``full_output`` is False.
+
+    See Also
+    --------
+    scipy.optimize.leastsq : the interface this function reproduces.
+
+    Notes
+    -----
+    "leastsq" is a wrapper around MINPACK's lmdif and lmder algorithms.
+
+    cov_x is a Jacobian approximation to the Hessian of the least squares
+    objective function. This approximation assumes that the objective
+    function is based on the difference between some observed target data
+    (ydata) and a (non-linear) function of the parameters `f(xdata, params)`
+    ::
+
+           func(params) = ydata - f(xdata, params)
+
+    so that the objective function is ::
+
+           min   sum((ydata - f(xdata, params))**2, axis=0)
+         params
+
+    The solution, `x`, is always a 1-D array, regardless of the shape of
+    `x0`, or whether `x0` is a scalar.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pyminpack import leastsq
+    >>> def func(x):
+    ...     return 2*(x-3)**2+1
+    >>> leastsq(func, 0)
+    (array([2.99999999]), 1)
+    """
+    x0 = starting_point(x0)
+    n = len(x0)
+    if not isinstance(args, tuple):
+        args = (args,)
+    ftol, xtol, gtol = (finite_float(name, value) for name, value in (("ftol", ftol), ("xtol", xtol), ("gtol", gtol)))
+    factor = finite_float("factor", factor)
+    maxfev = evaluation_limit(maxfev)
+    shape, dtype = check_func("leastsq", "func", func, x0, args, n)
+    if len(shape) != 1:
+        raise TypeError(
+            f"leastsq: the 'func' argument must return a 1-D array of residuals; "
+            f"it returned an array of shape {shape}."
+        )
+    m = shape[0]
+    if n > m:
+        raise TypeError(f"Improper input: func input vector length N={n} must not exceed func output vector length M={m}")
+    if diag is None:
+        mode, scale = _MODE_INTERNAL_SCALING, np.ones(n)
+    else:
+        mode, scale = _MODE_USER_SCALING, scaling(diag, n)
+    errors: list[BaseException] = []
+    start = np.asarray(x0, dtype=np.float64)
+
+    if Dfun is None:
+        epsfcn = float(np.finfo(dtype).eps) if epsfcn is None else finite_float("epsfcn", epsfcn)
+        if maxfev == 0:
+            maxfev = 200 * (n + 1)
+        fcn = lmdif_callback(func, args, m, errors)
+        x, fvec, _, info, nfev, fjac, ipvt, qtf = _minpack.lmdif(
+            fcn, m, start, ftol, xtol, gtol, maxfev, epsfcn, scale, mode, factor, 0
+        )
+        counts = {"nfev": nfev}
+    else:
+        expected = (n, m) if col_deriv else (m, n)
+        check_func("leastsq", "Dfun", Dfun, x0, args, n, expected)
+        if maxfev == 0:
+            maxfev = 100 * (n + 1)
+        fcn = lmder_callback(func, Dfun, args, m, bool(col_deriv), errors)
+        x, fvec, fjac, _, info, nfev, njev, ipvt, qtf = _minpack.lmder(
+            fcn, m, start, ftol, xtol, gtol, maxfev, scale, mode, factor, 0
+        )
+        counts = {"nfev": nfev, "njev": njev}
+
+    if errors:
+        error = errors.pop()
+        try:
+            raise error
+        finally:
+            del error
+
+    mesg = leastsq_message(info, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev)
+    if full_output:
+        ipvt -= 1  # MINPACK's 1-based column numbers, 0-based as SciPy >= 1.15 returns them
+        fjac = fjac.T
+        cov_x = covariance_from_qr(fjac, ipvt) if info in LEASTSQ_SUCCESS else None
+        infodict = {"fvec": fvec, **counts, "fjac": fjac, "ipvt": ipvt, "qtf": qtf}
+        return x, cov_x, infodict, mesg, info
+    if info in LEASTSQ_FAILURE:
+        warnings.warn(mesg, RuntimeWarning, stacklevel=2)
+    elif info == IMPROPER_INPUT:
+        raise OUTCOMES[info].error(mesg)
+    return x, info

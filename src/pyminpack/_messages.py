@@ -1,0 +1,93 @@
+"""MINPACK's INFO codes as ``scipy.optimize.leastsq`` reports them.
+
+The table is data: one entry per INFO value that ``lmdif``/``lmder`` can
+return, holding the message template (SciPy's wording, which paraphrases the
+INFO section of ``lmdif.f``) and the exception class SciPy associates with it.
+Templates are formatted with the tolerances and ``maxfev`` of the call.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+#: INFO values meaning the solver converged.
+LEASTSQ_SUCCESS = (1, 2, 3, 4)
+#: INFO values meaning the solver stopped without converging (warned about).
+LEASTSQ_FAILURE = (5, 6, 7, 8)
+#: INFO value for improper input parameters (raised without ``full_output``).
+IMPROPER_INPUT = 0
+
+
+class Outcome(NamedTuple):
+    """What one INFO value means: message template and associated exception."""
+
+    template: str
+    error: type[Exception] | None
+
+
+OUTCOMES: dict[int, Outcome] = {
+    0: Outcome("Improper input parameters.", TypeError),
+    1: Outcome(
+        "Both actual and predicted relative reductions "
+        "in the sum of squares\n  are at most {ftol:f}",
+        None,
+    ),
+    2: Outcome(
+        "The relative error between two consecutive iterates is at most {xtol:f}",
+        None,
+    ),
+    3: Outcome(
+        "Both actual and predicted relative reductions in "
+        "the sum of squares\n  are at most {ftol:f} and the "
+        "relative error between two consecutive "
+        "iterates is at \n  most {xtol:f}",
+        None,
+    ),
+    4: Outcome(
+        "The cosine of the angle between func(x) and any "
+        "column of the\n  Jacobian is at most {gtol:f} in "
+        "absolute value",
+        None,
+    ),
+    5: Outcome("Number of calls to function has reached maxfev = {maxfev}.", ValueError),
+    6: Outcome(
+        "ftol={ftol:f} is too small, no further reduction in the sum of squares\n  is possible.",
+        ValueError,
+    ),
+    7: Outcome(
+        "xtol={xtol:f} is too small, no further improvement in "
+        "the approximate\n  solution is possible.",
+        ValueError,
+    ),
+    8: Outcome(
+        "gtol={gtol:f} is too small, func(x) is orthogonal to the "
+        "columns of\n  the Jacobian to machine precision.",
+        ValueError,
+    ),
+}
+
+
+def leastsq_message(info: int, *, ftol: float, xtol: float, gtol: float, maxfev: int) -> str:
+    """Return SciPy's message for a MINPACK INFO value.
+
+    Parameters
+    ----------
+    info : int
+        INFO returned by ``lmdif``/``lmder``, 0 to 8.
+    ftol, xtol, gtol : float
+        The tolerances the solve ran with.
+    maxfev : int
+        The evaluation limit the solve ran with (after defaults).
+
+    Returns
+    -------
+    str
+        The message, character for character as ``scipy.optimize.leastsq``
+        words it.
+
+    Examples
+    --------
+    >>> print(leastsq_message(2, ftol=1e-8, xtol=1e-8, gtol=0.0, maxfev=800))
+    The relative error between two consecutive iterates is at most 0.000000
+    """
+    return OUTCOMES[info].template.format(ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev)

@@ -1,0 +1,198 @@
+"""Input checks for :func:`pyminpack.leastsq`, made once, before MINPACK runs.
+
+Where SciPy has a check, its exception type and wording are kept.  Where
+SciPy is silent or cryptic (``func`` returning None or text, a ``diag`` of
+the wrong length, non-finite starting points or tolerances), the check here
+names the argument and says what is wrong.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+#: The largest evaluation limit a Fortran default INTEGER holds.  A larger
+#: ``maxfev`` means "no limit" just as well, so it is clipped to this.
+MAXFEV_LIMIT = 2**31 - 1
+
+
+def _describe(obj: object) -> str:
+    return type(obj).__name__ if obj is None or isinstance(obj, (str, bytes)) else repr(obj)
+
+
+def callable_name(func: Callable[..., Any]) -> str:
+    """Return ``func``'s ``__name__``, or its ``repr`` when it has none."""
+    return getattr(func, "__name__", None) or repr(func)
+
+
+def real_output(checker: str, argname: str, func: Callable[..., Any], value: object) -> NDArray[Any]:
+    """Return what ``func`` returned as a real numeric array, or raise.
+
+    Parameters
+    ----------
+    checker, argname : str
+        Who checks (``'leastsq'``) and which argument ``func`` was given as.
+    func : callable
+        The user's function, named in the error.
+    value : object
+        What it returned.
+
+    Returns
+    -------
+    ndarray
+        ``numpy.atleast_1d(value)``, of a dtype that casts safely to float64.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is None, text, complex, or anything that is not an
+        array of real numbers.
+    """
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(
+            f"{checker}: the '{argname}' argument {callable_name(func)!r} returned "
+            f"{_describe(value)}; it must return an array of floats."
+        )
+    try:
+        array = np.atleast_1d(np.asarray(value))
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"{checker}: the '{argname}' argument {callable_name(func)!r} returned a value "
+            f"that is not an array of floats ({exc})."
+        ) from None
+    if not np.can_cast(array.dtype, np.float64, casting="safe"):
+        raise TypeError(
+            f"{checker}: the '{argname}' argument {callable_name(func)!r} returned an array "
+            f"of dtype {array.dtype}; it must return real floating-point numbers."
+        )
+    return array
+
+
+def check_func(
+    checker: str,
+    argname: str,
+    thefunc: Callable[..., Any],
+    x0: NDArray[Any],
+    args: tuple[Any, ...],
+    numinputs: int,
+    output_shape: tuple[int, ...] | None = None,
+) -> tuple[tuple[int, ...], np.dtype[Any]]:
+    """Call ``thefunc`` once at ``x0`` and check its output, as SciPy does.
+
+    This is ``scipy.optimize._minpack_py._check_func``: the same call, the
+    same tolerance of a mismatched shape when the expected shape has a
+    dimension of length 1, the same ``TypeError`` wording.  It adds a clear
+    error for outputs that are not real arrays at all.
+
+    Parameters
+    ----------
+    checker, argname : str
+        Who checks and which argument is checked, for the message.
+    thefunc : callable
+        ``func`` or ``Dfun``.
+    x0 : ndarray
+        The flattened starting point.
+    args : tuple
+        Extra arguments for ``thefunc``.
+    numinputs : int
+        Length of ``x0`` passed on.
+    output_shape : tuple of int, optional
+        The shape the output must have.
+
+    Returns
+    -------
+    shape : tuple of int
+        The shape of the output.
+    dtype : numpy.dtype
+        Its dtype when inexact, else float64 (this picks ``epsfcn``).
+
+    Raises
+    ------
+    TypeError
+        If the output has the wrong shape or is not an array of reals.
+    """
+    res = real_output(checker, argname, thefunc, thefunc(*((x0[:numinputs],) + args)))
+    if (output_shape is not None) and (np.shape(res) != output_shape):
+        if output_shape[0] != 1:
+            if len(output_shape) > 1 and output_shape[1] == 1:
+                return np.shape(res), res.dtype
+            msg = (
+                f"{checker}: there is a mismatch between the input and output "
+                f"shape of the '{argname}' argument"
+            )
+            func_name = getattr(thefunc, "__name__", None)
+            msg += f" '{func_name}'." if func_name else "."
+            msg += f"Shape should be {output_shape} but it is {np.shape(res)}."
+            raise TypeError(msg)
+    if np.issubdtype(res.dtype, np.inexact):
+        return np.shape(res), res.dtype
+    return np.shape(res), np.dtype(float)
+
+
+def starting_point(x0: object) -> NDArray[Any]:
+    """Return ``x0`` flattened to 1-D, checked to hold finite real numbers.
+
+    Raises
+    ------
+    ValueError
+        If ``x0`` is empty or holds nan or inf.
+    TypeError
+        If ``x0`` is not numeric.
+    """
+    x0 = np.asarray(x0).flatten()
+    if x0.size == 0:
+        raise ValueError("x0 must hold at least one parameter; it is empty.")
+    if not np.can_cast(x0.dtype, np.float64, casting="same_kind"):
+        raise TypeError(f"x0 must hold real numbers; it has dtype {x0.dtype}.")
+    if not np.all(np.isfinite(x0)):
+        raise ValueError(f"x0 must be finite; it holds nan or inf at indices {np.flatnonzero(~np.isfinite(x0)).tolist()}.")
+    return x0
+
+
+def finite_float(name: str, value: object) -> float:
+    """Return ``value`` as a float, refusing nan and inf with a clear error."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a real number; got {value!r}.") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite; got {number}.")
+    return number
+
+
+def evaluation_limit(maxfev: object) -> int:
+    """Return ``maxfev`` as an int MINPACK can hold.
+
+    A negative value is passed on: MINPACK answers it with INFO = 0
+    ("Improper input parameters."), as the original Fortran always did.
+    """
+    return min(operator.index(maxfev), MAXFEV_LIMIT)  # type: ignore[arg-type]
+
+
+def scaling(diag: object, n: int) -> NDArray[np.float64]:
+    """Return ``diag`` as a float64 array of length ``n``, or raise.
+
+    Zero or negative entries are passed on: MINPACK answers them with
+    INFO = 0 ("Improper input parameters."), as SciPy does.
+
+    Raises
+    ------
+    ValueError
+        If ``diag`` does not have one entry per parameter, or holds nan/inf.
+    """
+    try:
+        values = np.asarray(diag, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"diag must be a sequence of {n} positive numbers; got {diag!r}.") from None
+    if values.shape != (n,):
+        raise ValueError(
+            f"diag must have one entry per parameter: expected shape ({n},), got {values.shape}."
+        )
+    if not np.all(np.isfinite(values)):
+        raise ValueError("diag must be finite; it holds nan or inf.")
+    return values
