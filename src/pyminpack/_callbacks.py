@@ -1,56 +1,50 @@
-"""The Python callables that MINPACK calls back, one evaluation at a time.
+"""How MINPACK calls the user's Python functions, one evaluation at a time.
 
-f2py hands each callback MINPACK's own work arrays as writable views
-(``x``, ``fvec`` and, for ``lmder``, ``fjac``) plus ``iflag``.  The callback
-calls the user's function on a *copy* of ``x`` (so that the user can neither
-change MINPACK's iterate in place nor keep a view of memory that MINPACK
-reuses), writes the result into the work array, and returns ``iflag``.
+The evaluation itself is done in C (``_pycallback.c``, which says why): it
+calls ``func`` (or ``Dfun``) on a copy of MINPACK's ``x`` and copies the
+result into MINPACK's work array.  A result that is already a float64 array
+of exactly the expected shape takes a fast path there; anything else comes
+back here to the checkers below, which accept what SciPy accepts and word
+the errors.
 
-No exception ever leaves a callback: it would reach f2py, which prints to
-stderr and longjmps out of the Fortran.  Instead the exception is stored and
-the callback returns a negative ``iflag``, MINPACK's documented way for the
-user to stop the solve; the driver re-raises the stored exception unchanged
-once MINPACK has returned.  This is also what stops a solve promptly on
-``KeyboardInterrupt``.
+No exception ever crosses the Fortran: it is stored on the
+:class:`~pyminpack._pycallback.Evaluator`, MINPACK is told to stop through
+its documented user-termination flag (``iflag < 0``), and
+:func:`raise_stored_error` re-raises it, unchanged, once MINPACK has
+returned.  That is also what stops a solve promptly on ``KeyboardInterrupt``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validation import real_output
+from ._pycallback import LMDER_FCN, LMDIF_FCN, Evaluator
+from ._validation import callable_name, real_output
 
-_FLOAT64 = np.dtype(np.float64)
+__all__ = ["LMDER_FCN", "LMDIF_FCN", "jacobian_evaluator", "raise_stored_error", "residual_evaluator"]
+
 _SIZE_CHANGED = "The array returned by a function changed size between calls"
 
-#: ``iflag`` value a callback returns to make MINPACK stop.
-STOP = -1
 
+def checked_residuals(func: Callable[..., Any], value: object, m: int) -> NDArray[Any]:
+    """Return ``func``'s output as a real array of shape ``(m,)``, or raise.
 
-class LmdifCallback(Protocol):
-    """Signature f2py calls for ``lmdif``: fill ``fvec``, return ``iflag``."""
-
-    def __call__(self, x: NDArray[np.float64], fvec: NDArray[np.float64], iflag: int) -> int: ...
-
-
-class LmderCallback(Protocol):
-    """Signature f2py calls for ``lmder``: fill ``fvec`` (iflag 1) or ``fjac`` (2)."""
-
-    def __call__(
-        self, x: NDArray[np.float64], fvec: NDArray[np.float64], fjac: NDArray[np.float64], iflag: int
-    ) -> int: ...
-
-
-def _residuals(func: Callable[..., Any], value: object, m: int) -> NDArray[Any]:
-    """Check a residual vector that is not already a float64 array of shape (m,)."""
+    Raises
+    ------
+    TypeError
+        The output is not an array of real numbers, or not 1-D.
+    ValueError
+        Its length is not ``m``, the length on the checking call
+        (SciPy's message).
+    """
     array = real_output("leastsq", "func", func, value)
     if array.ndim != 1:
         raise TypeError(
-            f"leastsq: the 'func' argument {getattr(func, '__name__', func)!r} must return a "
+            f"leastsq: the 'func' argument {callable_name(func)!r} must return a "
             f"1-D array of residuals; it returned an array of shape {array.shape}."
         )
     if array.shape[0] != m:
@@ -58,98 +52,91 @@ def _residuals(func: Callable[..., Any], value: object, m: int) -> NDArray[Any]:
     return array
 
 
-def _jacobian(func: Callable[..., Any], value: object, rows: int, cols: int) -> NDArray[Any]:
-    """Check a Jacobian and return it as a ``rows`` by ``cols`` array.
+def checked_jacobian(dfun: Callable[..., Any], value: object, rows: int, cols: int) -> NDArray[Any]:
+    """Return ``Dfun``'s output as a ``rows`` by ``cols`` real array, or raise.
 
     As in SciPy, any array of at most two dimensions with ``rows * cols``
     elements is read in row-major order; the first call's shape was checked
     more strictly before the solve.
+
+    Raises
+    ------
+    TypeError
+        The output is not an array of real numbers.
+    ValueError
+        It does not hold ``rows * cols`` numbers (SciPy's message).
     """
-    array = real_output("leastsq", "Dfun", func, value)
+    array = real_output("leastsq", "Dfun", dfun, value)
     if array.ndim > 2 or array.size != rows * cols:
         raise ValueError(_SIZE_CHANGED)
     return array.reshape(rows, cols)
 
 
-def lmdif_callback(func: Callable[..., Any], args: tuple[Any, ...], m: int, errors: list[BaseException]) -> LmdifCallback:
-    """Wrap ``func(x, *args)`` as the residual callback of ``lmdif``.
+def residual_evaluator(func: Callable[..., Any], args: tuple[Any, ...], m: int) -> Evaluator:
+    """Return the evaluator behind ``lmdif``'s FCN (:data:`LMDIF_FCN`).
 
     Parameters
     ----------
     func : callable
-        The user's residual function.
+        The user's residual function, called as ``func(x, *args)``.
     args : tuple
         Its extra arguments.
     m : int
         The number of residuals it returned on the checking call.
-    errors : list
-        Receives the exception that stopped the solve, if any.
 
     Returns
     -------
-    callable
-        ``fcn(x, fvec, iflag) -> iflag`` for the f2py wrapper of ``lmdif``.
+    Evaluator
+        A context manager: MINPACK's FCN calls ``func`` while it is entered.
     """
-    shape = (m,)
-
-    def fcn(x: NDArray[np.float64], fvec: NDArray[np.float64], iflag: int) -> int:
-        try:
-            out = func(x.copy(), *args)
-            if type(out) is not np.ndarray or out.dtype is not _FLOAT64 or out.shape != shape:
-                out = _residuals(func, out, m)
-            fvec[:] = out
-        except BaseException as exc:  # every exception, KeyboardInterrupt included, stops MINPACK
-            errors.append(exc)
-            return STOP
-        return iflag
-
-    return fcn
+    return Evaluator(func, args, m, lambda value: checked_residuals(func, value, m))
 
 
-def lmder_callback(
-    func: Callable[..., Any],
-    dfun: Callable[..., Any],
-    args: tuple[Any, ...],
-    m: int,
-    col_deriv: bool,
-    errors: list[BaseException],
-) -> LmderCallback:
-    """Wrap ``func`` and ``Dfun`` as the callback of ``lmder``.
+def jacobian_evaluator(
+    func: Callable[..., Any], dfun: Callable[..., Any], args: tuple[Any, ...], m: int, n: int, col_deriv: bool
+) -> Evaluator:
+    """Return the evaluator behind ``lmder``'s FCN (:data:`LMDER_FCN`).
 
     Parameters
     ----------
     func, dfun : callable
-        The user's residual function and Jacobian.
+        The user's residual function and Jacobian, called with ``(x, *args)``.
     args : tuple
         Their extra arguments.
-    m : int
-        The number of residuals.
+    m, n : int
+        The number of residuals and of parameters.
     col_deriv : bool
         True when ``dfun`` returns derivatives down the columns (shape
         ``(n, m)``), False for rows (shape ``(m, n)``).
-    errors : list
-        Receives the exception that stopped the solve, if any.
 
     Returns
     -------
-    callable
-        ``fcn(x, fvec, fjac, iflag) -> iflag`` for the f2py wrapper of ``lmder``.
+    Evaluator
+        A context manager: MINPACK's FCN calls ``func``/``dfun`` while it is
+        entered.
     """
-    residuals = lmdif_callback(func, args, m, errors)
+    if col_deriv:
 
-    def fcn(x: NDArray[np.float64], fvec: NDArray[np.float64], fjac: NDArray[np.float64], iflag: int) -> int:
-        if iflag != 2:
-            return residuals(x, fvec, iflag)
+        def check_fjac(value: object) -> NDArray[Any]:
+            return checked_jacobian(dfun, value, n, m).T
+
+    else:
+
+        def check_fjac(value: object) -> NDArray[Any]:
+            return checked_jacobian(dfun, value, m, n)
+
+    return Evaluator(func, args, m, lambda value: checked_residuals(func, value, m), dfun, check_fjac)
+
+
+def raise_stored_error(evaluator: Evaluator) -> None:
+    """Re-raise the exception that stopped the solve, if any, unchanged.
+
+    The exception keeps its type, message and the traceback of the user's
+    function; this frame is added on top as it propagates.
+    """
+    error = evaluator.take_error()
+    if error is not None:
         try:
-            n = fjac.shape[1]
-            jac = dfun(x.copy(), *args)
-            if col_deriv:
-                fjac[...] = _jacobian(dfun, jac, n, m).T
-            else:
-                fjac[...] = _jacobian(dfun, jac, m, n)
-        except BaseException as exc:  # every exception, KeyboardInterrupt included, stops MINPACK
-            errors.append(exc)
-            return STOP
-        return iflag
-
-    return fcn
+            raise error
+        finally:
+            del error

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _minpack  # type: ignore[attr-defined]
-from ._callbacks import lmder_callback, lmdif_callback
+from ._callbacks import LMDER_FCN, LMDIF_FCN, jacobian_evaluator, raise_stored_error, residual_evaluator
 from ._covariance import covariance_from_qr
 from ._messages import IMPROPER_INPUT, LEASTSQ_FAILURE, LEASTSQ_SUCCESS, OUTCOMES, leastsq_message
 from ._validation import check_func, evaluation_limit, finite_float, scaling, starting_point
@@ -205,37 +205,32 @@ def leastsq(
         mode, scale = _MODE_INTERNAL_SCALING, np.ones(n)
     else:
         mode, scale = _MODE_USER_SCALING, scaling(diag, n)
-    errors: list[BaseException] = []
-    start = np.asarray(x0, dtype=np.float64)
 
     if Dfun is None:
         epsfcn = float(np.finfo(dtype).eps) if epsfcn is None else finite_float("epsfcn", epsfcn)
         if maxfev == 0:
             maxfev = 200 * (n + 1)
-        fcn = lmdif_callback(func, args, m, errors)
-        x, fvec, _, info, nfev, fjac, ipvt, qtf = _minpack.lmdif(
-            fcn, m, start, ftol, xtol, gtol, maxfev, epsfcn, scale, mode, factor, 0
-        )
+        evaluator = residual_evaluator(func, args, m)
+        with evaluator:
+            x, fvec, _, info, nfev, fjac, ipvt, qtf = _minpack.lmdif(
+                LMDIF_FCN, m, x0, ftol, xtol, gtol, maxfev, epsfcn, scale, mode, factor, 0
+            )
         counts = {"nfev": nfev}
     else:
         expected = (n, m) if col_deriv else (m, n)
         check_func("leastsq", "Dfun", Dfun, x0, args, n, expected)
         if maxfev == 0:
             maxfev = 100 * (n + 1)
-        fcn = lmder_callback(func, Dfun, args, m, bool(col_deriv), errors)
-        x, fvec, fjac, _, info, nfev, njev, ipvt, qtf = _minpack.lmder(
-            fcn, m, start, ftol, xtol, gtol, maxfev, scale, mode, factor, 0
-        )
+        evaluator = jacobian_evaluator(func, Dfun, args, m, n, bool(col_deriv))
+        with evaluator:
+            x, fvec, fjac, _, info, nfev, njev, ipvt, qtf = _minpack.lmder(
+                LMDER_FCN, m, x0, ftol, xtol, gtol, maxfev, scale, mode, factor, 0
+            )
         counts = {"nfev": nfev, "njev": njev}
+    raise_stored_error(evaluator)
 
-    if errors:
-        error = errors.pop()
-        try:
-            raise error
-        finally:
-            del error
-
-    mesg = leastsq_message(info, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev)
+    if full_output or info not in LEASTSQ_SUCCESS:
+        mesg = leastsq_message(info, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev)
     if full_output:
         ipvt -= 1  # MINPACK's 1-based column numbers, 0-based as SciPy >= 1.15 returns them
         fjac = fjac.T

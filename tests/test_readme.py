@@ -1,0 +1,40 @@
+"""The README's promises: its example runs, and CI runs its test command."""
+
+from __future__ import annotations
+
+import doctest
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def shell_blocks(text: str) -> list[str]:
+    """Return the contents of the ```sh blocks, in order."""
+    return [block.strip() for block in re.findall(r"```sh\n(.*?)```", text, flags=re.S)]
+
+
+def test_python_examples_run_as_doctests() -> None:
+    blocks = re.findall(r"```python\n(.*?)```", README, flags=re.S)
+    assert blocks, "the README shows no Python example"
+    parser = doctest.DocTestParser()
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    for number, block in enumerate(blocks):
+        test = parser.get_doctest(block, {}, f"README block {number}", "README.md", 0)
+        runner.run(test)
+    assert runner.failures == 0
+
+
+def test_readme_starts_with_the_demo_and_the_test_command() -> None:
+    demo, tests = shell_blocks(README)[:2]
+    assert demo.endswith("python3 -m pyminpack")
+    assert tests.endswith("python3 -m pytest")
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci_script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    readme_command = shell_blocks(README)[1]
+    ci_command = ci_script.strip().splitlines()[-1]
+    # CI adds --quiet to pip; otherwise the command is the README's, word for word.
+    assert ci_command.replace(" --quiet", "") == readme_command
