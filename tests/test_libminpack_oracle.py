@@ -1,0 +1,107 @@
+"""pyminpack.leastsq against Debian's libminpack1, bit for bit.
+
+libminpack1 is netlib MINPACK as Debian compiles it, called here through
+ctypes (:mod:`libminpack`). pyminpack wraps the same Fortran, so on the same
+problem with the same settings it must return exactly what libminpack
+returns: the same evaluation counts, exit code, ``x`` and residuals, to the
+last bit. The problems are the 53 MGH runs of :mod:`mgh`, each solved with
+lmder (`Dfun` given) and lmdif (forward differences), with
+``scipy.optimize.leastsq``'s default settings, which pyminpack shares.
+
+The module also checks its own footing: :mod:`mgh` driven by libminpack with
+the easy drivers' settings replays MINPACK's test drivers
+(``tests/data/mgh_reference.json``) exactly, which shows that the Python
+translation of the problems returns the Fortran's bits.
+"""
+
+import numpy as np
+import pytest
+
+import libminpack
+import mgh
+import pyminpack
+
+LIB = libminpack.load()
+if LIB is None:
+    pytest.skip(
+        "Debian's libminpack1 (libminpack.so.1, the oracle) is not installed: "
+        "apt-get install libminpack1",
+        allow_module_level=True,
+    )
+
+#: scipy.optimize.leastsq's defaults, as libminpack needs them spelt out.
+#: ``epsfcn=None`` means the machine epsilon of func's output dtype.
+FTOL = XTOL = 1.49012e-08
+GTOL = 0.0
+FACTOR = 100.0
+EPSFCN = float(np.finfo(np.float64).eps)
+
+REFERENCE = mgh.driver_reference()
+
+
+def _assert_same_bits(actual, expected):
+    """Float arrays equal bit for bit (``-0.0 != 0.0``), shown as hex if not."""
+    assert [v.hex() for v in np.asarray(actual, dtype=np.float64).tolist()] == [
+        v.hex() for v in expected.tolist()
+    ]
+
+
+@pytest.mark.parametrize("case", mgh.CASES, ids=lambda case: case.id)
+def test_lmder_matches_libminpack(case):
+    expected = libminpack.lmder(
+        LIB, mgh.residuals, mgh.jacobian, case.x0, case.m, case.args,
+        ftol=FTOL, xtol=XTOL, gtol=GTOL, maxfev=100 * (case.n + 1), factor=FACTOR,
+    )
+    x, _, infodict, _, ier = pyminpack.leastsq(
+        mgh.residuals, case.x0, args=case.args, Dfun=mgh.jacobian, full_output=True,
+    )
+    assert (infodict["nfev"], infodict["njev"], ier) == (
+        expected.nfev, expected.njev, expected.info,
+    )
+    _assert_same_bits(x, expected.x)
+    _assert_same_bits(infodict["fvec"], expected.fvec)
+
+
+@pytest.mark.parametrize("case", mgh.CASES, ids=lambda case: case.id)
+def test_lmdif_matches_libminpack(case):
+    expected = libminpack.lmdif(
+        LIB, mgh.residuals, case.x0, case.m, case.args,
+        ftol=FTOL, xtol=XTOL, gtol=GTOL, maxfev=200 * (case.n + 1), epsfcn=EPSFCN,
+        factor=FACTOR,
+    )
+    x, _, infodict, _, ier = pyminpack.leastsq(
+        mgh.residuals, case.x0, args=case.args, full_output=True,
+    )
+    assert (infodict["nfev"], ier) == (expected.nfev, expected.info)
+    _assert_same_bits(x, expected.x)
+    _assert_same_bits(infodict["fvec"], expected.fvec)
+
+
+
+@pytest.mark.parametrize("case", mgh.CASES, ids=lambda case: case.id)
+def test_mgh_replays_lmder1_driver(case):
+    ref = REFERENCE[case]["lmder1"]
+    tol = mgh.DRIVER_TOL
+    got = libminpack.lmder(
+        LIB, mgh.residuals, mgh.jacobian, case.x0, case.m, case.args,
+        ftol=tol, xtol=tol, gtol=0.0, maxfev=100 * (case.n + 1),
+    )
+    assert (got.nfev, got.njev, mgh.driver_info(got.info)) == (
+        ref["nfev"], ref["njev"], ref["info"],
+    )
+    _assert_same_bits(got.x, np.array(ref["x"]))
+
+
+@pytest.mark.parametrize("case", mgh.CASES, ids=lambda case: case.id)
+def test_mgh_replays_lmdif1_driver(case):
+    ref = REFERENCE[case]["lmdif1"]
+    tol = mgh.DRIVER_TOL
+    got = libminpack.lmdif(
+        LIB, mgh.residuals, case.x0, case.m, case.args,
+        ftol=tol, xtol=tol, gtol=0.0, maxfev=200 * (case.n + 1), epsfcn=0.0,
+    )
+    # See test_mgh.py: the driver's njev counts forward-difference Jacobians.
+    assert (got.nfev, mgh.driver_info(got.info)) == (
+        ref["nfev"] + case.n * ref["njev"], ref["info"],
+    )
+    _assert_same_bits(got.x, np.array(ref["x"]))
