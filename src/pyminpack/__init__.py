@@ -10,8 +10,10 @@ Operator of Argonne National Laboratory.
 
 from importlib.metadata import version as _version
 
+from ._curve_fit import curve_fit
 from ._leastsq import leastsq
+from ._warnings import OptimizeWarning
 
 __version__: str = _version("pyminpack")
 
-__all__ = ["__version__", "leastsq"]
+__all__ = ["OptimizeWarning", "__version__", "curve_fit", "leastsq"]

@@ -1,0 +1,345 @@
+"""``curve_fit``: scipy.optimize.curve_fit's interface, ``method='lm'``, over :func:`pyminpack.leastsq`.
+
+This mirrors ``curve_fit`` in SciPy 1.17's ``scipy/optimize/_minpack_py.py``
+step by step: the same argument handling, the same weighting of residuals
+and Jacobian by ``sigma``, the same scaling of the covariance, and the same
+messages.  Bounds on the parameters are not supported yet.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._leastsq import leastsq
+from ._messages import LEASTSQ_SUCCESS
+from ._triangular import solve_lower
+from ._warnings import OptimizeWarning
+
+_NAN_POLICIES = ("raise", "omit")
+
+
+class _FirstPointMemo:
+    """Remember ``func`` at the first point it is called at (SciPy gh-13670).
+
+    :func:`~pyminpack.leastsq` calls ``func`` at the starting point once to
+    check its output, and MINPACK then calls it there again.  As SciPy's
+    ``_lightweight_memoizer``, this answers repeated calls at that first point
+    from memory until ``func`` is called anywhere else, then steps aside.
+    """
+
+    def __init__(self, func: Callable[[NDArray[np.float64]], Any]) -> None:
+        self._func = func
+        self._params: NDArray[np.float64] | None = None
+        self._value: Any = None
+        self._skip_lookup = False
+
+    def __call__(self, params: NDArray[np.float64]) -> Any:
+        if self._skip_lookup:
+            return self._func(params)
+        if self._params is not None:
+            if np.all(self._params == params):
+                return self._value
+            self._skip_lookup = True
+        value = self._func(params)
+        if self._params is None:
+            self._params = np.copy(params)
+            self._value = value
+        return value
+
+
+def _parameter_count(f: Callable[..., Any]) -> int:
+    """Return how many parameters ``f(x, p1, p2, ...)`` takes after ``x``."""
+    positional = [
+        parameter
+        for parameter in inspect.signature(f).parameters.values()
+        if parameter.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    if len(positional) < 2:
+        raise ValueError("Unable to determine number of fit parameters.")
+    return len(positional) - 1
+
+
+def _reject_bounds(bounds: Any, n: int) -> None:
+    """Raise unless ``bounds`` leaves all ``n`` parameters unbounded."""
+    lower, upper = (np.resize(np.asarray(bound, dtype=float), n) for bound in bounds)
+    if np.any((lower > -np.inf) | (upper < np.inf)):
+        raise ValueError(
+            "pyminpack.curve_fit does not support bounds on the parameters yet; "
+            "only the default bounds=(-np.inf, np.inf) is accepted. "
+            "Bounds support is coming in a later release."
+        )
+
+
+def _contains_nan(data: Any, nan_policy: str) -> bool:
+    """Return whether ``data`` holds a nan; raise instead with ``nan_policy='raise'``."""
+    contains_nan = isinstance(data, np.ndarray) and data.dtype.kind == "f" and bool(np.isnan(data).any())
+    if contains_nan and nan_policy == "raise":
+        raise ValueError("The input contains nan values")
+    return contains_nan
+
+
+def _sigma_transform(sigma: Any, m: int) -> NDArray[np.float64] | None:
+    """Return what whitens residuals: ``1/sigma`` (1-D), or the Cholesky factor of a covariance (2-D)."""
+    if sigma is None:
+        return None
+    sigma = np.asarray(sigma)
+    if sigma.size == 1 or sigma.shape == (m,):
+        return (1.0 / sigma).reshape(-1)
+    if sigma.shape == (m, m):
+        try:
+            return np.linalg.cholesky(sigma)
+        except np.linalg.LinAlgError as exc:
+            raise ValueError("`sigma` must be positive definite.") from exc
+    raise ValueError("`sigma` has incorrect shape.")
+
+
+def _whiten(transform: NDArray[np.float64] | None, values: Any) -> Any:
+    """Weight residuals (1-D) or Jacobian rows (2-D) by the ``sigma`` transform."""
+    if transform is None:
+        return values
+    values = np.asarray(values)
+    if transform.ndim == 1:
+        return transform[:, np.newaxis] * values if values.ndim == 2 else transform * values
+    return solve_lower(transform, values)
+
+
+def curve_fit(
+    f: Callable[..., ArrayLike],
+    xdata: Any,
+    ydata: ArrayLike,
+    p0: ArrayLike | None = None,
+    sigma: ArrayLike | None = None,
+    absolute_sigma: bool = False,
+    check_finite: bool | None = None,
+    bounds: tuple[ArrayLike, ArrayLike] = (-np.inf, np.inf),
+    method: str | None = None,
+    jac: Callable[..., ArrayLike] | None = None,
+    *,
+    full_output: bool = False,
+    nan_policy: str | None = None,
+    **kwargs: Any,
+) -> tuple[Any, ...]:
+    """Use non-linear least squares to fit a function, f, to data.
+
+    Assumes ``ydata = f(xdata, *params) + eps``.  A drop-in replacement for
+    ``scipy.optimize.curve_fit`` with ``method='lm'``: the same signature,
+    results, messages, warnings and errors, with :func:`pyminpack.leastsq`
+    (the original MINPACK) as the solver.
+
+    Parameters
+    ----------
+    f : callable
+        The model function, ``f(x, ...)``. It must take the independent
+        variable as the first argument and the parameters to fit as separate
+        remaining arguments.
+    xdata : array_like or object
+        The independent variable where the data is measured, usually an
+        M-length sequence or a (k, M)-shaped array for k predictors. A list,
+        tuple or ndarray is converted to a float array; anything else is
+        passed to `f` unchanged.
+    ydata : array_like
+        The dependent data, a length M array, nominally ``f(xdata, ...)``.
+    p0 : array_like, optional
+        Initial guess for the parameters (length N). If None, all ones, with
+        N read from the signature of `f` (``ValueError`` if it cannot be).
+    sigma : None or scalar or M-length sequence or MxM array, optional
+        The uncertainty in `ydata`. A scalar or 1-D `sigma` holds standard
+        deviations, and ``sum((r / sigma) ** 2)`` is minimized, where
+        ``r = ydata - f(xdata, *popt)``. A 2-D `sigma` is the covariance
+        matrix of the errors, and ``r.T @ inv(sigma) @ r`` is minimized.
+        None is the same as a 1-D `sigma` of ones.
+    absolute_sigma : bool, optional
+        If True, `sigma` is used in an absolute sense and `pcov` reflects
+        these absolute values. If False (default), only the relative
+        magnitudes of `sigma` matter: ``pcov(absolute_sigma=False) =
+        pcov(absolute_sigma=True) * chisq(popt) / (M - N)``.
+    check_finite : bool, optional
+        If True, raise ``ValueError`` when `ydata`, or an array-like `xdata`,
+        holds nan or inf. Default: True unless `nan_policy` is given.
+    bounds : 2-tuple of array_like, optional
+        Lower and upper bounds on the parameters. Only the default, no
+        bounds, is supported yet; any finite bound raises ``ValueError``.
+    method : {None, 'lm'}, optional
+        Only 'lm' (Levenberg-Marquardt, MINPACK) is available; None means
+        'lm'.
+    jac : callable, optional
+        ``jac(x, ...)`` returning the M by N Jacobian of the model function
+        with respect to the parameters; it is weighted by `sigma` and passed
+        to `leastsq` as ``Dfun``. If None, the Jacobian is estimated by
+        forward differences.
+    full_output : bool, optional
+        If True, also return `infodict`, `mesg` and `ier`.
+    nan_policy : {'raise', 'omit', None}, optional
+        'raise' raises ``ValueError`` if the data hold nan; 'omit' drops
+        the data points (and their rows and columns of `sigma`) where
+        `xdata` or `ydata` is nan; None does nothing special. Acted on only
+        when `check_finite` is False, which giving it makes the default.
+    **kwargs
+        Keyword arguments passed to :func:`pyminpack.leastsq` (``ftol``,
+        ``xtol``, ``maxfev``, ...), except ``args``.
+
+    Returns
+    -------
+    popt : ndarray
+        Optimal values for the parameters, minimizing the sum of squares of
+        ``f(xdata, *popt) - ydata`` (weighted by `sigma`).
+    pcov : ndarray, shape (N, N)
+        The estimated approximate covariance of `popt`; one standard
+        deviation errors are ``np.sqrt(np.diag(pcov))``. Filled with inf
+        when the Jacobian at the solution does not have full rank, or when
+        there are no more data points than parameters and `absolute_sigma`
+        is False.
+    infodict : dict
+        Only with `full_output`: `leastsq`'s ``nfev``, ``njev`` (with
+        `jac`), ``fvec`` (the weighted residuals at the solution), ``fjac``,
+        ``ipvt`` and ``qtf``.
+    mesg : str
+        Only with `full_output`: `leastsq`'s message.
+    ier : int
+        Only with `full_output`: `leastsq`'s flag, 1 to 4.
+
+    Raises
+    ------
+    ValueError
+        `ydata` or `xdata` hold nan or inf (with `check_finite`) or nan
+        (with ``nan_policy='raise'``); `ydata` is empty; N cannot be read
+        from `f`; `sigma` has the wrong shape or is not positive definite;
+        `bounds` are finite; `method` is not 'lm'; `nan_policy` is not
+        one of None, 'raise', 'omit'; ``args`` is among `kwargs`.
+    TypeError
+        There are more parameters than data points (and more than one data
+        point).
+    RuntimeError
+        The least-squares minimization fails (``ier`` not 1 to 4); the
+        message is ``"Optimal parameters not found: "`` and `leastsq`'s.
+
+    Warns
+    -----
+    OptimizeWarning
+        The covariance of the parameters cannot be estimated.
+
+    See Also
+    --------
+    scipy.optimize.curve_fit : the interface this function reproduces.
+    pyminpack.leastsq : the solver.
+
+    Notes
+    -----
+    Users should ensure that `xdata`, `ydata` and the output of `f` are
+    ``float64``, or else the optimization may return incorrect results.
+
+    A 2-D `sigma` is factored as ``L @ L.T`` by ``numpy.linalg.cholesky``,
+    and the residuals and Jacobian are multiplied by ``inv(L)`` through a
+    triangular solve in NumPy. Unlike SciPy (whose solve then raises on
+    them), nan or inf in the model's output are passed on to MINPACK here.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pyminpack import curve_fit
+    >>> def line(x, a, b):
+    ...     return a * x + b
+    >>> x = np.array([0.0, 1.0, 2.0, 3.0])
+    >>> y = np.array([1.0, 3.1, 4.9, 7.0])
+    >>> popt, pcov = curve_fit(line, x, y)
+    >>> popt.round(6)
+    array([1.98, 1.03])
+    >>> np.sqrt(np.diag(pcov)).round(6)
+    array([0.042426, 0.079373])
+    """
+    if p0 is None:
+        n = _parameter_count(f)
+    else:
+        p0 = np.atleast_1d(p0)
+        n = p0.size
+    if method not in (None, "lm"):
+        raise ValueError(
+            f"pyminpack.curve_fit supports only method='lm' (MINPACK's Levenberg-Marquardt); "
+            f"got method={method!r}."
+        )
+    _reject_bounds(bounds, n)
+    if p0 is None:
+        p0 = np.ones(n)
+
+    if check_finite is None:
+        check_finite = nan_policy is None
+    # Optimization may produce garbage for float32 inputs: cast to float64.
+    as_float = np.asarray_chkfinite if check_finite else np.asarray
+    ydata = as_float(ydata, float)
+    if isinstance(xdata, (list, tuple, np.ndarray)):
+        # Anything else is passed to f as it is.
+        xdata = as_float(xdata, float)
+    if ydata.size == 0:
+        raise ValueError("`ydata` must not be empty!")
+
+    # With check_finite the data are already known to hold no nan.
+    if not check_finite and nan_policy is not None:
+        if nan_policy == "propagate":
+            raise ValueError("`nan_policy='propagate'` is not supported by this function.")
+        if nan_policy not in _NAN_POLICIES:
+            raise ValueError("nan_policy must be one of {None, 'raise', 'omit'}")
+        x_contains_nan = _contains_nan(xdata, nan_policy)
+        y_contains_nan = _contains_nan(ydata, nan_policy)
+        if (x_contains_nan or y_contains_nan) and nan_policy == "omit":
+            # A data point is a column of an N-dimensional xdata.
+            has_nan = np.isnan(xdata)
+            has_nan = has_nan.any(axis=tuple(range(has_nan.ndim - 1)))
+            has_nan |= np.isnan(ydata)
+            xdata = xdata[..., ~has_nan]
+            ydata = ydata[~has_nan]
+            if sigma is not None:
+                sigma = np.asarray(sigma)
+                if sigma.ndim == 1:
+                    sigma = sigma[~has_nan]
+                elif sigma.ndim == 2:
+                    sigma = sigma[~has_nan][:, ~has_nan]
+
+    transform = _sigma_transform(sigma, ydata.size)
+
+    def residuals(params: NDArray[np.float64]) -> Any:
+        return _whiten(transform, f(xdata, *params) - ydata)
+
+    dfun = jac  # as in SciPy, anything not callable is left for leastsq to refuse
+    if callable(jac):
+        jacobian = jac
+
+        def weighted_jacobian(params: NDArray[np.float64]) -> Any:
+            return _whiten(transform, jacobian(xdata, *params))
+
+        dfun = _FirstPointMemo(weighted_jacobian)
+
+    if "args" in kwargs:
+        # f takes the parameters only; see the description of f.
+        raise ValueError("'args' is not a supported keyword argument.")
+    # With a single data point, f's output may be broadcast against it.
+    if ydata.size != 1 and n > ydata.size:
+        raise TypeError(f"The number of func parameters={n} must not exceed the number of data points={ydata.size}")
+
+    popt, pcov, infodict, errmsg, ier = leastsq(_FirstPointMemo(residuals), p0, Dfun=dfun, full_output=True, **kwargs)
+    if ier not in LEASTSQ_SUCCESS:
+        raise RuntimeError("Optimal parameters not found: " + errmsg)
+    ysize = len(infodict["fvec"])
+    cost = np.sum(infodict["fvec"] ** 2)
+
+    warn_cov = False
+    if pcov is None or np.isnan(pcov).any():
+        pcov = np.full((len(popt), len(popt)), np.inf)
+        warn_cov = True
+    elif not absolute_sigma:
+        if ysize > p0.size:
+            pcov = pcov * (cost / (ysize - p0.size))
+        else:
+            pcov.fill(np.inf)
+            warn_cov = True
+    if warn_cov:
+        warnings.warn("Covariance of the parameters could not be estimated", category=OptimizeWarning, stacklevel=2)
+
+    if full_output:
+        return popt, pcov, infodict, errmsg, ier
+    return popt, pcov
