@@ -13,7 +13,7 @@ from . import _minpack  # type: ignore[attr-defined]
 from ._callbacks import LMDER_FCN, LMDIF_FCN, jacobian_evaluator, raise_stored_error, residual_evaluator
 from ._covariance import covariance_from_qr
 from ._messages import IMPROPER_INPUT, LEASTSQ_FAILURE, LEASTSQ_SUCCESS, OUTCOMES, leastsq_message
-from ._validation import check_func, evaluation_limit, finite_float, scaling, starting_point
+from ._validation import check_func, evaluation_limit, finite_float, residual_vector, scaling, starting_point
 
 #: MINPACK's MODE: 1 lets it scale the variables itself, 2 takes ``diag``.
 _MODE_INTERNAL_SCALING = 1
@@ -192,13 +192,8 @@ def leastsq(
     ftol, xtol, gtol = (finite_float(name, value) for name, value in (("ftol", ftol), ("xtol", xtol), ("gtol", gtol)))
     factor = finite_float("factor", factor)
     maxfev = evaluation_limit(maxfev)
-    shape, dtype = check_func("leastsq", "func", func, x0, args, n)
-    if len(shape) != 1:
-        raise TypeError(
-            f"leastsq: the 'func' argument must return a 1-D array of residuals; "
-            f"it returned an array of shape {shape}."
-        )
-    m = shape[0]
+    first, dtype = check_func("leastsq", "func", func, x0, args, n)
+    m = residual_vector(func, first).shape[0]
     if n > m:
         raise TypeError(f"Improper input: func input vector length N={n} must not exceed func output vector length M={m}")
     if diag is None:
@@ -234,6 +229,8 @@ def leastsq(
     if full_output:
         ipvt -= 1  # MINPACK's 1-based column numbers, 0-based as SciPy >= 1.15 returns them
         fjac = fjac.T
+        if info == IMPROPER_INPUT:  # MINPACK returned before evaluating: report func(x0), as SciPy
+            fvec = first.astype(np.float64)
         cov_x = covariance_from_qr(fjac, ipvt) if info in LEASTSQ_SUCCESS else None
         infodict = {"fvec": fvec, **counts, "fjac": fjac, "ipvt": ipvt, "qtf": qtf}
         return x, cov_x, infodict, mesg, info

@@ -22,6 +22,9 @@ MAXFEV_LIMIT = 2**31 - 1
 
 _FLOAT64 = np.dtype(np.float64)
 
+#: SciPy's message for an output whose size differs from the checking call's.
+SIZE_CHANGED = "The array returned by a function changed size between calls"
+
 
 def _describe(obj: object) -> str:
     return type(obj).__name__ if obj is None or isinstance(obj, (str, bytes)) else repr(obj)
@@ -75,6 +78,61 @@ def real_output(checker: str, argname: str, func: Callable[..., Any], value: obj
     return array
 
 
+def residual_vector(func: Callable[..., Any], value: object, m: int | None = None) -> NDArray[Any]:
+    """Return ``func``'s output as a real 1-D array (of length ``m``), or raise.
+
+    Parameters
+    ----------
+    func : callable
+        The user's residual function, named in the errors.
+    value : object
+        What it returned.
+    m : int, optional
+        The length it must have: the length it had on the checking call.
+
+    Raises
+    ------
+    TypeError
+        The output is not an array of real numbers, or not 1-D.
+    ValueError
+        Its length is not ``m`` (SciPy's message).
+    """
+    array = real_output("leastsq", "func", func, value)
+    if array.ndim != 1:
+        raise TypeError(
+            f"leastsq: the 'func' argument {callable_name(func)!r} must return a "
+            f"1-D array of residuals; it returned an array of shape {array.shape}."
+        )
+    if m is not None and array.shape[0] != m:
+        raise ValueError(SIZE_CHANGED)
+    return array
+
+
+def jacobian_matrix(dfun: Callable[..., Any], value: object, rows: int, cols: int) -> NDArray[Any]:
+    """Return ``Dfun``'s output as a ``rows`` by ``cols`` real array, or raise.
+
+    As in SciPy, any array of at most two dimensions with ``rows * cols``
+    elements is read in row-major order; the first call's shape is checked
+    more strictly, by :func:`check_func`.
+
+    Raises
+    ------
+    TypeError
+        The output is not a 1-D or 2-D array of real numbers.
+    ValueError
+        It does not hold ``rows * cols`` numbers (SciPy's message).
+    """
+    array = real_output("leastsq", "Dfun", dfun, value)
+    if array.ndim > 2:
+        raise TypeError(
+            f"leastsq: the 'Dfun' argument {callable_name(dfun)!r} must return a 2-D "
+            f"array; it returned an array of shape {array.shape}."
+        )
+    if array.size != rows * cols:
+        raise ValueError(SIZE_CHANGED)
+    return array.reshape(rows, cols)
+
+
 def check_func(
     checker: str,
     argname: str,
@@ -83,13 +141,15 @@ def check_func(
     args: tuple[Any, ...],
     numinputs: int,
     output_shape: tuple[int, ...] | None = None,
-) -> tuple[tuple[int, ...], np.dtype[Any]]:
+) -> tuple[NDArray[Any], np.dtype[Any]]:
     """Call ``thefunc`` once at ``x0`` and check its output, as SciPy does.
 
     This is ``scipy.optimize._minpack_py._check_func``: the same call, the
     same tolerance of a mismatched shape when the expected shape has a
     dimension of length 1, the same ``TypeError`` wording.  It adds a clear
-    error for outputs that are not real arrays at all.
+    error for outputs that are not real arrays at all, and it passes a copy
+    of ``x0``, so that a function that modifies its argument cannot move the
+    starting point.
 
     Parameters
     ----------
@@ -108,8 +168,8 @@ def check_func(
 
     Returns
     -------
-    shape : tuple of int
-        The shape of the output.
+    output : ndarray
+        The output, at least 1-D.
     dtype : numpy.dtype
         Its dtype when inexact, else float64 (this picks ``epsfcn``).
 
@@ -118,11 +178,11 @@ def check_func(
     TypeError
         If the output has the wrong shape or is not an array of reals.
     """
-    res = real_output(checker, argname, thefunc, thefunc(*((x0[:numinputs],) + args)))
+    res = real_output(checker, argname, thefunc, thefunc(*((x0[:numinputs].copy(),) + args)))
     if (output_shape is not None) and (np.shape(res) != output_shape):
         if output_shape[0] != 1:
             if len(output_shape) > 1 and output_shape[1] == 1:
-                return np.shape(res), res.dtype
+                return res, res.dtype
             msg = (
                 f"{checker}: there is a mismatch between the input and output "
                 f"shape of the '{argname}' argument"
@@ -132,7 +192,7 @@ def check_func(
             msg += f"Shape should be {output_shape} but it is {np.shape(res)}."
             raise TypeError(msg)
     # real_output admits no complex dtype, so inexact means floating here.
-    return np.shape(res), (res.dtype if res.dtype.kind == "f" else _FLOAT64)
+    return res, (res.dtype if res.dtype.kind == "f" else _FLOAT64)
 
 
 def starting_point(x0: object) -> NDArray[Any]:
@@ -156,7 +216,9 @@ def starting_point(x0: object) -> NDArray[Any]:
 
 
 def finite_float(name: str, value: object) -> float:
-    """Return ``value`` as a float, refusing nan and inf with a clear error."""
+    """Return ``value`` as a float, refusing text, nan and inf with a clear error."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a real number, not {type(value).__name__}.")
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):

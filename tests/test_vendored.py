@@ -1,0 +1,64 @@
+"""The MINPACK that ships is the vendored netlib copy, and SciPy is not needed.
+
+``minpack_src/SHA256SUMS`` records the hash of each of the nine vendored
+Fortran files (see ``minpack_src/README.md`` for their origin); any edit to a
+file, a missing file, or a file added without a recorded hash fails here.
+"""
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+MINPACK_SRC = Path(__file__).resolve().parents[1] / "minpack_src"
+
+#: The routines lmdif and lmder need, plus chkder; nothing more is vendored.
+VENDORED = (
+    "chkder.f",
+    "dpmpar.f",
+    "enorm.f",
+    "fdjac2.f",
+    "lmder.f",
+    "lmdif.f",
+    "lmpar.f",
+    "qrfac.f",
+    "qrsolv.f",
+)
+
+
+def recorded_sums() -> dict[str, str]:
+    """Return ``{file name: sha256}`` from ``SHA256SUMS`` (``sha256sum`` format)."""
+    sums = {}
+    for line in (MINPACK_SRC / "SHA256SUMS").read_text(encoding="ascii").splitlines():
+        digest, name = line.split(maxsplit=1)
+        assert len(digest) == 64 and name not in sums, line
+        sums[name.lstrip("*")] = digest
+    return sums
+
+
+def test_sha256sums_lists_exactly_the_vendored_files():
+    assert sorted(recorded_sums()) == sorted(VENDORED)
+
+
+def test_no_unrecorded_fortran_file_is_vendored():
+    assert sorted(path.name for path in MINPACK_SRC.glob("*.f")) == sorted(VENDORED)
+
+
+@pytest.mark.parametrize("name", VENDORED)
+def test_vendored_file_is_unmodified(name):
+    digest = hashlib.sha256((MINPACK_SRC / name).read_bytes()).hexdigest()
+    assert digest == recorded_sums()[name]
+
+
+def test_importing_and_solving_does_not_import_scipy():
+    code = (
+        "import sys, pyminpack; "
+        "pyminpack.leastsq(lambda x: [x[0] - 1.0, x[0] + 1.0], 0.0, full_output=True); "
+        "print(sorted(m for m in sys.modules if m == 'scipy' or m.startswith('scipy.')))"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert completed.stdout.strip() == "[]"
