@@ -54,12 +54,20 @@ from small_problems import (  # noqa: E402
 LIBRARIES = {"pyminpack": pyminpack.leastsq, "scipy": so.leastsq}
 
 
+#: pyminpack's additions, keyword-only so that no positional call changes meaning.
+EXTRAS = {"allow_nonfinite": False, "callback": None}
+
+
 def test_signature_and_defaults_are_scipys():
-    ours = inspect.signature(pyminpack.leastsq).parameters
+    ours = dict(inspect.signature(pyminpack.leastsq).parameters)
+    extras = {name: ours.pop(name) for name in EXTRAS}
     theirs = inspect.signature(so.leastsq).parameters
     assert list(ours) == list(theirs)
     assert [p.default for p in ours.values()] == [p.default for p in theirs.values()]
     assert [p.kind for p in ours.values()] == [p.kind for p in theirs.values()]
+    assert {name: (p.kind, p.default) for name, p in extras.items()} == {
+        name: (inspect.Parameter.KEYWORD_ONLY, default) for name, default in EXTRAS.items()
+    }
 
 
 # -- the same exception, type and message -------------------------------------

@@ -23,11 +23,33 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._pycallback import LMDER_FCN, LMDIF_FCN, Evaluator
-from ._validation import jacobian_matrix, residual_vector
+from ._validation import jacobian_matrix, raise_nonfinite, residual_vector
 
 __all__ = ["LMDER_FCN", "LMDIF_FCN", "jacobian_evaluator", "raise_stored_error", "residual_evaluator"]
 
-def residual_evaluator(func: Callable[..., Any], args: tuple[Any, ...], m: int) -> Evaluator:
+def _guard(functions: dict[str, Callable[..., Any]], allow_nonfinite: bool) -> Callable[..., None] | None:
+    """Return what the evaluator calls on nan/inf (None: no check).
+
+    The evaluator calls it as ``on_nonfinite(what, evaluation, x, stage)``
+    with ``what`` one of the keys of ``functions`` (``'func'``, ``'Dfun'``).
+    """
+    if allow_nonfinite:
+        return None
+
+    def on_nonfinite(what: str, evaluation: int, x: NDArray[np.float64], stage: str) -> None:
+        raise_nonfinite(what, functions[what], evaluation, x, stage)
+
+    return on_nonfinite
+
+
+def residual_evaluator(
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    m: int,
+    *,
+    allow_nonfinite: bool = False,
+    progress: Callable[[NDArray[np.float64], NDArray[np.float64]], Any] | None = None,
+) -> Evaluator:
     """Return the evaluator behind ``lmdif``'s FCN (:data:`LMDIF_FCN`).
 
     Parameters
@@ -38,17 +60,36 @@ def residual_evaluator(func: Callable[..., Any], args: tuple[Any, ...], m: int) 
         Its extra arguments.
     m : int
         The number of residuals it returned on the checking call.
+    allow_nonfinite : bool, optional
+        Let nan/inf residuals through to MINPACK instead of raising.
+    progress : callable, optional
+        Called as ``progress(x, fvec)`` on MINPACK's progress reports.
 
     Returns
     -------
     Evaluator
         A context manager: MINPACK's FCN calls ``func`` while it is entered.
     """
-    return Evaluator(func, args, m, lambda value: residual_vector(func, value, m))
+    return Evaluator(
+        func,
+        args,
+        m,
+        lambda value: residual_vector(func, value, m),
+        on_nonfinite=_guard({"func": func}, allow_nonfinite),
+        progress=progress,
+    )
 
 
 def jacobian_evaluator(
-    func: Callable[..., Any], dfun: Callable[..., Any], args: tuple[Any, ...], m: int, n: int, col_deriv: bool
+    func: Callable[..., Any],
+    dfun: Callable[..., Any],
+    args: tuple[Any, ...],
+    m: int,
+    n: int,
+    col_deriv: bool,
+    *,
+    allow_nonfinite: bool = False,
+    progress: Callable[[NDArray[np.float64], NDArray[np.float64]], Any] | None = None,
 ) -> Evaluator:
     """Return the evaluator behind ``lmder``'s FCN (:data:`LMDER_FCN`).
 
@@ -63,6 +104,11 @@ def jacobian_evaluator(
     col_deriv : bool
         True when ``dfun`` returns derivatives down the columns (shape
         ``(n, m)``), False for rows (shape ``(m, n)``).
+    allow_nonfinite : bool, optional
+        Let nan/inf residuals and derivatives through to MINPACK instead of
+        raising.
+    progress : callable, optional
+        Called as ``progress(x, fvec)`` on MINPACK's progress reports.
 
     Returns
     -------
@@ -80,7 +126,16 @@ def jacobian_evaluator(
         def check_fjac(value: object) -> NDArray[Any]:
             return jacobian_matrix(dfun, value, m, n)
 
-    return Evaluator(func, args, m, lambda value: residual_vector(func, value, m), dfun, check_fjac)
+    return Evaluator(
+        func,
+        args,
+        m,
+        lambda value: residual_vector(func, value, m),
+        dfun,
+        check_fjac,
+        on_nonfinite=_guard({"func": func, "Dfun": dfun}, allow_nonfinite),
+        progress=progress,
+    )
 
 
 def raise_stored_error(evaluator: Evaluator) -> None:

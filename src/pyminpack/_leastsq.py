@@ -13,11 +13,22 @@ from . import _minpack  # type: ignore[attr-defined]
 from ._callbacks import LMDER_FCN, LMDIF_FCN, jacobian_evaluator, raise_stored_error, residual_evaluator
 from ._covariance import covariance_from_qr
 from ._messages import IMPROPER_INPUT, LEASTSQ_FAILURE, LEASTSQ_SUCCESS, OUTCOMES, leastsq_message
-from ._validation import check_func, evaluation_limit, finite_float, residual_vector, scaling, starting_point
+from ._validation import (
+    check_func,
+    evaluation_limit,
+    finite_float,
+    raise_nonfinite,
+    residual_vector,
+    scaling,
+    starting_point,
+)
 
 #: MINPACK's MODE: 1 lets it scale the variables itself, 2 takes ``diag``.
 _MODE_INTERNAL_SCALING = 1
 _MODE_USER_SCALING = 2
+#: MINPACK's NPRINT: report progress (FCN with IFLAG = 0) every NPRINT iterations.
+_NO_REPORTS = 0
+_REPORT_EVERY_ITERATION = 1
 
 
 def leastsq(
@@ -34,6 +45,9 @@ def leastsq(
     epsfcn: float | None = None,
     factor: float = 100,
     diag: ArrayLike | None = None,
+    *,
+    allow_nonfinite: bool = False,
+    callback: Callable[[NDArray[np.float64], NDArray[np.float64]], Any] | None = None,
 ) -> tuple[Any, ...]:
     """Minimize the sum of squares of a set of equations.
 
@@ -93,6 +107,21 @@ def leastsq(
         (``factor * || diag * x||``). Should be in interval ``(0.1, 100)``.
     diag : sequence, optional
         N positive entries that serve as scale factors for the variables.
+    allow_nonfinite : bool, optional, keyword-only
+        pyminpack only. By default a nan or inf that MINPACK would build on
+        (the residuals at the starting point, or any Jacobian entry, analytic
+        or by forward differences) stops the solve with a ``ValueError``
+        naming the function, the evaluation and ``x``: from such values
+        MINPACK returns garbage, as SciPy does. A nan or inf residual at a
+        trial point is harmless and let through: MINPACK rejects that step
+        and tries a shorter one. True restores SciPy's behaviour: nothing is
+        checked.
+    callback : callable, optional, keyword-only
+        pyminpack only. Called as ``callback(x, fvec)`` with copies of the
+        current iterate and its residuals at the start, after every
+        iteration, and once more before returning (MINPACK's ``nprint``
+        reports). Its return value is ignored; an exception it raises stops
+        the solve and reaches the caller.
 
     Returns
     -------
@@ -141,6 +170,7 @@ def leastsq(
         that is not an array of real numbers; ``Dfun``'s output has the
         wrong shape.
     ValueError
+        ``func``/``Dfun`` return nan or inf (unless ``allow_nonfinite``);
         ``func``/``Dfun`` change the size of their output during the solve;
         ``x0`` is empty or not finite; ``diag`` has the wrong length or is
         not finite; a tolerance, ``factor`` or ``epsfcn`` is nan or inf.
@@ -194,8 +224,11 @@ def leastsq(
     maxfev = evaluation_limit(maxfev)
     first, dtype = check_func("leastsq", "func", func, x0, args, n)
     m = residual_vector(func, first).shape[0]
+    if not allow_nonfinite and not np.isfinite(first).all():
+        raise_nonfinite("func", func, 0, x0, "at the starting point")
     if n > m:
         raise TypeError(f"Improper input: func input vector length N={n} must not exceed func output vector length M={m}")
+    nprint = _REPORT_EVERY_ITERATION if callback is not None else _NO_REPORTS
     if diag is None:
         mode, scale = _MODE_INTERNAL_SCALING, np.ones(n)
     else:
@@ -205,21 +238,25 @@ def leastsq(
         epsfcn = float(np.finfo(dtype).eps) if epsfcn is None else finite_float("epsfcn", epsfcn)
         if maxfev == 0:
             maxfev = 200 * (n + 1)
-        evaluator = residual_evaluator(func, args, m)
+        evaluator = residual_evaluator(func, args, m, allow_nonfinite=allow_nonfinite, progress=callback)
         with evaluator:
             x, fvec, _, info, nfev, fjac, ipvt, qtf = _minpack.lmdif(
-                LMDIF_FCN, m, x0, ftol, xtol, gtol, maxfev, epsfcn, scale, mode, factor, 0
+                LMDIF_FCN, m, x0, ftol, xtol, gtol, maxfev, epsfcn, scale, mode, factor, nprint
             )
         counts = {"nfev": nfev}
     else:
         expected = (n, m) if col_deriv else (m, n)
-        check_func("leastsq", "Dfun", Dfun, x0, args, n, expected)
+        jacobian, _ = check_func("leastsq", "Dfun", Dfun, x0, args, n, expected)
+        if not allow_nonfinite and not np.isfinite(jacobian).all():
+            raise_nonfinite("Dfun", Dfun, 0, x0, "at the starting point")
         if maxfev == 0:
             maxfev = 100 * (n + 1)
-        evaluator = jacobian_evaluator(func, Dfun, args, m, n, bool(col_deriv))
+        evaluator = jacobian_evaluator(
+            func, Dfun, args, m, n, bool(col_deriv), allow_nonfinite=allow_nonfinite, progress=callback
+        )
         with evaluator:
             x, fvec, fjac, _, info, nfev, njev, ipvt, qtf = _minpack.lmder(
-                LMDER_FCN, m, x0, ftol, xtol, gtol, maxfev, scale, mode, factor, 0
+                LMDER_FCN, m, x0, ftol, xtol, gtol, maxfev, scale, mode, factor, nprint
             )
         counts = {"nfev": nfev, "njev": njev}
     raise_stored_error(evaluator)

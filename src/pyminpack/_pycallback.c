@@ -25,11 +25,20 @@
  * All validation and error wording lives in Python (_callbacks.py): this
  * file takes a fast path only for a result that is already a float64 array
  * of exactly the expected shape, and hands anything else to the Python
- * checkers.
+ * checkers.  It also scans for nan/inf the results MINPACK would build on
+ * (the residuals at the starting point, and every Jacobian, analytic or by
+ * forward differences: a loop over the values just copied, far cheaper than
+ * any Python-level check) and, when it finds one, lets the Python side word
+ * the error.  Residuals at a trial point are not scanned: MINPACK rejects a
+ * trial step whose residual norm is not smaller (nan and inf included) and
+ * shortens the step, which is how fits such as NIST's MGH17 get past an
+ * overflowing exp().  Last, it forwards MINPACK's IFLAG = 0 "report
+ * progress" calls (NPRINT) to an optional Python callback.
  */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <string.h>
 
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
@@ -48,8 +57,12 @@ typedef struct Evaluator {
     PyObject *check_fvec;    /* check_fvec(value) -> float64 array of shape (m,) */
     PyObject *dfun;          /* Jacobian: dfun(x, *args), or None */
     PyObject *check_fjac;    /* check_fjac(value) -> float64 (m, n) Fortran-ordered */
+    PyObject *on_nonfinite;  /* on_nonfinite(what, evaluation, x, stage) raises, or None */
+    PyObject *progress;      /* progress(x, fvec) at MINPACK's IFLAG = 0 calls, or None */
     PyObject *error;         /* the exception that stopped the solve, or NULL */
     npy_intp m;
+    Py_ssize_t nfev;         /* calls of func so far (MINPACK's count) */
+    Py_ssize_t njev;         /* calls of dfun so far */
     struct Evaluator *previous;
     int active;
 } Evaluator;
@@ -72,6 +85,52 @@ stop_with_error(Evaluator *ev, int *iflag)
     *iflag = -1;
 }
 
+/* A new 1-D float64 array holding a copy of `count` doubles. */
+static PyObject *
+new_array_copy(const double *values, npy_intp count)
+{
+    PyObject *array = PyArray_SimpleNew(1, &count, NPY_DOUBLE);
+    if (array != NULL) {
+        memcpy(PyArray_DATA((PyArrayObject *)array), values, (size_t)count * sizeof(double));
+    }
+    return array;
+}
+
+static int
+all_finite(const double *values, npy_intp count)
+{
+    for (npy_intp i = 0; i < count; i++) {
+        if (!isfinite(values[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* After `values` came back from `what` (func or Dfun) at evaluation
+ * `evaluation` during `stage` (NULL: a stage MINPACK survives, not checked):
+ * 0 when they are finite or unchecked, else -1 with the exception that
+ * on_nonfinite raised. */
+static int
+check_finite(Evaluator *ev, const char *what, Py_ssize_t evaluation, const char *stage, npy_intp n,
+             const double *x, const double *values, npy_intp count)
+{
+    if (stage == NULL || ev->on_nonfinite == Py_None || all_finite(values, count)) {
+        return 0;
+    }
+    PyObject *xcopy = new_array_copy(x, n);
+    if (xcopy == NULL) {
+        return -1;
+    }
+    PyObject *result = PyObject_CallFunction(ev->on_nonfinite, "snOs", what, evaluation, xcopy, stage);
+    Py_DECREF(xcopy);
+    if (result != NULL) {
+        Py_DECREF(result);
+        PyErr_SetString(PyExc_SystemError, "pyminpack: on_nonfinite returned instead of raising");
+    }
+    return -1;
+}
+
 /* Call fn(copy of x, *args); a new reference, or NULL with an exception.
  * The arguments go on the C stack (vectorcall), so no tuple is built. */
 #define MAX_STACK_ARGS 16
@@ -81,11 +140,10 @@ call_with_x(Evaluator *ev, PyObject *fn, npy_intp n, const double *x)
 {
     PyObject *stack[MAX_STACK_ARGS];
     Py_ssize_t nargs = PyTuple_GET_SIZE(ev->args);
-    PyObject *xcopy = PyArray_SimpleNew(1, &n, NPY_DOUBLE);
+    PyObject *xcopy = new_array_copy(x, n);
     if (xcopy == NULL) {
         return NULL;
     }
-    memcpy(PyArray_DATA((PyArrayObject *)xcopy), x, (size_t)n * sizeof(double));
     PyObject *result;
     if (nargs < MAX_STACK_ARGS) {
         stack[0] = xcopy;
@@ -128,58 +186,101 @@ copy_checked(PyObject *checked, double *out, npy_intp count, int requirements)
 }
 
 static int
-evaluate_residuals(Evaluator *ev, npy_intp n, const double *x, double *fvec)
+copy_residuals(Evaluator *ev, PyObject *result, double *fvec)
 {
-    PyObject *result = call_with_x(ev, ev->func, n, x);
-    if (result == NULL) {
-        return -1;
-    }
     if (PyArray_CheckExact(result)) {
         PyArrayObject *array = (PyArrayObject *)result;
         if (PyArray_TYPE(array) == NPY_DOUBLE && PyArray_NDIM(array) == 1 &&
             PyArray_DIM(array, 0) == ev->m && PyArray_ISCARRAY_RO(array) &&
             PyArray_ISNOTSWAPPED(array)) {
             memcpy(fvec, PyArray_DATA(array), (size_t)ev->m * sizeof(double));
-            Py_DECREF(result);
             return 0;
         }
     }
-    PyObject *checked = PyObject_CallOneArg(ev->check_fvec, result);
+    return copy_checked(PyObject_CallOneArg(ev->check_fvec, result), fvec, ev->m, NPY_ARRAY_IN_ARRAY);
+}
+
+static const char STAGE_START[] = "at the starting point";
+static const char STAGE_DIFFERENCES[] = "forming the forward-difference Jacobian";
+static const char STAGE_JACOBIAN[] = "forming the Jacobian";
+
+static int
+evaluate_residuals(Evaluator *ev, npy_intp n, const double *x, double *fvec, const char *stage)
+{
+    ev->nfev++;
+    PyObject *result = call_with_x(ev, ev->func, n, x);
+    if (result == NULL) {
+        return -1;
+    }
+    int status = copy_residuals(ev, result, fvec);
     Py_DECREF(result);
-    return copy_checked(checked, fvec, ev->m, NPY_ARRAY_IN_ARRAY);
+    if (status < 0) {
+        return -1;
+    }
+    return check_finite(ev, "func", ev->nfev, stage, n, x, fvec, ev->m);
 }
 
 static int
 evaluate_jacobian(Evaluator *ev, npy_intp n, const double *x, double *fjac)
 {
+    ev->njev++;
     PyObject *result = call_with_x(ev, ev->dfun, n, x);
     if (result == NULL) {
         return -1;
     }
     PyObject *checked = PyObject_CallOneArg(ev->check_fjac, result);
     Py_DECREF(result);
-    return copy_checked(checked, fjac, ev->m * n, NPY_ARRAY_IN_FARRAY);
+    if (copy_checked(checked, fjac, ev->m * n, NPY_ARRAY_IN_FARRAY) < 0) {
+        return -1;
+    }
+    return check_finite(ev, "Dfun", ev->njev, STAGE_JACOBIAN, n, x, fjac, ev->m * n);
 }
 
-/* FCN of lmdif: IFLAG 1 or 2 asks for the residuals, 0 only reports. */
+/* MINPACK's IFLAG = 0 call (every NPRINT iterations): progress(x, fvec). */
+static int
+report_progress(Evaluator *ev, npy_intp n, const double *x, const double *fvec)
+{
+    if (ev->progress == Py_None) {
+        return 0;
+    }
+    PyObject *xcopy = new_array_copy(x, n);
+    PyObject *fcopy = xcopy == NULL ? NULL : new_array_copy(fvec, ev->m);
+    PyObject *result = fcopy == NULL ? NULL : PyObject_CallFunctionObjArgs(ev->progress, xcopy, fcopy, NULL);
+    Py_XDECREF(xcopy);
+    Py_XDECREF(fcopy);
+    if (result == NULL) {
+        return -1;
+    }
+    Py_DECREF(result);
+    return 0;
+}
+
+/* FCN of lmdif: IFLAG 1 or 2 asks for the residuals, 0 reports progress. */
 static void
 lmdif_fcn(int *m, int *n, double *x, double *fvec, int *iflag)
 {
     Evaluator *ev = active_evaluator;
+    int status;
     (void)m;
-    if (*iflag == 0) {
-        return;
-    }
     if (ev == NULL || ev->error != NULL) { /* no solve of ours, or already stopping */
         *iflag = -1;
         return;
     }
-    if (evaluate_residuals(ev, *n, x, fvec) < 0) {
+    if (*iflag == 0) {
+        status = report_progress(ev, *n, x, fvec);
+    }
+    else {
+        /* IFLAG 2: the columns of fdjac2's difference quotients. */
+        const char *stage = *iflag == 2 ? STAGE_DIFFERENCES : ev->nfev == 0 ? STAGE_START : NULL;
+        status = evaluate_residuals(ev, *n, x, fvec, stage);
+    }
+    if (status < 0) {
         stop_with_error(ev, iflag);
     }
 }
 
-/* FCN of lmder: IFLAG 1 asks for the residuals, 2 for the Jacobian. */
+/* FCN of lmder: IFLAG 1 asks for the residuals, 2 for the Jacobian, 0
+ * reports progress. */
 static void
 lmder_fcn(int *m, int *n, double *x, double *fvec, double *fjac, int *ldfjac, int *iflag)
 {
@@ -187,15 +288,15 @@ lmder_fcn(int *m, int *n, double *x, double *fvec, double *fjac, int *ldfjac, in
     int status = 0;
     (void)m;
     (void)ldfjac; /* always m: the f2py wrapper allocates fjac as (m, n) */
-    if (*iflag == 0) {
-        return;
-    }
     if (ev == NULL || ev->error != NULL) { /* no solve of ours, or already stopping */
         *iflag = -1;
         return;
     }
-    if (*iflag == 1) {
-        status = evaluate_residuals(ev, *n, x, fvec);
+    if (*iflag == 0) {
+        status = report_progress(ev, *n, x, fvec);
+    }
+    else if (*iflag == 1) {
+        status = evaluate_residuals(ev, *n, x, fvec, ev->nfev == 0 ? STAGE_START : NULL);
     }
     else if (*iflag == 2) {
         status = evaluate_jacobian(ev, *n, x, fjac);
@@ -210,15 +311,18 @@ lmder_fcn(int *m, int *n, double *x, double *fvec, double *fjac, int *ldfjac, in
 static int
 Evaluator_init(Evaluator *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"func", "args", "m", "check_fvec", "dfun", "check_fjac", NULL};
+    static char *kwlist[] = {"func", "args", "m", "check_fvec", "dfun", "check_fjac",
+                             "on_nonfinite", "progress", NULL};
     PyObject *func, *fargs, *check_fvec, *dfun = Py_None, *check_fjac = Py_None;
+    PyObject *on_nonfinite = Py_None, *progress = Py_None;
     Py_ssize_t m;
     if (self->active) {
         PyErr_SetString(PyExc_RuntimeError, "Evaluator is in use");
         return -1;
     }
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!nO|OO:Evaluator", kwlist, &func,
-                                     &PyTuple_Type, &fargs, &m, &check_fvec, &dfun, &check_fjac)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!nO|OO$OO:Evaluator", kwlist, &func,
+                                     &PyTuple_Type, &fargs, &m, &check_fvec, &dfun, &check_fjac,
+                                     &on_nonfinite, &progress)) {
         return -1;
     }
     Py_INCREF(func);
@@ -231,8 +335,14 @@ Evaluator_init(Evaluator *self, PyObject *args, PyObject *kwds)
     Py_XSETREF(self->dfun, dfun);
     Py_INCREF(check_fjac);
     Py_XSETREF(self->check_fjac, check_fjac);
+    Py_INCREF(on_nonfinite);
+    Py_XSETREF(self->on_nonfinite, on_nonfinite);
+    Py_INCREF(progress);
+    Py_XSETREF(self->progress, progress);
     Py_CLEAR(self->error);
     self->m = m;
+    self->nfev = 0;
+    self->njev = 0;
     return 0;
 }
 
@@ -244,6 +354,8 @@ Evaluator_traverse(Evaluator *self, visitproc visit, void *arg)
     Py_VISIT(self->check_fvec);
     Py_VISIT(self->dfun);
     Py_VISIT(self->check_fjac);
+    Py_VISIT(self->on_nonfinite);
+    Py_VISIT(self->progress);
     Py_VISIT(self->error);
     return 0;
 }
@@ -256,6 +368,8 @@ Evaluator_clear(Evaluator *self)
     Py_CLEAR(self->check_fvec);
     Py_CLEAR(self->dfun);
     Py_CLEAR(self->check_fjac);
+    Py_CLEAR(self->on_nonfinite);
+    Py_CLEAR(self->progress);
     Py_CLEAR(self->error);
     return 0;
 }
@@ -318,7 +432,8 @@ static PyTypeObject EvaluatorType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "pyminpack._pycallback.Evaluator",
     .tp_doc = PyDoc_STR(
-        "Evaluator(func, args, m, check_fvec, dfun=None, check_fjac=None)\n\n"
+        "Evaluator(func, args, m, check_fvec, dfun=None, check_fjac=None, *,\n"
+        "          on_nonfinite=None, progress=None)\n\n"
         "The Python functions behind MINPACK's FCN for one solve; use as a\n"
         "context manager around the lmdif/lmder call."),
     .tp_basicsize = sizeof(Evaluator),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 from numpy.typing import NDArray
@@ -131,6 +131,41 @@ def jacobian_matrix(dfun: Callable[..., Any], value: object, rows: int, cols: in
     if array.size != rows * cols:
         raise ValueError(SIZE_CHANGED)
     return array.reshape(rows, cols)
+
+
+def raise_nonfinite(
+    argname: str, function: Callable[..., Any], evaluation: int, x: NDArray[Any], stage: str
+) -> NoReturn:
+    """Raise the error for nan or inf returned by ``func`` or ``Dfun``.
+
+    Parameters
+    ----------
+    argname : str
+        ``'func'`` or ``'Dfun'``.
+    function : callable
+        The user's function, named in the message.
+    evaluation : int
+        Which call of it returned the values: 0 for the checking call at
+        ``x0``, else MINPACK's count (``nfev`` for ``func``, ``njev`` for
+        ``Dfun``).
+    x : ndarray
+        Where it was evaluated.
+    stage : str
+        What MINPACK was doing, e.g. ``'forming the Jacobian'``.
+
+    Raises
+    ------
+    ValueError
+        Always.
+    """
+    call = "the checking call" if evaluation == 0 else f"evaluation {evaluation}"
+    raise ValueError(
+        f"leastsq: the '{argname}' argument {callable_name(function)!r} returned nan or inf "
+        f"at {call} ({stage}), x = {np.array2string(x, precision=17, separator=', ', threshold=20)}. "
+        "MINPACK cannot make progress from non-finite values; keep the model finite where "
+        "it is evaluated (rescale it, or bound the parameters with curve_fit), or pass "
+        "allow_nonfinite=True to let them through as scipy.optimize.leastsq does."
+    )
 
 
 def check_func(

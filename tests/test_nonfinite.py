@@ -1,0 +1,123 @@
+"""nan and inf from func or Dfun: refused where MINPACK would build on them.
+
+MINPACK cannot recover from a non-finite residual at the starting point or
+from a non-finite Jacobian entry (analytic, or a forward difference): it
+returns garbage, silently, as SciPy does. pyminpack stops the solve at that
+evaluation (MINPACK's user-termination flag) and raises a ValueError naming
+the function, the evaluation and x. A non-finite residual at a *trial* point
+is different: MINPACK rejects the step and shortens it, so those are let
+through. ``allow_nonfinite=True`` restores SciPy's unchecked behaviour.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from small_problems import EXP
+
+from pyminpack import leastsq
+
+BAD_VALUES = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf}
+
+
+class SpoiledAt:
+    """EXP whose ``which`` output gets ``value`` at that function's call ``call``.
+
+    Call 1 is leastsq's checking call; MINPACK's own evaluations follow.
+    """
+
+    def __init__(self, which, call, value):
+        self.which, self.call, self.value = which, call, value
+        self.calls = {"func": 0, "Dfun": 0}
+
+    def _spoil(self, which, result):
+        self.calls[which] += 1
+        if which == self.which and self.calls[which] == self.call:
+            result = np.array(result, dtype=float)
+            result.flat[0] = self.value
+        return result
+
+    def func(self, p):
+        return self._spoil("func", EXP.func(p))
+
+    def jac(self, p):
+        return self._spoil("Dfun", EXP.jac(p))
+
+
+@pytest.mark.parametrize("value", BAD_VALUES.values(), ids=BAD_VALUES.keys())
+@pytest.mark.parametrize("use_dfun", [False, True], ids=["lmdif", "lmder"])
+def test_nonfinite_residuals_at_the_start_are_refused_before_minpack_runs(value, use_dfun):
+    spoiled = SpoiledAt("func", 1, value)
+    pattern = r"the 'func' argument 'func' returned nan or inf at the checking call \(at the starting point\), x = \[1\., 1\.\]"
+    with pytest.raises(ValueError, match=pattern):
+        leastsq(spoiled.func, EXP.x0, Dfun=spoiled.jac if use_dfun else None)
+    assert spoiled.calls["func"] == 1
+
+
+@pytest.mark.parametrize("value", BAD_VALUES.values(), ids=BAD_VALUES.keys())
+def test_a_nonfinite_forward_difference_stops_the_solve_at_that_evaluation(value):
+    # Evaluation 1 is MINPACK's at x0; evaluations 2 and 3 are fdjac2's columns.
+    spoiled = SpoiledAt("func", 3, value)  # the checking call, then evaluations 1 and 2
+    with pytest.raises(ValueError, match=r"at evaluation 2 \(forming the forward-difference Jacobian\)"):
+        leastsq(spoiled.func, EXP.x0)
+    assert spoiled.calls["func"] == 3, "the function was called again after the bad value"
+
+
+@pytest.mark.parametrize("value", BAD_VALUES.values(), ids=BAD_VALUES.keys())
+@pytest.mark.parametrize("call", [1, 2, 4])
+def test_a_nonfinite_analytic_jacobian_stops_the_solve(value, call):
+    spoiled = SpoiledAt("Dfun", call, value)
+    if call == 1:
+        expected = r"the 'Dfun' argument 'jac' returned nan or inf at the checking call \(at the starting point\)"
+    else:
+        expected = rf"the 'Dfun' argument 'jac' returned nan or inf at evaluation {call - 1} \(forming the Jacobian\)"
+    with pytest.raises(ValueError, match=expected):
+        leastsq(spoiled.func, EXP.x0, Dfun=spoiled.jac)
+    assert spoiled.calls["Dfun"] == call
+
+
+def test_the_message_shows_x_to_full_precision():
+    spoiled = SpoiledAt("Dfun", 3, np.nan)
+    with pytest.raises(ValueError) as caught:
+        leastsq(spoiled.func, EXP.x0, Dfun=spoiled.jac)
+    shown = re.search(r"x = \[(.*?)\]", str(caught.value)).group(1)
+    x = np.array([float(v) for v in shown.split(",")])
+    assert x.size == 2 and np.all(np.isfinite(x)) and not np.array_equal(x, EXP.x0)
+    assert "allow_nonfinite=True" in str(caught.value)
+
+
+def overflowing_exp(p):
+    """EXP, but inf once the rate is large: a trial step MINPACK must reject."""
+    with np.errstate(over="ignore"):
+        return np.where(p[1] > 1.95, np.inf, EXP.func(p))
+
+
+@pytest.mark.parametrize("use_dfun", [False, True], ids=["lmdif", "lmder"])
+def test_nonfinite_residuals_at_a_trial_point_are_left_to_minpack(use_dfun):
+    # EXP's optimum has rate 1.92; steps that overshoot past 1.95 give inf,
+    # MINPACK rejects them and shortens the step, and the fit still converges.
+    overshoots = []
+
+    def func(p):
+        result = overflowing_exp(p)
+        overshoots.append(not np.all(np.isfinite(result)))
+        return result
+
+    x, ier = leastsq(func, EXP.x0, Dfun=EXP.jac if use_dfun else None)
+    expected, _ = leastsq(EXP.func, EXP.x0, Dfun=EXP.jac if use_dfun else None)
+    assert any(overshoots), "no trial step produced inf: the test proves nothing"
+    assert ier in (1, 2, 3, 4)
+    np.testing.assert_allclose(x, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("use_dfun", [False, True], ids=["lmdif", "lmder"])
+def test_allow_nonfinite_restores_the_unchecked_behaviour(use_dfun):
+    x, _, info, _, ier = leastsq(
+        lambda p: np.full(5, np.nan), EXP.x0, Dfun=(lambda p: np.ones((5, 2))) if use_dfun else None,
+        allow_nonfinite=True, full_output=True,
+    )
+    # Nothing is checked: MINPACK runs on nan and returns what it makes of it.
+    assert np.isnan(info["fvec"]).all()
+    assert info["nfev"] > 1
