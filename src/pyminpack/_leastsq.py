@@ -223,8 +223,11 @@ def leastsq(
     factor = finite_float("factor", factor)
     maxfev = evaluation_limit(maxfev)
     first, dtype = check_func("leastsq", "func", func, x0, args, n)
-    m = residual_vector(func, first).shape[0]
-    if not allow_nonfinite and not np.isfinite(first).all():
+    # MINPACK's fvec work array, overwritten in place; until then func(x0).
+    fvec = np.array(residual_vector(func, first), dtype=np.float64)
+    del first  # with a large m, every m-vector counts
+    m = fvec.shape[0]
+    if not allow_nonfinite and not np.isfinite(fvec).all():
         raise_nonfinite("func", func, 0, x0, "at the starting point")
     if n > m:
         raise TypeError(f"Improper input: func input vector length N={n} must not exceed func output vector length M={m}")
@@ -241,7 +244,7 @@ def leastsq(
         evaluator = residual_evaluator(func, args, m, allow_nonfinite=allow_nonfinite, progress=callback)
         with evaluator:
             x, fvec, _, info, nfev, fjac, ipvt, qtf = _minpack.lmdif(
-                LMDIF_FCN, m, x0, ftol, xtol, gtol, maxfev, epsfcn, scale, mode, factor, nprint
+                LMDIF_FCN, x0, fvec, ftol, xtol, gtol, maxfev, epsfcn, scale, mode, factor, nprint
             )
         counts = {"nfev": nfev}
     else:
@@ -249,6 +252,7 @@ def leastsq(
         jacobian, _ = check_func("leastsq", "Dfun", Dfun, x0, args, n, expected)
         if not allow_nonfinite and not np.isfinite(jacobian).all():
             raise_nonfinite("Dfun", Dfun, 0, x0, "at the starting point")
+        del jacobian
         if maxfev == 0:
             maxfev = 100 * (n + 1)
         evaluator = jacobian_evaluator(
@@ -256,7 +260,7 @@ def leastsq(
         )
         with evaluator:
             x, fvec, fjac, _, info, nfev, njev, ipvt, qtf = _minpack.lmder(
-                LMDER_FCN, m, x0, ftol, xtol, gtol, maxfev, scale, mode, factor, nprint
+                LMDER_FCN, x0, fvec, ftol, xtol, gtol, maxfev, scale, mode, factor, nprint
             )
         counts = {"nfev": nfev, "njev": njev}
     raise_stored_error(evaluator)
@@ -266,8 +270,6 @@ def leastsq(
     if full_output:
         ipvt -= 1  # MINPACK's 1-based column numbers, 0-based as SciPy >= 1.15 returns them
         fjac = fjac.T
-        if info == IMPROPER_INPUT:  # MINPACK returned before evaluating: report func(x0), as SciPy
-            fvec = first.astype(np.float64)
         cov_x = covariance_from_qr(fjac, ipvt) if info in LEASTSQ_SUCCESS else None
         infodict = {"fvec": fvec, **counts, "fjac": fjac, "ipvt": ipvt, "qtf": qtf}
         return x, cov_x, infodict, mesg, info

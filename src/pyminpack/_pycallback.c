@@ -163,26 +163,23 @@ call_with_x(Evaluator *ev, PyObject *fn, npy_intp n, const double *x)
     return result;
 }
 
-/* Copy `count` doubles out of `checked` (the Python checker's result). */
+/* Copy `checked` (a checker's result, any layout and real dtype, of shape
+ * `dims`) into MINPACK's column-major work array `out`.  numpy casts and
+ * reorders straight into a view of `out`, so a Jacobian given row by row is
+ * transposed without a temporary m-by-n copy. */
 static int
-copy_checked(PyObject *checked, double *out, npy_intp count, int requirements)
+copy_checked(PyObject *checked, double *out, int ndim, npy_intp *dims)
 {
     if (checked == NULL) {
         return -1;
     }
-    PyArrayObject *array = (PyArrayObject *)PyArray_FROM_OTF(checked, NPY_DOUBLE, requirements);
+    PyObject *view = PyArray_New(&PyArray_Type, ndim, dims, NPY_DOUBLE, NULL, out, 0, NPY_ARRAY_FARRAY, NULL);
+    PyObject *source = view == NULL ? NULL : PyArray_FROM_O(checked);
+    int status = source == NULL ? -1 : PyArray_CopyInto((PyArrayObject *)view, (PyArrayObject *)source);
+    Py_XDECREF(source);
+    Py_XDECREF(view);
     Py_DECREF(checked);
-    if (array == NULL) {
-        return -1;
-    }
-    if (PyArray_SIZE(array) != count) {
-        Py_DECREF(array);
-        PyErr_SetString(PyExc_SystemError, "pyminpack: a checker returned the wrong size");
-        return -1;
-    }
-    memcpy(out, PyArray_DATA(array), (size_t)count * sizeof(double));
-    Py_DECREF(array);
-    return 0;
+    return status;
 }
 
 static int
@@ -197,7 +194,7 @@ copy_residuals(Evaluator *ev, PyObject *result, double *fvec)
             return 0;
         }
     }
-    return copy_checked(PyObject_CallOneArg(ev->check_fvec, result), fvec, ev->m, NPY_ARRAY_IN_ARRAY);
+    return copy_checked(PyObject_CallOneArg(ev->check_fvec, result), fvec, 1, &ev->m);
 }
 
 static const char STAGE_START[] = "at the starting point";
@@ -230,7 +227,8 @@ evaluate_jacobian(Evaluator *ev, npy_intp n, const double *x, double *fjac)
     }
     PyObject *checked = PyObject_CallOneArg(ev->check_fjac, result);
     Py_DECREF(result);
-    if (copy_checked(checked, fjac, ev->m * n, NPY_ARRAY_IN_FARRAY) < 0) {
+    npy_intp dims[2] = {ev->m, n};
+    if (copy_checked(checked, fjac, 2, dims) < 0) {
         return -1;
     }
     return check_finite(ev, "Dfun", ev->njev, STAGE_JACOBIAN, n, x, fjac, ev->m * n);
