@@ -714,6 +714,7 @@ BAD_X0 = {
     "complex": ([1.0 + 0j, 1.0], TypeError, "real numbers"),
     "objects": (np.array([1.0, 1.0], dtype=object), TypeError, "real numbers"),
     "none": (None, TypeError, "real numbers"),
+    "ragged": ([[1.0, 2.0], [3.0]], ValueError, "an array of numbers"),
 }
 
 

@@ -240,7 +240,10 @@ def starting_point(x0: object) -> NDArray[Any]:
     TypeError
         If ``x0`` is not numeric.
     """
-    x0 = np.asarray(x0).flatten()
+    try:
+        x0 = np.asarray(x0).flatten()
+    except ValueError as exc:  # a ragged nested sequence
+        raise ValueError(f"x0 must be an array of numbers; {exc}") from None
     if x0.size == 0:
         raise ValueError("x0 must hold at least one parameter; it is empty.")
     if x0.dtype.kind not in "biuf":

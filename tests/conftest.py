@@ -1,0 +1,28 @@
+"""Shared pytest configuration: the ``slow`` marker and its opt-in switch."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+#: Set to 1 to run the long variants (many more solves, threads, examples).
+SLOW_ENV = "PYMINPACK_SLOW"
+
+
+def run_slow() -> bool:
+    """Return True when the long variants were asked for."""
+    return os.environ.get(SLOW_ENV) == "1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"slow: a long variant, run only when {SLOW_ENV}=1 is set")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if run_slow():
+        return
+    skip = pytest.mark.skip(reason=f"a long variant: set {SLOW_ENV}=1 to run it")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
