@@ -428,13 +428,6 @@ def test_infinite_bounds_are_no_bounds(bounds):
     np.testing.assert_allclose(popt, closed_form(Y, np.eye(X.size))[0], rtol=POPT_RTOL)
 
 
-@pytest.mark.parametrize("bounds", [(0, np.inf), (-np.inf, [np.inf, 2.0]), ([-1, -1], [1, 1])])
-@pytest.mark.parametrize("method", [None, "lm"])
-def test_finite_bounds_are_not_supported_yet(bounds, method):
-    with pytest.raises(ValueError, match=r"does not support bounds on the parameters yet"):
-        curve_fit(line, X, Y, bounds=bounds, method=method)
-
-
 # --- the triangular solve and the examples ---------------------------------
 
 

@@ -163,7 +163,11 @@ def test_other_methods_raise_value_error(method):
         pyminpack.curve_fit(decay, X, X, method=method)
 
 
-def test_bounds_with_lm_raise_value_error_in_both():
-    for curve_fit in (pyminpack.curve_fit, optimize.curve_fit):
-        with pytest.raises(ValueError):
-            curve_fit(decay, X, X, bounds=(0, np.inf), method="lm")
+def test_bounds_with_lm_are_refused_by_scipy_and_fitted_by_pyminpack():
+    # SciPy's 'lm' has no bounds; pyminpack transforms the parameters (see test_bounds.py).
+    with pytest.raises(ValueError, match="only works for unconstrained problems"):
+        optimize.curve_fit(decay, X, X, bounds=(0, np.inf), method="lm")
+    y = decay(X, 2.0, 1.5, 0.5) + NOISE  # the optimum is inside the bounds
+    popt, _ = pyminpack.curve_fit(decay, X, y, bounds=(0, np.inf), method="lm")
+    expected, _ = optimize.curve_fit(decay, X, y, p0=np.ones(3), bounds=(0, np.inf), method="trf")
+    np.testing.assert_allclose(popt, expected, rtol=1e-6)

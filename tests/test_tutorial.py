@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from pyminpack._demo import SEED, TUTORIAL_FITS, fit_tutorial
+from pyminpack._demo import SEED, TUTORIAL_FITS, fit_example
 
 #: name -> (true parameters, noise sd, initial guess, x range, number of points)
 TUTORIAL = {
@@ -53,19 +53,19 @@ def test_demo_data_are_the_model_plus_seeded_noise(name):
 @pytest.mark.parametrize("name", params())
 def test_fit_converges_to_the_true_parameters(name):
     example = FITS[name]
-    summary = fit_tutorial(example)
-    assert summary.ier in (1, 2, 3, 4), summary.mesg
+    result = fit_example(example)
+    assert result.success and result.ier in (1, 2, 3, 4), result.message
     true = np.array(example.true_params)
-    assert np.all(summary.stderr < 0.25 * np.abs(true)), summary.stderr
-    assert np.all(np.abs(summary.params - true) < 4 * summary.stderr), (summary.params, summary.stderr)
+    assert np.all(result.stderr < 0.25 * np.abs(true)), result.stderr
+    assert np.all(np.abs(result.values - true) < 4 * result.stderr), (result.values, result.stderr)
 
 
 @pytest.mark.parametrize("name", params())
 def test_fit_residuals_match_the_noise(name):
     # At the right minimum the residual standard deviation is the noise's.
     example = FITS[name]
-    summary = fit_tutorial(example)
-    residuals = example.model(example.x, *summary.params) - example.data()
+    result = fit_example(example)
+    residuals = example.model(example.x, *result.values) - example.data()
     assert abs(residuals.std() / example.noise_sd - 1) < 0.3
 
 
@@ -80,10 +80,10 @@ def test_stderr_is_the_square_root_of_the_scaled_cov_x_diagonal():
 
     params, cov_x, infodict, _, _ = leastsq(residuals, example.initial_guess, full_output=True)
     dof = example.x.size - params.size
-    summary = fit_tutorial(example)
-    np.testing.assert_array_equal(summary.params, params)
+    result = fit_example(example)
+    np.testing.assert_array_equal(result.values, params)
     np.testing.assert_allclose(
-        summary.stderr, np.sqrt(np.diag(cov_x) * (infodict["fvec"] @ infodict["fvec"]) / dof), rtol=1e-14
+        result.stderr, np.sqrt(np.diag(cov_x) * (infodict["fvec"] @ infodict["fvec"]) / dof), rtol=1e-14
     )
 
 

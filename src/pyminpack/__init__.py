@@ -10,10 +10,13 @@ Operator of Argonne National Laboratory.
 
 from importlib.metadata import version as _version
 
+from ._check_jacobian import JacobianCheck, check_jacobian
+from ._config import show_config
 from ._curve_fit import curve_fit
+from ._fit import FitResult, fit
 from ._leastsq import leastsq
 from ._warnings import OptimizeWarning
 
 __version__: str = _version("pyminpack")
 
-__all__ = ["OptimizeWarning", "__version__", "curve_fit", "leastsq"]
+__all__ = ["FitResult", "JacobianCheck", "OptimizeWarning", "__version__", "check_jacobian", "curve_fit", "fit", "leastsq", "show_config"]

@@ -3,7 +3,9 @@
 This mirrors ``curve_fit`` in SciPy 1.17's ``scipy/optimize/_minpack_py.py``
 step by step: the same argument handling, the same weighting of residuals
 and Jacobian by ``sigma``, the same scaling of the covariance, and the same
-messages.  Bounds on the parameters are not supported yet.
+messages.  Beyond SciPy, whose ``'lm'`` refuses them, it takes bounds on the
+parameters (``_bounds.py``) and can check an analytic Jacobian first
+(``_check_jacobian.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._bounds import ParameterTransform, parse_bounds
+from ._check_jacobian import check_jacobian
 from ._leastsq import leastsq
 from ._messages import LEASTSQ_SUCCESS
 from ._triangular import solve_lower
@@ -65,14 +69,34 @@ def _parameter_count(f: Callable[..., Any]) -> int:
     return len(positional) - 1
 
 
-def _reject_bounds(bounds: Any, n: int) -> None:
-    """Raise unless ``bounds`` leaves all ``n`` parameters unbounded."""
-    lower, upper = (np.resize(np.asarray(bound, dtype=float), n) for bound in bounds)
-    if np.any((lower > -np.inf) | (upper < np.inf)):
+def _check_model_jacobian(f: Callable[..., Any], jac: Callable[..., Any], xdata: Any, p0: ArrayLike) -> None:
+    """Raise ``ValueError`` if MINPACK's chkder finds ``jac`` inconsistent with ``f`` at ``p0``.
+
+    The model itself is checked, not the weighted residuals: ``sigma`` is
+    the same linear map on both sides, and the model is not zero where the
+    data happen to be fitted exactly (chkder cannot judge a zero residual).
+    """
+    result = check_jacobian(lambda p: f(xdata, *p), lambda p: jac(xdata, *p), p0)
+    if not result.ok:
         raise ValueError(
-            "pyminpack.curve_fit does not support bounds on the parameters yet; "
-            "only the default bounds=(-np.inf, np.inf) is accepted. "
-            "Bounds support is coming in a later release."
+            f"check_jac: the Jacobian `jac` disagrees with the model `f` at p0 "
+            f"(MINPACK chkder): {result.summary()} "
+            "Rows are data points; fix `jac`, or fit without it."
+        )
+
+
+def _warn_at_bounds(transform: ParameterTransform, popt: NDArray[np.float64]) -> None:
+    """Warn, explaining why, about fitted parameters that ended at a bound."""
+    at_bound = transform.at_bound(popt)
+    if at_bound.size:
+        names = ", ".join(f"p[{i}] = {popt[i]:.8g}" for i in at_bound)
+        warnings.warn(
+            f"Parameter(s) {names} ended at a bound. The fit is constrained there, and pcov, "
+            "a linear approximation that ignores the bounds (and whose transformation "
+            "has zero slope at a bound), does not describe their uncertainty: their "
+            "standard errors and covariances in pcov are unreliable.",
+            category=OptimizeWarning,
+            stacklevel=3,
         )
 
 
@@ -117,12 +141,13 @@ def curve_fit(
     sigma: ArrayLike | None = None,
     absolute_sigma: bool = False,
     check_finite: bool | None = None,
-    bounds: tuple[ArrayLike, ArrayLike] = (-np.inf, np.inf),
+    bounds: Any = (-np.inf, np.inf),
     method: str | None = None,
     jac: Callable[..., ArrayLike] | None = None,
     *,
     full_output: bool = False,
     nan_policy: str | None = None,
+    check_jac: bool = False,
     **kwargs: Any,
 ) -> tuple[Any, ...]:
     """Use non-linear least squares to fit a function, f, to data.
@@ -162,12 +187,16 @@ def curve_fit(
     check_finite : bool, optional
         If True, raise ``ValueError`` when `ydata`, or an array-like `xdata`,
         holds nan or inf. Default: True unless `nan_policy` is given.
-    bounds : 2-tuple of array_like, optional
-        Lower and upper bounds on the parameters. Only the default, no
-        bounds, is supported yet; any finite bound raises ``ValueError``.
+    bounds : 2-tuple of array_like, or `Bounds`, optional
+        Lower and upper bounds on the parameters, ``(lb, ub)``: each a
+        scalar (the same bound for all parameters) or one value per
+        parameter, ``-np.inf``/``np.inf`` for no bound; or any object with
+        attributes ``lb`` and ``ub``, such as ``scipy.optimize.Bounds``
+        (``keep_feasible`` is ignored: the fit always stays within the
+        bounds). Defaults to no bounds. See Notes for the method.
     method : {None, 'lm'}, optional
         Only 'lm' (Levenberg-Marquardt, MINPACK) is available; None means
-        'lm'.
+        'lm'. Unlike SciPy, 'lm' accepts `bounds`.
     jac : callable, optional
         ``jac(x, ...)`` returning the M by N Jacobian of the model function
         with respect to the parameters; it is weighted by `sigma` and passed
@@ -180,6 +209,11 @@ def curve_fit(
         the data points (and their rows and columns of `sigma`) where
         `xdata` or `ydata` is nan; None does nothing special. Acted on only
         when `check_finite` is False, which giving it makes the default.
+    check_jac : bool, optional
+        If True, check `jac` against `f` at `p0` with MINPACK's ``chkder``
+        (see :func:`pyminpack.check_jacobian`) before fitting, and raise
+        ``ValueError`` naming the data points (rows) where they disagree.
+        Needs `jac`.
     **kwargs
         Keyword arguments passed to :func:`pyminpack.leastsq` (``ftol``,
         ``xtol``, ``maxfev``, ...), except ``args``.
@@ -198,7 +232,7 @@ def curve_fit(
     infodict : dict
         Only with `full_output`: `leastsq`'s ``nfev``, ``njev`` (with
         `jac`), ``fvec`` (the weighted residuals at the solution), ``fjac``,
-        ``ipvt`` and ``qtf``.
+        ``ipvt`` and ``qtf`` (with `bounds`, of the internal parameters).
     mesg : str
         Only with `full_output`: `leastsq`'s message.
     ier : int
@@ -210,8 +244,10 @@ def curve_fit(
         `ydata` or `xdata` hold nan or inf (with `check_finite`) or nan
         (with ``nan_policy='raise'``); `ydata` is empty; N cannot be read
         from `f`; `sigma` has the wrong shape or is not positive definite;
-        `bounds` are finite; `method` is not 'lm'; `nan_policy` is not
-        one of None, 'raise', 'omit'; ``args`` is among `kwargs`.
+        `method` is not None or 'lm'; `bounds` are malformed, a lower
+        bound is not below its upper bound, or `p0` is outside the bounds;
+        `nan_policy` is not one of None, 'raise', 'omit'; ``args`` is among
+        `kwargs`; `check_jac` finds `jac` wrong, or is given without `jac`.
     TypeError
         There are more parameters than data points (and more than one data
         point).
@@ -222,7 +258,9 @@ def curve_fit(
     Warns
     -----
     OptimizeWarning
-        The covariance of the parameters cannot be estimated.
+        The covariance of the parameters cannot be estimated; or, with
+        `bounds`, a parameter ended at a bound, so its standard error and
+        covariances in `pcov` are unreliable.
 
     See Also
     --------
@@ -238,6 +276,27 @@ def curve_fit(
     and the residuals and Jacobian are multiplied by ``inv(L)`` through a
     triangular solve in NumPy. Unlike SciPy (whose solve then raises on
     them), nan or inf in the model's output are passed on to MINPACK here.
+
+    **Bounds.** MINPACK has none; as MINUIT and lmfit do, each bounded
+    parameter ``p`` is fitted through an unbounded internal parameter
+    ``q``: ``p = lb + (ub - lb) * (sin(q) + 1) / 2`` between two bounds,
+    ``p = lb - 1 + sqrt(q**2 + 1)`` above a lower bound only, ``p = ub + 1 -
+    sqrt(q**2 + 1)`` below an upper bound only. The fit starts at the ``q``
+    of `p0` (which must lie within the bounds; one exactly on a bound is
+    moved inside by ``1e-8`` of its scale), `jac` is multiplied by ``dp/dq``
+    column by column, and `pcov` is mapped back as ``D @ pcov_q @ D`` with
+    ``D = diag(dp/dq)``. With `p0` None, the default start is SciPy's: 1,
+    the midpoint between two bounds, or 1 inside a single bound.
+
+    Limits: the transform changes the problem MINPACK sees, so the path,
+    the number of evaluations and the convergence tests (``xtol`` applies
+    to ``q``) differ from an unbounded fit, and a bounded fit may stop
+    elsewhere than ``scipy.optimize.curve_fit(method='trf')`` when the
+    problem has several minima. `pcov` is the linearised covariance of the
+    unbounded problem at `popt`: fine for a parameter well inside its
+    bounds, meaningless for one at a bound, where ``dp/dq`` is zero (an
+    ``OptimizeWarning`` names such parameters: within ``1e-6`` of the
+    bound's scale, ``ub - lb`` or ``max(1, |bound|)``).
 
     Examples
     --------
@@ -263,9 +322,11 @@ def curve_fit(
             f"pyminpack.curve_fit supports only method='lm' (MINPACK's Levenberg-Marquardt); "
             f"got method={method!r}."
         )
-    _reject_bounds(bounds, n)
+    parameters = ParameterTransform(*parse_bounds(bounds, n))
     if p0 is None:
-        p0 = np.ones(n)
+        p0 = parameters.default_start()
+    else:
+        parameters.check_start(p0)
 
     if check_finite is None:
         check_finite = nan_policy is None
@@ -312,7 +373,7 @@ def curve_fit(
         def weighted_jacobian(params: NDArray[np.float64]) -> Any:
             return _whiten(transform, jacobian(xdata, *params))
 
-        dfun = _FirstPointMemo(weighted_jacobian)
+        dfun = weighted_jacobian
 
     if "args" in kwargs:
         # f takes the parameters only; see the description of f.
@@ -320,10 +381,21 @@ def curve_fit(
     # With a single data point, f's output may be broadcast against it.
     if ydata.size != 1 and n > ydata.size:
         raise TypeError(f"The number of func parameters={n} must not exceed the number of data points={ydata.size}")
+    if check_jac:
+        if not callable(jac):
+            raise ValueError("check_jac=True needs an analytic Jacobian `jac` to check.")
+        _check_model_jacobian(f, jac, xdata, p0)
 
-    popt, pcov, infodict, errmsg, ier = leastsq(_FirstPointMemo(residuals), p0, Dfun=dfun, full_output=True, **kwargs)
+    if parameters.is_identity:
+        popt, pcov, infodict, errmsg, ier = leastsq(
+            _FirstPointMemo(residuals), p0, Dfun=_memoized(dfun), full_output=True, **kwargs
+        )
+    else:
+        popt, pcov, infodict, errmsg, ier = _bounded_leastsq(parameters, residuals, dfun, p0, kwargs)
     if ier not in LEASTSQ_SUCCESS:
         raise RuntimeError("Optimal parameters not found: " + errmsg)
+    if not parameters.is_identity:
+        _warn_at_bounds(parameters, popt)
     ysize = len(infodict["fvec"])
     cost = np.sum(infodict["fvec"] ** 2)
 
@@ -343,3 +415,41 @@ def curve_fit(
     if full_output:
         return popt, pcov, infodict, errmsg, ier
     return popt, pcov
+
+
+def _memoized(dfun: Any) -> Any:
+    """Return ``dfun`` behind a :class:`_FirstPointMemo` if it is callable, else unchanged."""
+    return _FirstPointMemo(dfun) if callable(dfun) else dfun
+
+
+def _bounded_leastsq(
+    transform: ParameterTransform,
+    residuals: Callable[[NDArray[np.float64]], Any],
+    jacobian: Any,
+    p0: NDArray[Any],
+    kwargs: dict[str, Any],
+) -> tuple[Any, ...]:
+    """Run :func:`leastsq` on the internal parameters of ``transform``; return its results for ``p``.
+
+    ``residuals`` and ``jacobian`` (weighted, of the user's parameters) are
+    composed with the transform; ``popt`` and ``cov_x`` are mapped back.
+    """
+
+    def internal_residuals(q: NDArray[np.float64]) -> Any:
+        return residuals(transform.to_external(q))
+
+    internal_jacobian = jacobian  # anything not callable is left for leastsq to refuse
+    if callable(jacobian):
+
+        def internal_jacobian(q: NDArray[np.float64]) -> Any:
+            return np.asarray(jacobian(transform.to_external(q))) * transform.derivative(q)
+
+    q, cov_q, infodict, errmsg, ier = leastsq(
+        _FirstPointMemo(internal_residuals),
+        transform.to_internal(p0),
+        Dfun=_memoized(internal_jacobian),
+        full_output=True,
+        **kwargs,
+    )
+    cov_p = None if cov_q is None else transform.covariance_to_external(cov_q, q)
+    return transform.to_external(q), cov_p, infodict, errmsg, ier

@@ -1,20 +1,23 @@
 """The three tutorial fits (quadratic, exponential decay, sinusoid) as a demo.
 
 Each fit follows the widely read ``leastsq`` tutorial: noisy data from known
-parameters, the residual ``model(x, *params) - y``, and
-``leastsq(residuals, initial_guess, args=(x, y))``.  The noise is drawn from
-a seeded generator so that every run prints the same numbers.
+parameters and the tutorial's initial guess, fitted here with
+:func:`pyminpack.fit` (``curve_fit`` over ``leastsq``, with the tutorial's
+residual ``model(x, *params) - y``), which adds standard errors and lmfit's
+fit report.  The noise is drawn from a seeded generator so that every run
+prints the same numbers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ._leastsq import leastsq
+from ._fit import FitResult, fit
 
 #: Seed of the noise, fixed so that the demo and its tests are reproducible.
 #: The sinusoid from the tutorial's guess (1, 1, 0) is a multimodal fit:
@@ -39,44 +42,65 @@ class TutorialFit:
     def data(self, seed: int = SEED) -> NDArray[np.float64]:
         """Return the noisy observations ``model(x, *true_params) + noise``."""
         rng = np.random.default_rng(seed)
-        return self.model(self.x, *self.true_params) + rng.normal(0.0, self.noise_sd, self.x.size)
+        return self.model(self.x, *self.true_params) + rng.normal(
+            0.0, self.noise_sd, self.x.size
+        )
 
 
-def _quadratic(x: NDArray[np.float64], a: float, b: float, c: float) -> NDArray[np.float64]:
+def quadratic(
+    x: NDArray[np.float64], a: float, b: float, c: float
+) -> NDArray[np.float64]:
+    """The tutorial's quadratic, ``a*x**2 + b*x + c``."""
     return a * x**2 + b * x + c
 
 
-def _exponential_decay(x: NDArray[np.float64], a: float, b: float, c: float) -> NDArray[np.float64]:
+def exponential_decay(
+    x: NDArray[np.float64], a: float, b: float, c: float
+) -> NDArray[np.float64]:
+    """The tutorial's exponential decay, ``a*exp(-b*x) + c``."""
     return a * np.exp(-b * x) + c
 
 
-def _sinusoid(x: NDArray[np.float64], a: float, b: float, c: float) -> NDArray[np.float64]:
+def sinusoid(
+    x: NDArray[np.float64], a: float, b: float, c: float
+) -> NDArray[np.float64]:
+    """The tutorial's sinusoid, ``a*sin(b*x + c)``."""
     return a * np.sin(b * x + c)
 
 
 TUTORIAL_FITS = (
-    TutorialFit("quadratic", "a*x**2 + b*x + c", _quadratic, np.linspace(-5, 5, 100), (2.0, -3.0, 5.0), 1.0, (1.0, -1.0, 1.0)),
-    TutorialFit("exponential decay", "a*exp(-b*x) + c", _exponential_decay, np.linspace(0, 5, 50), (2.0, 1.5, 0.5), 0.2, (1.0, 1.0, 1.0)),
-    TutorialFit("sinusoid", "a*sin(b*x + c)", _sinusoid, np.linspace(0, 2 * np.pi, 100), (2.0, 1.5, 0.5), 0.2, (1.0, 1.0, 0.0)),
+    TutorialFit(
+        "quadratic",
+        "a*x**2 + b*x + c",
+        quadratic,
+        np.linspace(-5, 5, 100),
+        (2.0, -3.0, 5.0),
+        1.0,
+        (1.0, -1.0, 1.0),
+    ),
+    TutorialFit(
+        "exponential decay",
+        "a*exp(-b*x) + c",
+        exponential_decay,
+        np.linspace(0, 5, 50),
+        (2.0, 1.5, 0.5),
+        0.2,
+        (1.0, 1.0, 1.0),
+    ),
+    TutorialFit(
+        "sinusoid",
+        "a*sin(b*x + c)",
+        sinusoid,
+        np.linspace(0, 2 * np.pi, 100),
+        (2.0, 1.5, 0.5),
+        0.2,
+        (1.0, 1.0, 0.0),
+    ),
 )
 
 
-@dataclass(frozen=True)
-class FitSummary:
-    """Estimated parameters with standard errors, and the solver's verdict."""
-
-    params: NDArray[np.float64]
-    stderr: NDArray[np.float64]
-    ier: int
-    mesg: str
-    nfev: int
-
-
-def fit_tutorial(example: TutorialFit, seed: int = SEED) -> FitSummary:
-    """Fit one tutorial example with :func:`pyminpack.leastsq`.
-
-    Standard errors are the square roots of the diagonal of ``cov_x``
-    scaled by the residual variance ``sum(fvec**2) / (m - n)``.
+def fit_example(example: TutorialFit, seed: int = SEED) -> FitResult:
+    """Fit one tutorial example with :func:`pyminpack.fit` from the tutorial's initial guess.
 
     Parameters
     ----------
@@ -87,38 +111,72 @@ def fit_tutorial(example: TutorialFit, seed: int = SEED) -> FitSummary:
 
     Returns
     -------
-    FitSummary
+    FitResult
 
     Examples
     --------
-    >>> summary = fit_tutorial(TUTORIAL_FITS[1])
-    >>> summary.ier in (1, 2, 3, 4)
-    True
+    >>> result = fit_example(TUTORIAL_FITS[1])
+    >>> result.success, result.names
+    (True, ('a', 'b', 'c'))
     """
-    y = example.data(seed)
-
-    def residuals(params: NDArray[np.float64], x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
-        return example.model(x, *params) - y
-
-    params, cov_x, info, mesg, ier = leastsq(residuals, example.initial_guess, args=(example.x, y), full_output=True)
-    dof = example.x.size - params.size
-    if cov_x is None:
-        stderr = np.full(params.size, np.inf)
-    else:
-        stderr = np.sqrt(np.diag(cov_x) * (info["fvec"] @ info["fvec"]) / dof)
-    return FitSummary(params, stderr, ier, mesg, info["nfev"])
+    return fit(example.model, example.x, example.data(seed), example.initial_guess)
 
 
-def format_summary(example: TutorialFit, summary: FitSummary) -> str:
-    """Return the demo's text for one fit: model, parameters ± stderr, truth."""
-    lines = [f"{example.name}: y = {example.formula}   (ier={summary.ier}, nfev={summary.nfev})"]
-    names = "abc"
-    for name, value, err, true in zip(names, summary.params, summary.stderr, example.true_params):
-        lines.append(f"  {name} = {value: .6f} ± {err:.6f}   (true {true:g})")
-    lines.append(f"  Optimal parameters: {summary.params}")
+def format_fit(example: TutorialFit, result: FitResult) -> str:
+    """Return the demo's text for one fit: the model, the fit report, the truth, the tutorial's line.
+
+    Examples
+    --------
+    >>> text = format_fit(TUTORIAL_FITS[0], fit_example(TUTORIAL_FITS[0]))
+    >>> print(text.splitlines()[0])
+    quadratic: y = a*x**2 + b*x + c
+    """
+    lines = [f"{example.name}: y = {example.formula}", result.report(), "[[Truth]]"]
+    for name, value, stderr, true in zip(
+        result.names, result.values, result.stderr, example.true_params
+    ):
+        lines.append(
+            f"    {name}: {value: .6f} (true {true:g}), {abs(value - true) / stderr:.2f} standard errors away"
+        )
+    lines.append(f"Optimal parameters: {result.values}")
     return "\n".join(lines)
 
 
-def run_demo() -> str:
-    """Fit the three tutorial examples and return the printed report."""
-    return "\n\n".join(format_summary(example, fit_tutorial(example)) for example in TUTORIAL_FITS)
+def plot_file_name(example: TutorialFit) -> str:
+    """Return the name of the demo's plot of ``example``, e.g. ``exponential_decay.png``.
+
+    Examples
+    --------
+    >>> plot_file_name(TUTORIAL_FITS[1])
+    'exponential_decay.png'
+    """
+    return example.name.replace(" ", "_") + ".png"
+
+
+def run_demo(plot_dir: str | Path | None = None) -> str:
+    """Fit the three tutorial examples and return the printed reports.
+
+    Parameters
+    ----------
+    plot_dir : str or Path, optional
+        A directory (created if missing) to write each fit's plot into, as
+        :func:`plot_file_name` names it. Needs matplotlib.
+
+    Returns
+    -------
+    str
+        The reports, separated by blank lines.
+
+    Examples
+    --------
+    >>> print(run_demo().split("\\n\\n")[1].splitlines()[0])
+    exponential decay: y = a*exp(-b*x) + c
+    """
+    texts = []
+    for example in TUTORIAL_FITS:
+        result = fit_example(example)
+        texts.append(format_fit(example, result))
+        if plot_dir is not None:
+            Path(plot_dir).mkdir(parents=True, exist_ok=True)
+            result.plot(Path(plot_dir) / plot_file_name(example))
+    return "\n\n".join(texts)

@@ -1,0 +1,230 @@
+"""pyminpack.check_jacobian (MINPACK's chkder) and curve_fit(check_jac=True).
+
+Oracles: the analytic Jacobians below are right by construction (checked
+once here against central differences), the planted errors are wrong by
+construction, and the scores are compared with a line-by-line transcription
+of chkder.f's mode 2 formula.
+"""
+
+from __future__ import annotations
+
+import doctest
+
+import numpy as np
+import pytest
+
+from pyminpack import _check_jacobian, check_jacobian, curve_fit
+from pyminpack._check_jacobian import SUSPICIOUS_BELOW, JacobianCheck
+
+T = np.linspace(0.1, 2.0, 8)
+DECAY_X0 = np.array([2.0, 0.7, 0.3])
+
+# A correct row scores 1 up to the truncation error of chkder's one-sided
+# difference, about sqrt(epsmch) * |x|**2 * |f''| relative to |f|: for a
+# residual small beside its curvature that costs a few tenths on the log
+# scale (0.80 is the lowest here), still well above the 0.5 threshold.
+CORRECT_MIN_SCORE = 0.75
+
+
+def decay(p):
+    return p[0] * np.exp(-p[1] * T) + p[2] - 1.0
+
+
+def decay_jac(p):
+    e = np.exp(-p[1] * T)
+    return np.column_stack([e, -p[0] * T * e, np.ones_like(T)])
+
+
+def square(p):
+    """Three residuals in three unknowns with a non-symmetric Jacobian."""
+    x, y, z = p
+    return np.array([x * y - 1.0, y + z**2, np.exp(x) - 3.0 * z])
+
+
+def square_jac(p):
+    x, y, z = p
+    return np.array([[y, x, 0.0], [0.0, 1.0, 2.0 * z], [np.exp(x), 0.0, -3.0]])
+
+
+SQUARE_X0 = np.array([0.7, 1.3, 0.9])
+
+
+def central_differences(func, x, h=1e-6):
+    return np.column_stack([(func(x + h * e) - func(x - h * e)) / (2 * h) for e in np.eye(x.size)])
+
+
+def chkder_mode2_transcribed(fvec, fvecp, fjac, x):
+    """chkder.f's mode 2, statement by statement."""
+    epsmch = 2.22044604926e-16
+    eps = np.sqrt(epsmch)
+    epsf = 100.0 * epsmch
+    epslog = np.log10(eps)
+    err = fjac @ np.where(x == 0, 1.0, np.abs(x))
+    score = np.empty_like(fvec)
+    for i in range(fvec.size):
+        temp = 1.0
+        if fvec[i] != 0 and fvecp[i] != 0 and abs(fvecp[i] - fvec[i]) >= epsf * abs(fvec[i]):
+            temp = eps * abs((fvecp[i] - fvec[i]) / eps - err[i]) / (abs(fvec[i]) + abs(fvecp[i]))
+        score[i] = 1.0
+        if epsmch < temp < eps:
+            score[i] = (np.log10(temp) - epslog) / epslog
+        if temp >= eps:
+            score[i] = 0.0
+    return score
+
+
+PROBLEMS = {"decay": (decay, decay_jac, DECAY_X0), "square": (square, square_jac, SQUARE_X0)}
+
+
+@pytest.mark.parametrize(("func", "jac", "x0"), PROBLEMS.values(), ids=PROBLEMS.keys())
+def test_the_reference_jacobians_are_right(func, jac, x0):
+    np.testing.assert_allclose(jac(x0), central_differences(func, x0), rtol=1e-8, atol=1e-9)
+
+
+@pytest.mark.parametrize("col_deriv", [False, True])
+@pytest.mark.parametrize(("func", "jac", "x0"), PROBLEMS.values(), ids=PROBLEMS.keys())
+def test_correct_jacobian_scores_about_one_everywhere(func, jac, x0, col_deriv):
+    dfun = (lambda p: jac(p).T) if col_deriv else jac
+    result = check_jacobian(func, dfun, x0, col_deriv=col_deriv)
+    assert result.ok
+    assert np.all(result.err >= CORRECT_MIN_SCORE)
+    assert result.unchecked.size == 0
+    assert result.summary().startswith("Jacobian looks correct")
+
+
+def wrong_column(p):
+    j = decay_jac(p)
+    j[:, 1] *= 1.01  # a 1 % error in d/dk
+    return j
+
+
+def wrong_sign(p):
+    j = decay_jac(p)
+    j[:, 0] = -j[:, 0]
+    return j
+
+
+def missing_column(p):
+    j = decay_jac(p)
+    j[:, 2] = 0.0
+    return j
+
+
+PLANTED = {
+    "wrong-column": (decay, wrong_column, DECAY_X0, np.arange(T.size)),
+    "wrong-sign": (decay, wrong_sign, DECAY_X0, np.arange(T.size)),
+    "zero-column": (decay, missing_column, DECAY_X0, np.arange(T.size)),
+    # Transposing changes rows 0 and 2 (row 1's sum along chkder's direction,
+    # |x| = (0.7, 1.3, 0.9), happens to change as well: x*1 vs 0 and 2z*z vs 0).
+    "transposed-square": (square, lambda p: square_jac(p).T, SQUARE_X0, np.array([0, 1, 2])),
+}
+
+
+@pytest.mark.parametrize(("func", "jac", "x0", "wrong_rows"), PLANTED.values(), ids=PLANTED.keys())
+def test_planted_errors_are_flagged(func, jac, x0, wrong_rows):
+    result = check_jacobian(func, jac, x0)
+    assert not result.ok
+    np.testing.assert_array_equal(result.suspicious, wrong_rows)
+    assert np.all(result.err[wrong_rows] < SUSPICIOUS_BELOW)
+    assert "probably wrong" in result.summary()
+
+
+@pytest.mark.parametrize(
+    ("func", "jac", "x0"),
+    [*PROBLEMS.values(), (decay, wrong_column, DECAY_X0), (square, lambda p: square_jac(p).T, SQUARE_X0)],
+    ids=[*PROBLEMS.keys(), "wrong-column", "transposed-square"],
+)
+def test_scores_are_chkders_formula(func, jac, x0):
+    result = check_jacobian(func, jac, x0)
+    expected = chkder_mode2_transcribed(func(result.x), func(result.xp), jac(result.x), result.x)
+    np.testing.assert_allclose(result.err, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_chkders_neighbouring_point():
+    x = np.array([2.0, 0.0, -3.0])
+    result = check_jacobian(lambda p: p + 1.5, lambda p: np.eye(3), x)
+    eps = np.sqrt(2.22044604926e-16)
+    np.testing.assert_allclose(result.xp, x + eps * np.array([2.0, 1.0, 3.0]), rtol=1e-15)
+
+
+def test_zero_residual_is_unchecked_not_accused():
+    def func(p):
+        return np.array([p[0] - 2.0, p[0] * p[1] - 2.0])  # the first is zero at x0
+
+    result = check_jacobian(func, lambda p: np.array([[1.0, 0.0], [p[1], p[0]]]), [2.0, 3.0])
+    np.testing.assert_array_equal(result.unchecked, [0])
+    assert np.isnan(result.err[0])
+    assert result.ok
+    assert "1 rows could not be checked" in result.summary()
+
+
+def test_summary_lists_suspicious_rows():
+    result = JacobianCheck(err=np.array([1.0, 0.1, 0.9, 0.0]), x=np.ones(1), xp=np.ones(1))
+    assert str(result) == "Jacobian is probably wrong in 2 of 4 rows (score < 0.5): rows 1, 3."
+
+
+def test_args_are_passed_to_both():
+    def func(p, scale):
+        return scale * decay(p)
+
+    def jac(p, scale):
+        return scale * decay_jac(p)
+
+    assert check_jacobian(func, jac, DECAY_X0, args=(3.0,)).ok
+
+
+def test_wrong_jacobian_shape_raises_type_error():
+    with pytest.raises(TypeError, match=r"check_jacobian: there is a mismatch .*Shape should be \(8, 3\)"):
+        check_jacobian(decay, lambda p: decay_jac(p).T, DECAY_X0)
+
+
+# --- curve_fit(check_jac=True) ---------------------------------------------
+
+
+def model(x, a, k, c):
+    return a * np.exp(-k * x) + c
+
+
+def model_jac(x, a, k, c):
+    e = np.exp(-k * x)
+    return np.column_stack([e, -a * x * e, np.ones_like(x)])
+
+
+def model_jac_wrong_k(x, a, k, c):
+    e = np.exp(-k * x)
+    return np.column_stack([e, a * x * e, np.ones_like(x)])
+
+
+Y = model(T, 2.0, 0.7, 0.3) + 0.01 * np.cos(5.0 * T)
+
+
+def test_check_jac_passes_a_correct_jacobian_through():
+    checked = curve_fit(model, T, Y, p0=[1.0, 1.0, 0.0], jac=model_jac, check_jac=True)
+    unchecked = curve_fit(model, T, Y, p0=[1.0, 1.0, 0.0], jac=model_jac)
+    np.testing.assert_array_equal(checked[0], unchecked[0])
+
+
+def test_check_jac_passes_exactly_fitted_data():
+    """The model is checked, not the residuals, which are zero here."""
+    y = model(T, 1.0, 1.0, 0.5)
+    popt, _ = curve_fit(model, T, y, p0=[1.0, 1.0, 0.5], jac=model_jac, check_jac=True, absolute_sigma=True)
+    np.testing.assert_allclose(popt, [1.0, 1.0, 0.5], rtol=1e-12)
+
+
+def test_check_jac_raises_naming_the_wrong_rows():
+    with pytest.raises(ValueError, match=r"disagrees with the model .* rows 0, 1, 2, 3, 4, 5, 6, 7\."):
+        curve_fit(model, T, Y, p0=[1.0, 1.0, 0.0], jac=model_jac_wrong_k, check_jac=True)
+
+
+def test_check_jac_with_bounds_checks_the_users_jacobian():
+    with pytest.raises(ValueError, match=r"disagrees with the model"):
+        curve_fit(model, T, Y, p0=[1.0, 1.0, 0.0], jac=model_jac_wrong_k, check_jac=True, bounds=(-5.0, 5.0))
+
+
+def test_check_jac_without_jac_raises():
+    with pytest.raises(ValueError, match=r"check_jac=True needs an analytic Jacobian"):
+        curve_fit(model, T, Y, p0=[1.0, 1.0, 0.0], check_jac=True)
+
+
+def test_module_doctests():
+    assert doctest.testmod(_check_jacobian, raise_on_error=False).failed == 0
