@@ -43,41 +43,55 @@ RSS_AT_ROUNDING_LEVEL = {"Lanczos1"}
 # with FIT_OPTIONS and rounded down to one decimal. None: not scored (see
 # RSS_AT_ROUNDING_LEVEL) or a known failure (see KNOWN_FAILURES).
 #
-# The RSS LREs are stable, but beyond about 6 digits the parameter LREs depend
-# on the last bits of the model values: perturbing a start by 1e-14 relative
-# moves some by up to 3 digits (Roszman1 Start 2: 10.1 to 7.0). NumPy's exp,
-# log, power and trigonometric functions round differently on x86-64 CPUs with
-# and without AVX-512, so each entry is the lower of the two measurements
-# (NumPy 2.4, with AVX-512 and with NPY_DISABLE_CPU_FEATURES="X86_V4
-# AVX512_ICL"). On other platforms (another libm, another architecture) a drop
-# within that range is rounding, not a regression.
+# Beyond about 6 digits the parameter LREs depend on the last bits of the
+# model values: perturbing a start by 1e-14 relative moves some by up to
+# 3 digits (Roszman1 Start 2: 10.1 to 7.0). The RSS LREs are stable, except
+# Lanczos2's (its certified RSS, 2.2e-11, is near rounding level): 9.9 to
+# 10.6. Those last bits come from the residual functions' NumPy exp, log,
+# power and arctan, which round differently between NumPy versions and, on
+# x86-64, with and without AVX-512: without it NumPy 1.26 and 2.4 give the
+# same bits, with it each has its own AVX-512 code and the two differ. The
+# ill-conditioned sets amplify that by up to 2 digits: with NumPy 1.26 and
+# AVX-512, Lanczos2 Start 1 reaches 8.4 (10.4 with NumPy 2.4), Lanczos3
+# Start 1 6.7 (8.2), MGH17 Start 2 8.1 (9.6), and DanWood Start 1, Misra1c
+# Start 2, Roszman1 Start 1 and BoxBOD Start 2 0.3 to 0.9 digits less
+# (some others gain as many). That is the residual function's arithmetic, not
+# MINPACK's: with the same exp/log bits (AVX-512 disabled) both NumPy
+# versions give bit-identical fits. So each entry is the minimum over four
+# measurements: NumPy 2.4 and NumPy 1.26.4 (the newest 1.x, which CI runs
+# the wheel with: tools/test-wheel-with-old-numpy.sh), each with AVX-512
+# and with it disabled (NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL" for
+# 2.4; "AVX512F AVX512CD AVX512_KNL AVX512_KNM AVX512_SKX AVX512_CLX
+# AVX512_CNL AVX512_ICL" for 1.26, whose dispatch targets are named
+# differently). On other platforms (another libm, another architecture) a
+# drop within that range is rounding, not a regression.
 #             name       Start 1         Start 2
 LRE_TABLE = {
     # lower difficulty
     "Misra1a": ((9.7, 10.4), (10.1, 10.4)),
     "Chwirut2": ((7.5, 11.0), (8.5, 11.0)),
     "Chwirut1": ((8.4, 11.0), (8.5, 11.0)),
-    "Lanczos3": ((8.2, 10.5), (6.4, 10.5)),
+    "Lanczos3": ((6.7, 10.5), (6.4, 10.5)),
     "Gauss1": ((10.6, 11.0), (8.6, 11.0)),
     "Gauss2": ((10.0, 10.6), (9.9, 10.6)),
-    "DanWood": ((11.0, 11.0), (8.6, 11.0)),
+    "DanWood": ((10.0, 11.0), (8.6, 11.0)),
     "Misra1b": ((9.4, 11.0), (9.3, 11.0)),
     # average difficulty
     "Kirby2": ((7.4, 11.0), (7.9, 11.0)),
     "Hahn1": ((10.7, 10.5), (8.2, 10.5)),
     "Nelson": ((7.9, 10.9), (6.6, 10.9)),
-    "MGH17": ((8.0, 11.0), (9.6, 11.0)),
+    "MGH17": ((8.0, 11.0), (8.1, 11.0)),
     "Lanczos1": ((10.5, None), (10.5, None)),
-    "Lanczos2": ((10.4, 10.0), (10.3, 10.0)),
+    "Lanczos2": ((8.4, 9.9), (10.3, 9.9)),
     "Gauss3": ((9.2, 10.9), (9.5, 10.9)),
-    "Misra1c": ((8.2, 11.0), (10.7, 11.0)),
+    "Misra1c": ((8.2, 11.0), (10.1, 11.0)),
     "Misra1d": ((8.7, 11.0), (11.0, 11.0)),
-    "Roszman1": ((8.8, 11.0), (10.1, 11.0)),
+    "Roszman1": ((8.6, 11.0), (10.1, 11.0)),
     "ENSO": ((6.8, 11.0), (6.5, 11.0)),
     # higher difficulty
     "MGH09": ((7.6, 11.0), (7.6, 11.0)),
     "Thurber": ((8.2, 11.0), (7.6, 11.0)),
-    "BoxBOD": (None, (9.1, 10.4)),
+    "BoxBOD": (None, (8.4, 10.4)),
     "Rat42": ((10.3, 11.0), (9.5, 11.0)),
     "MGH10": ((8.7, 11.0), (8.9, 11.0)),
     "Eckerle4": ((9.6, 10.7), (9.6, 10.7)),

@@ -27,21 +27,6 @@ from ._validation import jacobian_matrix, raise_nonfinite, residual_vector
 
 __all__ = ["LMDER_FCN", "LMDIF_FCN", "jacobian_evaluator", "raise_stored_error", "residual_evaluator"]
 
-def _guard(functions: dict[str, Callable[..., Any]], allow_nonfinite: bool) -> Callable[..., None] | None:
-    """Return what the evaluator calls on nan/inf (None: no check).
-
-    The evaluator calls it as ``on_nonfinite(what, evaluation, x, stage)``
-    with ``what`` one of the keys of ``functions`` (``'func'``, ``'Dfun'``).
-    """
-    if allow_nonfinite:
-        return None
-
-    def on_nonfinite(what: str, evaluation: int, x: NDArray[np.float64], stage: str) -> None:
-        raise_nonfinite(what, functions[what], evaluation, x, stage)
-
-    return on_nonfinite
-
-
 def residual_evaluator(
     func: Callable[..., Any],
     args: tuple[Any, ...],
@@ -74,8 +59,8 @@ def residual_evaluator(
         func,
         args,
         m,
-        lambda value: residual_vector(func, value, m),
-        on_nonfinite=_guard({"func": func}, allow_nonfinite),
+        residual_vector,
+        on_nonfinite=None if allow_nonfinite else raise_nonfinite,
         progress=progress,
     )
 
@@ -130,10 +115,10 @@ def jacobian_evaluator(
         func,
         args,
         m,
-        lambda value: residual_vector(func, value, m),
+        residual_vector,
         dfun,
         check_fjac,
-        on_nonfinite=_guard({"func": func, "Dfun": dfun}, allow_nonfinite),
+        on_nonfinite=None if allow_nonfinite else raise_nonfinite,
         progress=progress,
     )
 

@@ -14,9 +14,11 @@ from ._callbacks import LMDER_FCN, LMDIF_FCN, jacobian_evaluator, raise_stored_e
 from ._covariance import covariance_from_qr
 from ._messages import IMPROPER_INPUT, LEASTSQ_FAILURE, LEASTSQ_SUCCESS, OUTCOMES, leastsq_message
 from ._validation import (
+    all_finite,
     check_func,
     evaluation_limit,
     finite_float,
+    machine_epsilon,
     raise_nonfinite,
     residual_vector,
     scaling,
@@ -219,7 +221,9 @@ def leastsq(
     n = len(x0)
     if not isinstance(args, tuple):
         args = (args,)
-    ftol, xtol, gtol = (finite_float(name, value) for name, value in (("ftol", ftol), ("xtol", xtol), ("gtol", gtol)))
+    ftol = finite_float("ftol", ftol)
+    xtol = finite_float("xtol", xtol)
+    gtol = finite_float("gtol", gtol)
     factor = finite_float("factor", factor)
     maxfev = evaluation_limit(maxfev)
     first, dtype = check_func("leastsq", "func", func, x0, args, n)
@@ -227,7 +231,7 @@ def leastsq(
     fvec = np.array(residual_vector(func, first), dtype=np.float64)
     del first  # with a large m, every m-vector counts
     m = fvec.shape[0]
-    if not allow_nonfinite and not np.isfinite(fvec).all():
+    if not allow_nonfinite and not all_finite(fvec):
         raise_nonfinite("func", func, 0, x0, "at the starting point")
     if n > m:
         raise TypeError(f"Improper input: func input vector length N={n} must not exceed func output vector length M={m}")
@@ -238,7 +242,7 @@ def leastsq(
         mode, scale = _MODE_USER_SCALING, scaling(diag, n)
 
     if Dfun is None:
-        epsfcn = float(np.finfo(dtype).eps) if epsfcn is None else finite_float("epsfcn", epsfcn)
+        epsfcn = machine_epsilon(dtype) if epsfcn is None else finite_float("epsfcn", epsfcn)
         if maxfev == 0:
             maxfev = 200 * (n + 1)
         evaluator = residual_evaluator(func, args, m, allow_nonfinite=allow_nonfinite, progress=callback)
@@ -250,7 +254,7 @@ def leastsq(
     else:
         expected = (n, m) if col_deriv else (m, n)
         jacobian, _ = check_func("leastsq", "Dfun", Dfun, x0, args, n, expected)
-        if not allow_nonfinite and not np.isfinite(jacobian).all():
+        if not allow_nonfinite and not all_finite(jacobian):
             raise_nonfinite("Dfun", Dfun, 0, x0, "at the starting point")
         del jacobian
         if maxfev == 0:

@@ -54,10 +54,10 @@ typedef struct Evaluator {
     PyObject_HEAD
     PyObject *func;          /* residuals: func(x, *args) */
     PyObject *args;          /* tuple of extra arguments */
-    PyObject *check_fvec;    /* check_fvec(value) -> float64 array of shape (m,) */
+    PyObject *check_fvec;    /* check_fvec(func, value, m) -> real array of shape (m,) */
     PyObject *dfun;          /* Jacobian: dfun(x, *args), or None */
     PyObject *check_fjac;    /* check_fjac(value) -> float64 (m, n) Fortran-ordered */
-    PyObject *on_nonfinite;  /* on_nonfinite(what, evaluation, x, stage) raises, or None */
+    PyObject *on_nonfinite;  /* on_nonfinite(what, function, evaluation, x, stage) raises, or None */
     PyObject *progress;      /* progress(x, fvec) at MINPACK's IFLAG = 0 calls, or None */
     PyObject *error;         /* the exception that stopped the solve, or NULL */
     npy_intp m;
@@ -122,7 +122,8 @@ check_finite(Evaluator *ev, const char *what, Py_ssize_t evaluation, const char 
     if (xcopy == NULL) {
         return -1;
     }
-    PyObject *result = PyObject_CallFunction(ev->on_nonfinite, "snOs", what, evaluation, xcopy, stage);
+    PyObject *function = what[0] == 'D' ? ev->dfun : ev->func;
+    PyObject *result = PyObject_CallFunction(ev->on_nonfinite, "sOnOs", what, function, evaluation, xcopy, stage);
     Py_DECREF(xcopy);
     if (result != NULL) {
         Py_DECREF(result);
@@ -194,7 +195,7 @@ copy_residuals(Evaluator *ev, PyObject *result, double *fvec)
             return 0;
         }
     }
-    return copy_checked(PyObject_CallOneArg(ev->check_fvec, result), fvec, 1, &ev->m);
+    return copy_checked(PyObject_CallFunction(ev->check_fvec, "OOn", ev->func, result, ev->m), fvec, 1, &ev->m);
 }
 
 static const char STAGE_START[] = "at the starting point";
