@@ -237,7 +237,8 @@ def leastsq(
         raise TypeError(f"Improper input: func input vector length N={n} must not exceed func output vector length M={m}")
     nprint = _REPORT_EVERY_ITERATION if callback is not None else _NO_REPORTS
     if diag is None:
-        mode, scale = _MODE_INTERNAL_SCALING, np.ones(n)
+        # MODE 1: MINPACK fills DIAG itself before it ever reads it.
+        mode, scale = _MODE_INTERNAL_SCALING, np.empty(n)
     else:
         mode, scale = _MODE_USER_SCALING, scaling(diag, n)
 
@@ -247,7 +248,7 @@ def leastsq(
             maxfev = 200 * (n + 1)
         evaluator = residual_evaluator(func, args, m, allow_nonfinite=allow_nonfinite, progress=callback)
         with evaluator:
-            x, fvec, _, info, nfev, fjac, ipvt, qtf = _minpack.lmdif(
+            x, fvec, info, nfev, fjac, ipvt, qtf = _minpack.lmdif(
                 LMDIF_FCN, x0, fvec, ftol, xtol, gtol, maxfev, epsfcn, scale, mode, factor, nprint
             )
         counts = {"nfev": nfev}
@@ -263,7 +264,7 @@ def leastsq(
             func, Dfun, args, m, n, bool(col_deriv), allow_nonfinite=allow_nonfinite, progress=callback
         )
         with evaluator:
-            x, fvec, fjac, _, info, nfev, njev, ipvt, qtf = _minpack.lmder(
+            x, fvec, fjac, info, nfev, njev, ipvt, qtf = _minpack.lmder(
                 LMDER_FCN, x0, fvec, ftol, xtol, gtol, maxfev, scale, mode, factor, nprint
             )
         counts = {"nfev": nfev, "njev": njev}

@@ -6,8 +6,8 @@
  * array in a new ndarray and goes through an extra Python-level adapter, and
  * was measured at ~0.87 us per evaluation before the user's function even
  * runs (exp-decay fit, 50 points), above SciPy's *whole* per-evaluation
- * overhead (~0.78 us).  The f2py wrappers of lmdif/lmder accept a PyCapsule
- * holding a C function pointer in place of a Python callable and then call it
+ * overhead (~0.78 us).  The f2py wrappers of lmdif/lmder therefore take FCN
+ * as the address of a C function (see _minpack.pyf) and MINPACK calls it
  * directly; this module supplies those C functions.  Each evaluation makes
  * one new array (a copy of x, so the user can neither alter MINPACK's iterate
  * nor keep a view of memory MINPACK reuses), one call, and one memcpy of a
@@ -22,7 +22,7 @@
  * No Python exception ever crosses MINPACK: an exception is stored on the
  * Evaluator, IFLAG is set negative (MINPACK's documented user-termination
  * request), MINPACK returns normally, and the Python layer re-raises it.
- * All validation and error wording lives in Python (_callbacks.py): this
+ * All validation and error wording lives in Python (_validation.py): this
  * file takes a fast path only for a result that is already a float64 array
  * of exactly the expected shape, and hands anything else to the Python
  * checkers.  It also scans for nan/inf the results MINPACK would build on
@@ -448,7 +448,7 @@ static PyTypeObject EvaluatorType = {
 static struct PyModuleDef pycallback_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "pyminpack._pycallback",
-    .m_doc = "MINPACK's FCN for Python residual functions, as PyCapsules for the f2py wrappers.",
+    .m_doc = "MINPACK's FCN for Python residual functions, as addresses for the f2py wrappers.",
     .m_size = -1,
 };
 
@@ -463,9 +463,9 @@ PyInit__pycallback(void)
     if (module == NULL) {
         return NULL;
     }
-    /* f2py recognises an unnamed capsule as a C call-back. */
-    PyObject *lmdif = PyCapsule_New((void *)lmdif_fcn, NULL, NULL);
-    PyObject *lmder = PyCapsule_New((void *)lmder_fcn, NULL, NULL);
+    /* The f2py wrappers take FCN as an address (see _minpack.pyf). */
+    PyObject *lmdif = PyLong_FromVoidPtr((void *)lmdif_fcn);
+    PyObject *lmder = PyLong_FromVoidPtr((void *)lmder_fcn);
     int failed = lmdif == NULL || lmder == NULL ||
                  PyModule_AddObjectRef(module, "Evaluator", (PyObject *)&EvaluatorType) < 0 ||
                  PyModule_AddObjectRef(module, "LMDIF_FCN", lmdif) < 0 ||

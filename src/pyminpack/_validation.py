@@ -75,6 +75,8 @@ def real_output(checker: str, argname: str, func: Callable[..., Any], value: obj
         If ``value`` is None, text, complex, or anything that is not an
         array of real numbers.
     """
+    if type(value) is np.ndarray and value.dtype is _FLOAT64 and value.ndim:
+        return value  # the common case, already what is needed
     if value is None or isinstance(value, (str, bytes)):
         raise TypeError(
             f"{checker}: the '{argname}' argument {callable_name(func)!r} returned "
@@ -278,9 +280,10 @@ def machine_epsilon(dtype: np.dtype[Any]) -> float:
 
 def finite_float(name: str, value: object) -> float:
     """Return ``value`` as a float, refusing text, nan and inf with a clear error."""
-    if type(value) is float:  # the common case, and the defaults
-        if math.isfinite(value):
-            return value
+    if type(value) is float or type(value) is int:  # the common cases, and the defaults
+        number = float(value)
+        if math.isfinite(number):
+            return number
     elif isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be a real number, not {type(value).__name__}.")
     try:
