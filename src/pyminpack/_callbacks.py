@@ -118,6 +118,7 @@ def jacobian_evaluator(
         residual_vector,
         dfun,
         check_fjac,
+        col_deriv=col_deriv,
         on_nonfinite=None if allow_nonfinite else raise_nonfinite,
         progress=progress,
     )

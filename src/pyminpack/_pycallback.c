@@ -65,6 +65,7 @@ typedef struct Evaluator {
     Py_ssize_t njev;         /* calls of dfun so far */
     struct Evaluator *previous;
     int active;
+    int col_deriv;           /* dfun returns (n, m), derivatives down the columns */
 } Evaluator;
 
 static PYMINPACK_THREAD_LOCAL Evaluator *active_evaluator = NULL;
@@ -202,6 +203,37 @@ static const char STAGE_START[] = "at the starting point";
 static const char STAGE_DIFFERENCES[] = "forming the forward-difference Jacobian";
 static const char STAGE_JACOBIAN[] = "forming the Jacobian";
 
+/* Copy Dfun's result into MINPACK's column-major fjac.  A C-ordered float64
+ * array of exactly the expected shape is copied here, transposing it when
+ * it holds one residual per row; anything else goes to the Python checker. */
+static int
+copy_jacobian(Evaluator *ev, PyObject *result, npy_intp n, double *fjac)
+{
+    npy_intp m = ev->m;
+    if (PyArray_CheckExact(result)) {
+        PyArrayObject *array = (PyArrayObject *)result;
+        npy_intp rows = ev->col_deriv ? n : m, cols = ev->col_deriv ? m : n;
+        if (PyArray_TYPE(array) == NPY_DOUBLE && PyArray_NDIM(array) == 2 &&
+            PyArray_DIM(array, 0) == rows && PyArray_DIM(array, 1) == cols &&
+            PyArray_ISCARRAY_RO(array) && PyArray_ISNOTSWAPPED(array)) {
+            const double *values = PyArray_DATA(array);
+            if (ev->col_deriv) { /* (n, m) row-major is (m, n) column-major */
+                memcpy(fjac, values, (size_t)(m * n) * sizeof(double));
+            }
+            else {
+                for (npy_intp i = 0; i < m; i++) {
+                    for (npy_intp j = 0; j < n; j++) {
+                        fjac[i + j * m] = values[i * n + j];
+                    }
+                }
+            }
+            return 0;
+        }
+    }
+    npy_intp dims[2] = {m, n};
+    return copy_checked(PyObject_CallOneArg(ev->check_fjac, result), fjac, 2, dims);
+}
+
 static int
 evaluate_residuals(Evaluator *ev, npy_intp n, const double *x, double *fvec, const char *stage)
 {
@@ -226,10 +258,9 @@ evaluate_jacobian(Evaluator *ev, npy_intp n, const double *x, double *fjac)
     if (result == NULL) {
         return -1;
     }
-    PyObject *checked = PyObject_CallOneArg(ev->check_fjac, result);
+    int status = copy_jacobian(ev, result, n, fjac);
     Py_DECREF(result);
-    npy_intp dims[2] = {ev->m, n};
-    if (copy_checked(checked, fjac, 2, dims) < 0) {
+    if (status < 0) {
         return -1;
     }
     return check_finite(ev, "Dfun", ev->njev, STAGE_JACOBIAN, n, x, fjac, ev->m * n);
@@ -311,17 +342,18 @@ static int
 Evaluator_init(Evaluator *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"func", "args", "m", "check_fvec", "dfun", "check_fjac",
-                             "on_nonfinite", "progress", NULL};
+                             "col_deriv", "on_nonfinite", "progress", NULL};
     PyObject *func, *fargs, *check_fvec, *dfun = Py_None, *check_fjac = Py_None;
     PyObject *on_nonfinite = Py_None, *progress = Py_None;
+    int col_deriv = 0;
     Py_ssize_t m;
     if (self->active) {
         PyErr_SetString(PyExc_RuntimeError, "Evaluator is in use");
         return -1;
     }
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!nO|OO$OO:Evaluator", kwlist, &func,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!nO|OO$pOO:Evaluator", kwlist, &func,
                                      &PyTuple_Type, &fargs, &m, &check_fvec, &dfun, &check_fjac,
-                                     &on_nonfinite, &progress)) {
+                                     &col_deriv, &on_nonfinite, &progress)) {
         return -1;
     }
     Py_INCREF(func);
@@ -340,6 +372,7 @@ Evaluator_init(Evaluator *self, PyObject *args, PyObject *kwds)
     Py_XSETREF(self->progress, progress);
     Py_CLEAR(self->error);
     self->m = m;
+    self->col_deriv = col_deriv;
     self->nfev = 0;
     self->njev = 0;
     return 0;
@@ -432,7 +465,7 @@ static PyTypeObject EvaluatorType = {
     .tp_name = "pyminpack._pycallback.Evaluator",
     .tp_doc = PyDoc_STR(
         "Evaluator(func, args, m, check_fvec, dfun=None, check_fjac=None, *,\n"
-        "          on_nonfinite=None, progress=None)\n\n"
+        "          col_deriv=False, on_nonfinite=None, progress=None)\n\n"
         "The Python functions behind MINPACK's FCN for one solve; use as a\n"
         "context manager around the lmdif/lmder call."),
     .tp_basicsize = sizeof(Evaluator),

@@ -1,0 +1,105 @@
+"""Per-evaluation overhead of the Python-callback path, pyminpack against SciPy.
+
+Run: ``python3 benchmarks/python_callbacks.py [repeats]``.
+
+For each problem -- the exponential decay of the issue (``a*exp(-b*x) + c``,
+50 points, p0 = (1, 1, 1)) and the 18 Moré-Garbow-Hillstrom problems at
+their standard starting points (``tests/mgh.py``), with and without
+``Dfun`` -- both solvers run the same Python functions.  The functions time
+themselves, so the overhead of a solve is its wall time minus the time spent
+inside the user's functions, divided by the number of calls: everything the
+binding and MINPACK add per evaluation.  The two solvers are timed in
+alternation and the best of ``repeats`` rounds is kept, which makes the
+comparison robust on a shared, noisy machine.  Ratios below 1 favour
+pyminpack.  SciPy >= 1.15 runs a C translation of MINPACK, SciPy <= 1.14 the
+same Fortran as pyminpack.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+import pyminpack
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import mgh  # noqa: E402
+
+try:
+    import scipy
+    from scipy.optimize import leastsq as scipy_leastsq
+except ImportError:  # pragma: no cover - the benchmark needs SciPy as reference
+    sys.exit("this benchmark compares with SciPy: pip install scipy")
+
+_clock = time.perf_counter
+
+
+class Timed:
+    """Wrap a function so that it adds its own time and calls to a tally."""
+
+    def __init__(self, function):
+        self.function = function
+        self.seconds = 0.0
+        self.calls = 0
+
+    def __call__(self, *args):
+        start = _clock()
+        result = self.function(*args)
+        self.seconds += _clock() - start
+        self.calls += 1
+        return result
+
+
+def overhead(leastsq, func, jac, x0, args, rounds):
+    """Best (wall - callback) / calls over ``rounds`` solves, and the calls."""
+    best = np.inf
+    for _ in range(rounds):
+        timed_func, timed_jac = Timed(func), Timed(jac) if jac else None
+        start = _clock()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            leastsq(timed_func, x0, args=args, Dfun=timed_jac)
+        wall = _clock() - start
+        inside = timed_func.seconds + (timed_jac.seconds if timed_jac else 0.0)
+        calls = timed_func.calls + (timed_jac.calls if timed_jac else 0)
+        best = min(best, (wall - inside) / calls)
+    return best, calls
+
+
+def problems():
+    t = np.linspace(0.0, 5.0, 50)
+    y = 2.0 * np.exp(-1.5 * t) + 0.5 + np.random.default_rng(0).normal(0.0, 0.2, t.size)
+
+    def decay(p, t, y):
+        return p[0] * np.exp(-p[1] * t) + p[2] - y
+
+    def decay_jac(p, t, y):
+        e = np.exp(-p[1] * t)
+        return np.column_stack([e, -p[0] * t * e, np.ones_like(t)])
+
+    yield "exp decay", decay, decay_jac, np.ones(3), (t, y)
+    for case in mgh.CASES:
+        if case.factor == 1:
+            yield case.id, mgh.residuals, mgh.jacobian, case.x0, case.args
+
+
+def main():
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 30
+    print(f"pyminpack {pyminpack.__version__} vs SciPy {scipy.__version__}; best of {rounds} rounds")
+    print(f"{'problem':34} {'Dfun':5} {'pyminpack':>10} {'SciPy':>10} {'ratio':>6}  (ns per evaluation)")
+    ratios = []
+    for name, func, jac, x0, args in problems():
+        for use_jac in (False, True):
+            ours, _ = overhead(pyminpack.leastsq, func, jac if use_jac else None, x0, args, rounds)
+            theirs, _ = overhead(scipy_leastsq, func, jac if use_jac else None, x0, args, rounds)
+            ratios.append(ours / theirs)
+            print(f"{name:34} {'yes' if use_jac else 'no':5} {ours * 1e9:10.0f} {theirs * 1e9:10.0f} {ours / theirs:6.2f}")
+    print(f"geometric mean of the ratios: {np.exp(np.mean(np.log(ratios))):.2f}")
+
+
+if __name__ == "__main__":
+    main()
