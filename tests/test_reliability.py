@@ -538,7 +538,7 @@ class FuzzError(Exception):
 
 
 def fuzz_examples() -> int:
-    return int(os.environ.get("PYMINPACK_FUZZ_EXAMPLES", "400"))
+    return int(os.environ.get("PYMINPACK_FUZZ_EXAMPLES", "3000"))
 
 
 #: Kinds of value a fuzzed ``func`` returns; ``m`` is the length it was

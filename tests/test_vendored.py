@@ -62,3 +62,32 @@ def test_importing_and_solving_does_not_import_scipy():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert completed.stdout.strip() == "[]"
+
+
+MINPACK_ROUTINES = ("lmdif_", "lmder_", "lmpar_", "qrfac_", "qrsolv_", "enorm_", "fdjac2_", "dpmpar_", "chkder_")
+
+
+def test_minpack_symbols_stay_private_to_the_extensions():
+    # Another MINPACK in the same process (SciPy <= 1.14, Debian's libminpack)
+    # must never bind to ours, nor ours to it: no extension exports them.
+    import shutil
+
+    if sys.platform != "linux" or shutil.which("nm") is None:
+        pytest.skip("reads ELF dynamic symbol tables with nm (Linux, binutils)")
+    import importlib
+    import pkgutil
+
+    import pyminpack
+
+    modules = [info.name for info in pkgutil.iter_modules(pyminpack.__path__, "pyminpack.")]
+    extensions = [
+        Path(module.__file__)
+        for module in map(importlib.import_module, modules)
+        if module.__file__ and module.__file__.endswith((".so", ".pyd"))
+    ]
+    assert extensions, "no compiled extension found in pyminpack"
+    for extension in extensions:
+        exported = subprocess.run(
+            ["nm", "-D", "--defined-only", str(extension)], capture_output=True, text=True, check=True
+        ).stdout.split()
+        assert not set(MINPACK_ROUTINES) & set(exported), extension.name

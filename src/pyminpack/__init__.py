@@ -11,12 +11,14 @@ Operator of Argonne National Laboratory.
 from importlib.metadata import version as _version
 
 from ._check_jacobian import JacobianCheck, check_jacobian
+from ._compiled import Compiled, UserTermination
 from ._config import show_config
 from ._curve_fit import curve_fit
 from ._fit import FitResult, fit
+from ._fit_many import ManyFits, fit_many
 from ._leastsq import leastsq
 from ._warnings import OptimizeWarning
 
 __version__: str = _version("pyminpack")
 
-__all__ = ["FitResult", "JacobianCheck", "OptimizeWarning", "__version__", "check_jacobian", "curve_fit", "fit", "leastsq", "show_config"]
+__all__ = ["Compiled", "FitResult", "JacobianCheck", "ManyFits", "OptimizeWarning", "UserTermination", "__version__", "check_jacobian", "curve_fit", "fit", "fit_many", "leastsq", "show_config"]

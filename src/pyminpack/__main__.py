@@ -90,7 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo",
         help="fit the three tutorial examples and print their reports (the default)",
-        description="Fit the three examples of the leastsq tutorial (quadratic, exponential decay, sinusoid) and print each fit report.",
+        description=(
+            "Fit the three examples of the leastsq tutorial (quadratic, exponential decay, sinusoid) "
+            "and print each fit report."
+        ),
         epilog=_EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -102,7 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     fit = commands.add_parser(
         "fit",
         help="fit a model expression to columns of a CSV file",
-        description="Fit a model expression to two columns of a CSV file (with or without a header row) and print lmfit's style of fit report, or JSON.",
+        description=(
+            "Fit a model expression to two columns of a CSV file (with or without a header row) "
+            "and print lmfit's style of fit report, or JSON."
+        ),
         epilog=_FIT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -55,6 +55,27 @@ class JacobianCheck:
         The point the Jacobian was checked at.
     xp : ndarray, shape (n,)
         chkder's neighbouring point.
+
+    See Also
+    --------
+    check_jacobian : Makes this result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pyminpack import check_jacobian
+    >>> def residuals(p):
+    ...     return np.array([p[0] ** 2 - 2.0, p[0] * p[1] - 3.0])
+    >>> def right(p):
+    ...     return np.array([[2.0 * p[0], 0.0], [p[1], p[0]]])
+    >>> check = check_jacobian(residuals, right, [1.5, 2.5])
+    >>> check.ok, check.suspicious.tolist()
+    (True, [])
+    >>> def wrong(p):
+    ...     return np.array([[2.0 * p[0], 0.0], [p[0], p[1]]])
+    >>> check = check_jacobian(residuals, wrong, [1.5, 2.5])
+    >>> check.ok, check.suspicious.tolist()
+    (False, [1])
     """
 
     err: NDArray[np.float64]
@@ -77,7 +98,26 @@ class JacobianCheck:
         return self.suspicious.size == 0
 
     def summary(self) -> str:
-        """Return a one-paragraph, readable account of the check."""
+        """Return a one-paragraph, readable account of the check.
+
+        Returns
+        -------
+        str
+            Whether the Jacobian looks correct, the rows that are probably
+            wrong (the first ten) and how many rows could not be checked.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from pyminpack import check_jacobian
+        >>> def residuals(p):
+        ...     return np.array([p[0] - 1.0, 0.0 * p[1], p[1] ** 2 - 4.0])
+        >>> def jacobian(p):
+        ...     return np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 2.0 * p[1]]])
+        >>> print(check_jacobian(residuals, jacobian, [3.0, 1.0]).summary())  # doctest: +NORMALIZE_WHITESPACE
+        Jacobian looks correct: 2 of 3 rows agree with the function (lowest score 1.00).
+        1 rows could not be checked (residual zero or unchanged near x).
+        """
         m = self.err.size
         checked = m - self.unchecked.size
         if self.ok:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -264,8 +264,9 @@ def curve_fit(
 
     See Also
     --------
-    scipy.optimize.curve_fit : the interface this function reproduces.
-    pyminpack.leastsq : the solver.
+    scipy.optimize.curve_fit : The interface this function reproduces.
+    pyminpack.leastsq : The solver.
+    pyminpack.fit : The same fit, returned with statistics, a report and a plot.
 
     Notes
     -----
@@ -332,7 +333,7 @@ def curve_fit(
         check_finite = nan_policy is None
     # Optimization may produce garbage for float32 inputs: cast to float64.
     as_float = np.asarray_chkfinite if check_finite else np.asarray
-    ydata = as_float(ydata, float)
+    ydata = cast("NDArray[np.float64]", as_float(ydata, float))
     if isinstance(xdata, (list, tuple, np.ndarray)):
         # Anything else is passed to f as it is.
         xdata = as_float(xdata, float)
@@ -353,7 +354,7 @@ def curve_fit(
             has_nan = has_nan.any(axis=tuple(range(has_nan.ndim - 1)))
             has_nan |= np.isnan(ydata)
             xdata = xdata[..., ~has_nan]
-            ydata = ydata[~has_nan]
+            ydata = cast("NDArray[np.float64]", ydata[~has_nan])
             if sigma is not None:
                 sigma = np.asarray(sigma)
                 if sigma.ndim == 1:
@@ -364,7 +365,8 @@ def curve_fit(
     transform = _sigma_transform(sigma, ydata.size)
 
     def residuals(params: NDArray[np.float64]) -> Any:
-        return _whiten(transform, f(xdata, *params) - ydata)
+        model: Any = f(xdata, *params)  # any array-like; SciPy subtracts ydata from it as it is
+        return _whiten(transform, model - ydata)
 
     dfun = jac  # as in SciPy, anything not callable is left for leastsq to refuse
     if callable(jac):

@@ -133,7 +133,7 @@ def format_fit(example: TutorialFit, result: FitResult) -> str:
     """
     lines = [f"{example.name}: y = {example.formula}", result.report(), "[[Truth]]"]
     for name, value, stderr, true in zip(
-        result.names, result.values, result.stderr, example.true_params
+        result.names, result.values, result.stderr, example.true_params, strict=True
     ):
         lines.append(
             f"    {name}: {value: .6f} (true {true:g}), {abs(value - true) / stderr:.2f} standard errors away"

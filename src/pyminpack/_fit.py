@@ -116,7 +116,7 @@ class FitResult:
     @property
     def params(self) -> Mapping[str, float]:
         """The best-fit values by name (read-only)."""
-        return MappingProxyType(dict(zip(self.names, map(float, self.values))))
+        return MappingProxyType(dict(zip(self.names, map(float, self.values), strict=True)))
 
     @property
     def stderr(self) -> NDArray[np.float64]:
@@ -229,7 +229,7 @@ class FitResult:
     def plot(
         self, path: str | Path | None = None, *, xlabel: str = "x", ylabel: str = "y"
     ) -> Figure:
-        """Plot data, model and residuals; see :func:`pyminpack._plot.plot_fit`.
+        """Plot the data, the model and the residuals with matplotlib.
 
         Parameters
         ----------
@@ -282,8 +282,8 @@ class FitResult:
         return {
             "model": _model_name(self.model),
             "params": dict(self.params),
-            "stderr": dict(zip(self.names, map(float, self.stderr))),
-            "init_values": dict(zip(self.names, map(float, self.init_values))),
+            "stderr": dict(zip(self.names, map(float, self.stderr), strict=True)),
+            "init_values": dict(zip(self.names, map(float, self.init_values), strict=True)),
             "covariance": self.covariance.tolist(),
             "statistics": {
                 "nfev": self.nfev,
@@ -331,8 +331,19 @@ def fit(
     p0 : array_like, optional
         The starting point; as in `curve_fit`, ones (or with `bounds`, a
         point within them) by default.
-    sigma, absolute_sigma, bounds, jac
-        As in :func:`pyminpack.curve_fit`.
+    sigma : array_like, optional
+        The uncertainty of `ydata`, 1-D (standard deviations) or 2-D (a
+        covariance matrix), as in :func:`pyminpack.curve_fit`.
+    absolute_sigma : bool, optional
+        As in :func:`pyminpack.curve_fit`: whether `sigma` is absolute, or
+        only relative (then the covariance is scaled by the reduced
+        chi-square).
+    bounds : 2-tuple of array_like, optional
+        Lower and upper bounds on the parameters, as in
+        :func:`pyminpack.curve_fit`.
+    jac : callable, optional
+        The Jacobian of `model` with respect to the parameters, as in
+        :func:`pyminpack.curve_fit`.
     **kwargs
         Passed to `curve_fit` and so to :func:`pyminpack.leastsq`
         (``maxfev``, ``ftol``, ...). ``full_output`` and ``nan_policy`` are
@@ -358,7 +369,7 @@ def fit(
 
     See Also
     --------
-    pyminpack.curve_fit : the fit itself, scipy's interface.
+    pyminpack.curve_fit : The fit itself, with SciPy's interface.
 
     Notes
     -----
@@ -394,8 +405,9 @@ def fit(
         if not str(error).startswith(_NOT_FOUND) or recorder.best_params is None:
             raise
         message = str(error).removeprefix(_NOT_FOUND)
-        return _result(model, xdata, ydata, sigma, recorder, recorder.best_params, np.full((recorder.n, recorder.n), np.nan),
-                       recorder.best_chisqr, recorder.calls, False, message, _ier_from_message(message))  # fmt: skip
+        return _result(model, xdata, ydata, sigma, recorder, recorder.best_params,
+                       np.full((recorder.n, recorder.n), np.nan), recorder.best_chisqr, recorder.calls, False,
+                       message, _ier_from_message(message))  # fmt: skip
     chisqr = float(np.sum(infodict["fvec"] ** 2))
     return _result(
         model,
@@ -419,10 +431,12 @@ def _result(
     message: str, ier: int | None,
 ) -> FitResult:  # fmt: skip
     """Assemble the :class:`FitResult` (``xdata`` as the model saw it)."""
+    assert recorder.first_params is not None, "curve_fit evaluates the model before it returns"
     return FitResult(
         model=model, xdata=recorder.xdata if recorder.xdata is not None else xdata, ydata=ydata,
         sigma=None if sigma is None else np.asarray(sigma, dtype=float), names=parameter_names(model, values.size),
-        init_values=recorder.first_params, values=np.asarray(values, dtype=float), covariance=np.asarray(covariance, dtype=float),
+        init_values=recorder.first_params, values=np.asarray(values, dtype=float),
+        covariance=np.asarray(covariance, dtype=float),
         chisqr=chisqr, nfev=nfev, success=success, message=message, ier=ier,
     )  # fmt: skip
 

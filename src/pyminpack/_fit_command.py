@@ -200,10 +200,11 @@ class _StartCheck:
             if not np.all(np.isfinite(value)):
                 bad = int(np.flatnonzero(~np.isfinite(value))[0])
                 start = ", ".join(
-                    f"{name}={p:g}" for name, p in zip(self.model.parameters, params)
+                    f"{name}={p:g}" for name, p in zip(self.model.parameters, params, strict=True)
                 )
                 raise CommandError(
-                    f"the model is not finite at the starting point ({start}): {value[bad]} at {self.model.x}={x[bad]:g}; "
+                    f"the model is not finite at the starting point ({start}): "
+                    f"{value[bad]} at {self.model.x}={x[bad]:g}; "
                     "give another start with --p0"
                 )
         return value
@@ -289,7 +290,7 @@ def _fit(
     absolute_sigma: bool, maxfev: int, stderr: TextIO,
 ) -> FitResult:  # fmt: skip
     """Fit; turn every failure into a :class:`CommandError`, and warnings into lines on ``stderr``."""
-    extra = {} if bounds is None else {"bounds": bounds}
+    extra: dict[str, Any] = {} if bounds is None else {"bounds": bounds}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", OptimizeWarning)
         try:

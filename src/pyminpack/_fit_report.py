@@ -130,7 +130,7 @@ def _variables(result: FitResult) -> list[str]:
     width = max(len(name) for name in result.names)
     lines = ["[[Variables]]"]
     for name, value, stderr, init in zip(
-        result.names, result.values, result.stderr, result.init_values
+        result.names, result.values, result.stderr, result.init_values, strict=True
     ):
         text = format_number(value)
         if math.isfinite(stderr):

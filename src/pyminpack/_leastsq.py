@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _minpack  # type: ignore[attr-defined]
 from ._callbacks import LMDER_FCN, LMDIF_FCN, jacobian_evaluator, raise_stored_error, residual_evaluator
+from ._compiled import compiled_leastsq, is_compiled
 from ._covariance import covariance_from_qr
 from ._messages import IMPROPER_INPUT, LEASTSQ_FAILURE, LEASTSQ_SUCCESS, OUTCOMES, leastsq_message
 from ._validation import (
@@ -217,6 +218,12 @@ def leastsq(
     >>> leastsq(func, 0)
     (array([2.99999999]), 1)
     """
+    # pyminpack.Compiled: the solve makes no Python call (_compiled.py).
+    if is_compiled(func) or (Dfun is not None and is_compiled(Dfun)):
+        return compiled_leastsq(
+            func, x0, args, Dfun, full_output, col_deriv, ftol, xtol, gtol, maxfev, epsfcn, factor, diag,
+            allow_nonfinite=allow_nonfinite, callback=callback,
+        )
     x0 = starting_point(x0)
     n = len(x0)
     if not isinstance(args, tuple):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 import inspect
 import keyword
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -149,7 +149,7 @@ class ModelExpression:
     >>> ModelExpression("2 * __import__('os')")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    pyminpack._model_expression.ModelExpressionError: calls of '__import__' are not allowed (allowed: exp, ...), at column 5: "__import__('os')"
+    pyminpack._model_expression.ModelExpressionError: calls of '__import__' are not allowed (allowed: exp, ...)...
     """
 
     def __init__(self, expression: str, x: str = "x") -> None:
@@ -198,7 +198,7 @@ class ModelExpression:
         namespace = {
             **self._namespace,
             self.x: x,
-            **dict(zip(self.parameters, map(np.float64, params))),
+            **dict(zip(self.parameters, map(np.float64, params), strict=True)),
         }
         with np.errstate(all="ignore"):
             value = eval(self._code, namespace)
@@ -246,7 +246,7 @@ def _check(node: ast.AST, expression: str) -> None:
                 node,
                 expression,
             )
-        if not np.isfinite(_as_float(node.value)):
+        if not np.isfinite(_as_float(cast(float, node.value))):
             raise _refuse(
                 "numbers must be finite and at most about 1.8e308", node, expression
             )
@@ -336,5 +336,5 @@ class _NumbersToNames(ast.NodeTransformer):
 
     def visit_Constant(self, node: ast.Constant) -> ast.Name:
         name = f"_number{len(self.values)}"
-        self.values[name] = np.float64(node.value)
+        self.values[name] = np.float64(cast(float, node.value))  # _check let only int and float through
         return ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)

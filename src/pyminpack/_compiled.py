@@ -1,0 +1,426 @@
+"""Compiled residual functions: MINPACK without a single Python call.
+
+A compiled function is a numba ``@cfunc`` object, a ctypes function pointer
+(a ``CFUNCTYPE`` instance, or a function of a ``ctypes.CDLL`` whose
+``argtypes`` and ``restype`` are set), or a ``PyCapsule`` whose name is its
+C signature (the convention of ``scipy.LowLevelCallable``; SciPy is not
+needed).  The signatures, with the user's data pointer last::
+
+    int residuals(int m, int n, const double *x, double *fvec, void *user_data)
+    int jacobian(int m, int n, const double *x, double *fjac, int ldfjac, void *user_data)
+
+``fjac`` is column-major: ``d fvec[i] / d x[j]`` goes to ``fjac[i + j*ldfjac]``.
+Both return 0 to continue; any other value stops the solve (MINPACK's
+user-termination request), which :func:`pyminpack.leastsq` reports by
+raising :class:`UserTermination`.
+
+A compiled function cannot say how many residuals it computes, so it is
+passed to ``leastsq`` wrapped in :class:`Compiled`, which holds ``m``.  The
+solve then runs in ``_native.c`` with the GIL released throughout.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import math
+import re
+import types
+import warnings
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from . import _native  # type: ignore[attr-defined]
+from ._covariance import covariance_from_qr
+from ._messages import IMPROPER_INPUT, LEASTSQ_FAILURE, LEASTSQ_SUCCESS, OUTCOMES, leastsq_message
+from ._validation import (
+    MAXFEV_LIMIT,
+    evaluation_limit,
+    finite_float,
+    machine_epsilon,
+    raise_nonfinite,
+    scaling,
+    starting_point,
+)
+
+__all__ = ["Compiled", "UserTermination", "is_compiled", "native_function", "user_data_address"]
+
+
+class Signature(NamedTuple):
+    """A C signature: the return type and the argument types, normalised."""
+
+    restype: str
+    argtypes: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.restype} ({', '.join(self.argtypes)})"
+
+
+RESIDUALS = Signature("int", ("int", "int", "double *", "double *", "void *"))
+JACOBIAN = Signature("int", ("int", "int", "double *", "double *", "int", "void *"))
+MODEL = Signature("int", ("int", "int", "double *", "double *", "double *", "void *"))
+MODEL_JACOBIAN = Signature("int", ("int", "int", "double *", "double *", "double *", "int", "void *"))
+
+#: How each signature is documented (with its const qualifiers).
+DOCUMENTED = {
+    RESIDUALS: "int (int m, int n, const double *x, double *fvec, void *user_data)",
+    JACOBIAN: "int (int m, int n, const double *x, double *fjac, int ldfjac, void *user_data)",
+    MODEL: "int (int m, int n, const double *p, const double *x, double *out, void *user_data)",
+    MODEL_JACOBIAN: "int (int m, int n, const double *p, const double *x, double *fjac, int ldfjac, void *user_data)",
+}
+
+_CAPSULE = _native.CapsuleType
+_FLOAT64 = np.dtype(np.float64)
+_EPSILON = machine_epsilon(_FLOAT64)
+_CFUNCPTR = ctypes._CFuncPtr  # type: ignore[attr-defined]
+_NOT_COMPILED = frozenset(
+    {types.FunctionType, types.MethodType, types.BuiltinFunctionType, type(None), functools.partial, np.ufunc}
+)
+
+
+class UserTermination(RuntimeError):
+    """A compiled function returned nonzero, asking MINPACK to stop.
+
+    Attributes
+    ----------
+    status : int
+        The value it returned.
+    function : str
+        ``'func'`` or ``'Dfun'``: which function asked.
+    x : ndarray
+        MINPACK's ``x`` when it returned (the last accepted iterate, or, when
+        the stop came while forming a forward-difference Jacobian, that
+        iterate with one coordinate displaced by the difference step).
+    nfev, njev : int
+        MINPACK's evaluation counts.
+
+    Examples
+    --------
+    >>> import ctypes
+    >>> from pyminpack import Compiled, UserTermination, leastsq
+    >>> P = ctypes.POINTER(ctypes.c_double)
+    >>> @ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, P, P, ctypes.c_void_p)
+    ... def stop_at_once(m, n, x, fvec, user_data):
+    ...     return 7
+    >>> try:
+    ...     leastsq(Compiled(stop_at_once, 3), [1.0])
+    ... except UserTermination as stop:
+    ...     print(stop.status, stop.function, stop.nfev)
+    7 func 1
+    """
+
+    def __init__(self, status: int, function: str, x: NDArray[np.float64], nfev: int, njev: int) -> None:
+        super().__init__(
+            f"leastsq: the compiled '{function}' returned {status} at {'evaluation' if function == 'func' else 'Jacobian evaluation'} "
+            f"{nfev if function == 'func' else njev}, asking MINPACK to stop; "
+            f"x = {np.array2string(x, precision=17, separator=', ', threshold=20)}."
+        )
+        self.status = status
+        self.function = function
+        self.x = x
+        self.nfev = nfev
+        self.njev = njev
+
+
+def _is_numba_cfunc(obj: object) -> bool:
+    cls = type(obj)
+    return cls.__name__ == "CFunc" and cls.__module__.startswith("numba")
+
+
+def is_compiled(obj: object) -> bool:
+    """Return whether ``obj`` is a compiled function (or :class:`Compiled`).
+
+    Cheap for the common objects that are not (~40 ns): leastsq asks it of
+    every ``func`` and ``Dfun``.
+    """
+    cls = type(obj)
+    if cls in _NOT_COMPILED:
+        return False
+    return cls is Compiled or issubclass(cls, (Compiled, _CFUNCPTR, _CAPSULE)) or _is_numba_cfunc(obj)
+
+
+def _ctypes_name(t: Any) -> str:
+    if t is None:
+        return "void"
+    if t is ctypes.c_int:
+        return "int"
+    if t is ctypes.c_double:
+        return "double"
+    if t is ctypes.c_void_p:
+        return "void *"
+    if isinstance(t, type) and issubclass(t, ctypes._Pointer):  # type: ignore[attr-defined]
+        return f"{_ctypes_name(t._type_)} *"
+    return getattr(t, "__name__", repr(t))
+
+
+_SPACE_STAR = re.compile(r"\s*\*\s*")
+
+
+def _parse_capsule_name(name: str) -> Signature | None:
+    """``'int (int, int, const double *, double *, void *)'`` as a Signature."""
+    match = re.fullmatch(r"\s*(.+?)\s*\((.*)\)\s*", name)
+    if match is None:
+        return None
+
+    def normal(text: str) -> str:
+        text = re.sub(r"\bconst\b", " ", text)
+        text = _SPACE_STAR.sub(" *", text)
+        return " ".join(text.split())
+
+    args = tuple(normal(a) for a in match.group(2).split(",")) if match.group(2).strip() else ()
+    return Signature(normal(match.group(1)), args)
+
+
+class NativeFunction(NamedTuple):
+    """A compiled function resolved to its address (``keep`` keeps it alive)."""
+
+    address: int
+    keep: object
+
+
+def native_function(obj: object, expected: Signature, argname: str) -> NativeFunction:
+    """Return ``obj``'s address after checking its signature against ``expected``.
+
+    Raises
+    ------
+    TypeError
+        ``obj`` is not a compiled function, or carries a different signature
+        (or, a ctypes function, none: ``argtypes`` unset).
+    """
+    documented = DOCUMENTED[expected]
+    if _is_numba_cfunc(obj):
+        proto = obj.ctypes  # type: ignore[attr-defined]
+        found = Signature(_ctypes_name(proto.restype), tuple(map(_ctypes_name, proto.argtypes)))
+        address = int(obj.address)  # type: ignore[attr-defined]
+        what = f"numba cfunc {getattr(obj, '__name__', '')!r} with signature {obj._sig}"  # type: ignore[attr-defined]
+    elif isinstance(obj, _CFUNCPTR):
+        if obj.argtypes is None:
+            raise TypeError(
+                f"{argname}: the ctypes function {obj!r} has no argtypes, so its signature cannot be "
+                f"checked; set .argtypes and .restype to match {documented}, or make it with "
+                "ctypes.CFUNCTYPE."
+            )
+        found = Signature(_ctypes_name(obj.restype), tuple(map(_ctypes_name, obj.argtypes)))
+        address = ctypes.cast(obj, ctypes.c_void_p).value or 0
+        what = f"ctypes function {obj!r} with signature {found}"
+    elif isinstance(obj, _CAPSULE):
+        name, address, _ = _native.capsule_info(obj)
+        parsed = None if name is None else _parse_capsule_name(name)
+        if parsed is None:
+            raise TypeError(
+                f"{argname}: a PyCapsule must be named by its C signature, "
+                f"{documented!r} (scipy.LowLevelCallable's convention); this one is named {name!r}."
+            )
+        found = parsed
+        what = f"PyCapsule named {name!r}"
+    else:
+        raise TypeError(
+            f"{argname} must be a compiled function (a numba cfunc, a ctypes function pointer or a "
+            f"PyCapsule) with the C signature {documented}; got {type(obj).__name__}."
+        )
+    if found != expected:
+        raise TypeError(f"{argname}: the {what} does not match the required C signature {documented}.")
+    if not address:
+        raise TypeError(f"{argname}: the {what} is a NULL function pointer.")
+    return NativeFunction(address, obj)
+
+
+def user_data_address(user_data: object) -> tuple[int, object]:
+    """Return the ``void *`` for ``user_data`` and the object to keep alive.
+
+    None is NULL; a numpy array passes its data pointer; a ctypes pointer,
+    ``c_void_p``, ctypes array or structure its address; an int is taken as
+    an address.
+    """
+    if user_data is None:
+        return 0, None
+    if isinstance(user_data, np.ndarray):
+        return int(user_data.ctypes.data), user_data
+    if isinstance(user_data, ctypes.c_void_p):
+        return int(user_data.value or 0), user_data
+    if isinstance(user_data, ctypes._Pointer):  # type: ignore[attr-defined]
+        return int(ctypes.cast(user_data, ctypes.c_void_p).value or 0), user_data
+    if isinstance(user_data, (ctypes.Array, ctypes.Structure, ctypes.Union)):
+        return ctypes.addressof(user_data), user_data
+    if isinstance(user_data, int) and not isinstance(user_data, bool):
+        if not 0 <= user_data < 2**64:
+            raise ValueError(f"user_data: {user_data} is not a valid address.")
+        return user_data, None
+    raise TypeError(
+        "user_data must be None, a numpy array (its data pointer is passed), a ctypes pointer, "
+        f"c_void_p, ctypes array or structure, or an int address; got {type(user_data).__name__}."
+    )
+
+
+class Compiled:
+    """A compiled residual function, its number of residuals, its Jacobian.
+
+    Pass it as ``func`` to :func:`pyminpack.leastsq`: the solve then makes
+    no Python call and releases the GIL until MINPACK returns.
+
+    Parameters
+    ----------
+    residuals : numba cfunc, ctypes function pointer or PyCapsule
+        ``int residuals(int m, int n, const double *x, double *fvec, void *user_data)``:
+        writes the ``m`` residuals at ``x`` (``n`` parameters) into ``fvec``.
+    m : int
+        The number of residuals.
+    jacobian : compiled function, optional
+        ``int jacobian(int m, int n, const double *x, double *fjac, int ldfjac, void *user_data)``:
+        writes ``d fvec[i]/d x[j]`` into ``fjac[i + j*ldfjac]`` (column-major).
+        Without it MINPACK's ``lmdif`` forms forward differences; with it
+        ``lmder`` runs.  It may also be given as ``leastsq``'s ``Dfun``.
+    user_data : optional
+        Passed to both functions as ``void *user_data``: None (NULL), a numpy
+        array (its data pointer; the array is kept alive by this object), a
+        ctypes pointer, ``c_void_p``, ctypes array or structure, or an int
+        address.
+
+    Raises
+    ------
+    TypeError
+        A function is not compiled, or its signature (numba's, ctypes'
+        ``argtypes``/``restype``, or a capsule's name) is not the one above.
+
+    Notes
+    -----
+    Both functions return 0 to continue; any other value stops the solve and
+    ``leastsq`` raises :class:`UserTermination`.  They are called from
+    whichever thread runs the solve, without the GIL: they must not touch
+    Python objects.  (A ctypes callback made from a Python function, as
+    below, takes the GIL itself: fine for a demonstration, slow in practice;
+    use numba's ``@cfunc`` or C.)
+
+    Examples
+    --------
+    >>> import ctypes
+    >>> from pyminpack import Compiled, leastsq
+    >>> P = ctypes.POINTER(ctypes.c_double)
+    >>> RESIDUALS = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, P, P, ctypes.c_void_p)
+    >>> @RESIDUALS
+    ... def residuals(m, n, x, fvec, user_data):
+    ...     for i in range(m):
+    ...         fvec[i] = x[0] * i + x[1] - (2.0 * i + 1.0)
+    ...     return 0
+    >>> leastsq(Compiled(residuals, 5), [0.0, 0.0])
+    (array([2., 1.]), 2)
+    """
+
+    __slots__ = ("_jacobian", "_residuals", "_user_data", "jacobian", "m", "residuals", "user_data")
+
+    def __init__(self, residuals: object, m: int, jacobian: object = None, user_data: object = None) -> None:
+        self._residuals = native_function(residuals, RESIDUALS, "residuals")
+        self._jacobian = None if jacobian is None else native_function(jacobian, JACOBIAN, "jacobian")
+        m = int(m)
+        if m < 1:
+            raise ValueError(f"m (the number of residuals) must be positive; got {m}.")
+        self.m = m
+        self.residuals = residuals
+        self.jacobian = jacobian
+        self.user_data = user_data
+        self._user_data = user_data_address(user_data)
+
+    def __repr__(self) -> str:
+        jac = "" if self.jacobian is None else f", jacobian={self.jacobian!r}"
+        ud = "" if self.user_data is None else f", user_data={type(self.user_data).__name__}"
+        return f"Compiled({self.residuals!r}, m={self.m}{jac}{ud})"
+
+
+_STAGES = {
+    _native.STAGE_START: "at the starting point",
+    _native.STAGE_DIFFERENCES: "forming the forward-difference Jacobian",
+    _native.STAGE_JACOBIAN: "forming the Jacobian",
+}
+
+
+def compiled_leastsq(
+    func: object,
+    x0: ArrayLike,
+    args: Any,
+    Dfun: object,
+    full_output: bool,
+    col_deriv: bool,
+    ftol: float,
+    xtol: float,
+    gtol: float,
+    maxfev: int,
+    epsfcn: float | None,
+    factor: float,
+    diag: ArrayLike | None,
+    *,
+    allow_nonfinite: bool,
+    callback: object,
+) -> tuple[Any, ...]:
+    """:func:`pyminpack.leastsq` for a :class:`Compiled` ``func``: same results."""
+    if not isinstance(func, Compiled):
+        if is_compiled(func):
+            raise TypeError(
+                "leastsq: a compiled residual function cannot report how many residuals it "
+                "computes; pass pyminpack.Compiled(func, m) (with jacobian=... or Dfun=... for a "
+                "compiled Jacobian)."
+            )
+        raise TypeError("leastsq: a compiled Dfun needs a compiled func, given as pyminpack.Compiled(func, m).")
+    if args != ():
+        raise TypeError("leastsq: args cannot be passed to a compiled function; use Compiled(..., user_data=...).")
+    if callback is not None:
+        raise TypeError("leastsq: callback needs a Python call at every iteration; it is not available with a compiled func.")
+    if col_deriv:
+        raise ValueError("leastsq: col_deriv does not apply to a compiled Jacobian, which always writes column-major fjac.")
+    jacobian = func._jacobian
+    jacobian_object = func.jacobian
+    if Dfun is not None:
+        if jacobian is not None:
+            raise TypeError("leastsq: the Jacobian is given twice (Compiled(jacobian=...) and Dfun).")
+        jacobian = native_function(Dfun, JACOBIAN, "Dfun")
+        jacobian_object = Dfun
+    x = starting_point(x0)  # a fresh copy: MINPACK's x, overwritten
+    if x.dtype != _FLOAT64:
+        x = x.astype(_FLOAT64)
+    n = len(x)
+    m = func.m
+    if n > m:
+        raise TypeError(f"Improper input: func input vector length N={n} must not exceed func output vector length M={m}")
+    if not (type(ftol) is float and type(xtol) is float and type(gtol) is float and math.isfinite(ftol + xtol + gtol)):
+        ftol = finite_float("ftol", ftol)
+        xtol = finite_float("xtol", xtol)
+        gtol = finite_float("gtol", gtol)
+    factor = finite_float("factor", factor)
+    if type(maxfev) is not int or not 0 < maxfev <= MAXFEV_LIMIT:
+        maxfev = evaluation_limit(maxfev)
+    if maxfev == 0:
+        maxfev = (200 if jacobian is None else 100) * (n + 1)
+    epsfcn = _EPSILON if epsfcn is None else finite_float("epsfcn", epsfcn)
+    scale = None if diag is None else scaling(diag, n)
+    fvec, fjac, ipvt, qtf, info, nfev, njev, status, stopped_by, stage, evaluation, xbad = _native.leastsq(
+        func._residuals.address,
+        0 if jacobian is None else jacobian.address,
+        func._user_data[0],
+        x, scale, m, ftol, xtol, gtol, maxfev, epsfcn, factor,
+        not allow_nonfinite,
+    )
+    if stage:
+        on_jacobian = stage == _native.STAGE_JACOBIAN
+        raise_nonfinite(
+            "Dfun" if on_jacobian else "func",
+            jacobian_object if on_jacobian else func.residuals,  # type: ignore[arg-type]
+            evaluation, xbad, _STAGES[stage],
+        )
+    if status:
+        raise UserTermination(status, "func" if stopped_by == 1 else "Dfun", x, nfev, njev)
+    counts = {"nfev": nfev} if jacobian is None else {"nfev": nfev, "njev": njev}
+
+    # From here on, exactly leastsq's ending.
+    if full_output or info not in LEASTSQ_SUCCESS:
+        mesg = leastsq_message(info, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev)
+    if full_output:
+        ipvt -= 1
+        cov_x = covariance_from_qr(fjac, ipvt) if info in LEASTSQ_SUCCESS else None
+        infodict = {"fvec": fvec, **counts, "fjac": fjac, "ipvt": ipvt, "qtf": qtf}
+        return x, cov_x, infodict, mesg, info
+    if info in LEASTSQ_FAILURE:
+        warnings.warn(mesg, RuntimeWarning, stacklevel=3)
+    elif info == IMPROPER_INPUT:
+        raise OUTCOMES[info].error(mesg)
+    return x, info

@@ -1,0 +1,277 @@
+"""``fit_many``: one compiled model fitted to many curves, on several threads.
+
+The model is a compiled function (a numba ``@cfunc``, a ctypes function
+pointer or a PyCapsule named by its signature, see :mod:`._compiled`)::
+
+    int model(int m, int n, const double *p, const double *x, double *out, void *user_data)
+
+writing the ``m`` model values for the ``n`` parameters ``p`` at the
+abscissae ``x`` (the ``x`` passed to :func:`fit_many`, or NULL) into
+``out``; and, optionally, its derivatives::
+
+    int model_jacobian(int m, int n, const double *p, const double *x,
+                       double *fjac, int ldfjac, void *user_data)
+
+``d model[i] / d p[j]`` into ``fjac[i + j*ldfjac]`` (column-major).  Both
+return 0 to continue, anything else to stop that curve's fit.
+
+For curve ``k`` MINPACK minimises the sum of squares of the residuals
+``(model[i] - ydata[k, i]) * w[i]`` with ``w = 1/sigma`` (``curve_fit``'s
+residuals; without ``sigma`` simply ``model[i] - ydata[k, i]``), formed in
+C.  Each worker thread runs MINPACK over its share of the curves with the
+GIL released, so the fits make no Python call at all.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from . import _native  # type: ignore[attr-defined]
+from ._compiled import MODEL, MODEL_JACOBIAN, native_function, user_data_address
+from ._messages import LEASTSQ_SUCCESS
+from ._validation import evaluation_limit, finite_float, machine_epsilon
+
+__all__ = ["IER_NONFINITE", "IER_USER_STOP", "ManyFits", "fit_many"]
+
+#: ``ier`` of a fit stopped because the model returned nonzero.
+IER_USER_STOP: int = _native.IER_USER_STOP
+#: ``ier`` of a fit stopped by the non-finite guard (nan/inf at the start or in a Jacobian).
+IER_NONFINITE: int = _native.IER_NONFINITE
+
+#: Curves per call of the C loop when several workers share them (small
+#: enough to balance the load, large enough that the Python overhead per
+#: chunk, ~10 us, is negligible).
+_CHUNK = 256
+
+
+class ManyFits(NamedTuple):
+    """The results of :func:`fit_many`, one row per curve.
+
+    Attributes
+    ----------
+    params : ndarray, shape (K, n)
+        The solutions (MINPACK's last ``x`` for a failed fit).
+    ier : ndarray of int32, shape (K,)
+        MINPACK's INFO (1 to 4 success, 0 improper input, 5 to 8 failure),
+        or -1 (the model asked to stop) or -2 (the non-finite guard).
+    nfev : ndarray of int32, shape (K,)
+        Model evaluations (MINPACK's count).
+    chisqr : ndarray, shape (K,)
+        The (weighted) sum of squared residuals at ``params``.
+    stderr : ndarray, shape (K, n)
+        ``sqrt(diag(cov_x) * chisqr / (m - n))``; nan where the fit failed,
+        ``cov_x`` is singular, or ``m == n``.
+
+    Examples
+    --------
+    See :func:`fit_many`.
+
+    >>> from pyminpack import ManyFits
+    >>> ManyFits._fields
+    ('params', 'ier', 'nfev', 'chisqr', 'stderr')
+    """
+
+    params: NDArray[np.float64]
+    ier: NDArray[np.int32]
+    nfev: NDArray[np.int32]
+    chisqr: NDArray[np.float64]
+    stderr: NDArray[np.float64]
+
+
+def _standard_errors(
+    r: NDArray[np.float64], ipvt: NDArray[np.int32], ier: NDArray[np.int32], chisqr: NDArray[np.float64], m: int
+) -> NDArray[np.float64]:
+    """``sqrt(diag(cov_x) * chisqr/(m-n))`` for every curve, vectorised.
+
+    ``r[k]`` holds ``infodict['fjac'][:, :n]`` of curve ``k``; ``cov_x`` is
+    formed as :func:`._covariance.covariance_from_qr` forms it (the same
+    ``numpy.linalg.inv`` of ``R``), but only its diagonal, as sums of squares
+    of the rows of ``inv(R)``; so it agrees with ``leastsq``'s ``cov_x`` to
+    rounding, not bit for bit.
+    """
+    K, n, _ = r.shape
+    R = np.triu(np.swapaxes(r, 1, 2))
+    diagonal = np.diagonal(R, axis1=1, axis2=2)
+    usable = np.isin(ier, LEASTSQ_SUCCESS) & np.all(diagonal != 0, axis=1) & np.isfinite(R).all(axis=(1, 2))
+    R[~usable] = np.eye(n)
+    inv_r = np.linalg.inv(R)
+    variances = np.empty((K, n))
+    # MINPACK leaves ipvt unset when a fit stops before its first Jacobian.
+    order = np.where(usable[:, None], ipvt.astype(np.intp) - 1, np.arange(n))
+    np.put_along_axis(variances, order, np.square(inv_r).sum(axis=2), axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = chisqr / (m - n) if m > n else np.full(K, np.nan)
+        stderr = np.sqrt(variances * scale[:, None])
+    stderr[~usable] = np.nan
+    return stderr
+
+
+def fit_many(
+    model: object,
+    ydata: ArrayLike,
+    p0: ArrayLike,
+    *,
+    x: ArrayLike | None = None,
+    sigma: ArrayLike | None = None,
+    jacobian: object = None,
+    user_data: object = None,
+    workers: int | None = None,
+    ftol: float = 1.49012e-08,
+    xtol: float = 1.49012e-08,
+    gtol: float = 0.0,
+    maxfev: int = 0,
+    epsfcn: float | None = None,
+    factor: float = 100,
+    allow_nonfinite: bool = False,
+) -> ManyFits:
+    """Fit one compiled model to each of ``K`` curves, on ``workers`` threads.
+
+    Parameters
+    ----------
+    model : numba cfunc, ctypes function pointer or PyCapsule
+        ``int model(int m, int n, const double *p, const double *x, double *out, void *user_data)``:
+        the ``m`` model values for parameters ``p`` into ``out``.
+    ydata : array_like, shape (K, m)
+        The curves, one per row (a 1-D array is one curve).
+    p0 : array_like, shape (n,) or (K, n)
+        The starting point, shared or one per curve.
+    x : array_like, shape (m,), optional
+        Passed to the model as ``const double *x`` (NULL when omitted).
+    sigma : array_like, shape (m,) or (K, m), optional
+        Uncertainties: the residuals are ``(model - y) * (1/sigma)``.
+    jacobian : compiled function, optional
+        ``int model_jacobian(int m, int n, const double *p, const double *x, double *fjac, int ldfjac, void *user_data)``:
+        ``d model[i]/d p[j]`` into ``fjac[i + j*ldfjac]``; MINPACK's ``lmder``
+        then runs instead of ``lmdif`` (forward differences).
+    user_data : optional
+        The model's ``void *user_data``: None, a numpy array (its data
+        pointer, kept alive during the call), a ctypes pointer, ``c_void_p``,
+        ctypes array or structure, or an int address.
+    workers : int, optional
+        Threads to use (default ``os.cpu_count()``); the results do not
+        depend on it.
+    ftol, xtol, gtol, maxfev, epsfcn, factor
+        As for :func:`pyminpack.leastsq` (defaults included: ``maxfev`` 0
+        means ``200*(n+1)``, or ``100*(n+1)`` with ``jacobian``).
+    allow_nonfinite : bool, optional
+        As for ``leastsq``: by default a nan/inf residual at the starting
+        point or in a Jacobian stops that curve's fit with ``ier`` -2.
+
+    Returns
+    -------
+    ManyFits
+        A named tuple of arrays ``(params, ier, nfev, chisqr, stderr)``.
+        Each curve gives exactly what ``leastsq`` gives for it alone
+        (``params``, ``ier``, ``nfev`` bit for bit; ``chisqr`` is
+        ``sum(infodict['fvec']**2)``).  A failed fit (``ier`` not 1 to 4,
+        -1 for a model that asked to stop, -2 for the non-finite guard)
+        never stops the others.
+
+    Raises
+    ------
+    TypeError
+        ``model`` or ``jacobian`` is not a compiled function of the signature
+        above.
+    ValueError
+        Shapes disagree, ``m < n``, ``sigma`` is not positive and finite,
+        ``p0`` is not finite, or ``workers < 1``.
+
+    Notes
+    -----
+    The compiled functions run without the GIL, possibly in several threads
+    at once: they must not touch Python objects, and must not write to
+    shared ``user_data``.  (A ctypes callback made from a Python function,
+    as below, takes the GIL itself: fine for a demonstration, slow in
+    practice; use numba's ``@cfunc`` or C.)
+
+    Examples
+    --------
+    >>> import ctypes
+    >>> import numpy as np
+    >>> from pyminpack import fit_many
+    >>> P = ctypes.POINTER(ctypes.c_double)
+    >>> MODEL = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, P, P, P, ctypes.c_void_p)
+    >>> @MODEL
+    ... def line(m, n, p, x, out, user_data):
+    ...     for i in range(m):
+    ...         out[i] = p[0] * x[i] + p[1]
+    ...     return 0
+    >>> x = np.arange(4.0)
+    >>> fits = fit_many(line, [2 * x + 1, 3 - x, [0, 1, 0, 1]], [0.0, 0.0], x=x, workers=1)
+    >>> fits.params.round(12)
+    array([[ 2. ,  1. ],
+           [-1. ,  3. ],
+           [ 0.2,  0.2]])
+    >>> fits.ier
+    array([2, 2, 1], dtype=int32)
+    """
+    model_fn = native_function(model, MODEL, "model")
+    jacobian_fn = None if jacobian is None else native_function(jacobian, MODEL_JACOBIAN, "jacobian")
+    ud_address, ud_keep = user_data_address(user_data)
+    y = np.ascontiguousarray(ydata, dtype=np.float64)
+    if y.ndim == 1:
+        y = y[None, :]
+    if y.ndim != 2 or y.shape[1] == 0:
+        raise ValueError(f"ydata must be a (K, m) array of curves; got shape {y.shape}.")
+    K, m = y.shape
+    p = np.array(p0, dtype=np.float64, order="C", ndmin=1)
+    if p.ndim == 1:
+        p = np.tile(p, (K, 1))
+    if p.ndim != 2 or p.shape[0] != K or p.shape[1] == 0:
+        raise ValueError(f"p0 must have shape (n,) or (K, n) = ({K}, n); got {np.shape(p0)}.")
+    n = p.shape[1]
+    if not np.isfinite(p).all():
+        raise ValueError("p0 must be finite.")
+    if m < n:
+        raise ValueError(f"Improper input: {n} parameters need at least as many points; each curve has m={m}.")
+    xdata = None if x is None else np.ascontiguousarray(x, dtype=np.float64)
+    if xdata is not None and xdata.shape != (m,):
+        raise ValueError(f"x must have shape (m,) = ({m},); got {xdata.shape}.")
+    weight = None
+    if sigma is not None:
+        s = np.ascontiguousarray(sigma, dtype=np.float64)
+        if s.shape not in ((m,), (K, m)):
+            raise ValueError(f"sigma must have shape (m,) or (K, m) = ({K}, {m}); got {s.shape}.")
+        if not (np.isfinite(s).all() and (s > 0).all()):
+            raise ValueError("sigma must be positive and finite.")
+        weight = np.ascontiguousarray(1.0 / s)
+    ftol = finite_float("ftol", ftol)
+    xtol = finite_float("xtol", xtol)
+    gtol = finite_float("gtol", gtol)
+    factor = finite_float("factor", factor)
+    maxfev = evaluation_limit(maxfev)
+    if maxfev == 0:
+        maxfev = (200 if jacobian_fn is None else 100) * (n + 1)
+    epsfcn = machine_epsilon(np.dtype(np.float64)) if epsfcn is None else finite_float("epsfcn", epsfcn)
+    workers = (os.cpu_count() or 1) if workers is None else int(workers)
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1; got {workers}.")
+
+    ier = np.empty(K, dtype=np.int32)
+    nfev = np.empty(K, dtype=np.int32)
+    chisqr = np.empty(K)
+    r = np.empty((K, n, n))
+    ipvt = np.empty((K, n), dtype=np.int32)
+
+    def run(start: int, stop: int) -> None:
+        _native.fit_many(
+            model_fn.address, 0 if jacobian_fn is None else jacobian_fn.address, ud_address,
+            xdata, y, weight, p, start, stop, ier, nfev, chisqr, r, ipvt,
+            ftol, xtol, gtol, maxfev, epsfcn, factor, not allow_nonfinite,
+        )
+
+    if workers == 1 or K <= _CHUNK:
+        run(0, K)
+    else:
+        bounds = range(0, K, _CHUNK)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for future in [pool.submit(run, start, min(start + _CHUNK, K)) for start in bounds]:
+                future.result()
+    # model_fn, jacobian_fn and ud_keep (locals) kept the functions and user_data alive until here.
+    del ud_keep
+    return ManyFits(p, ier, nfev, chisqr, _standard_errors(r, ipvt, ier, chisqr, m))

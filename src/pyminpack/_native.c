@@ -1,0 +1,555 @@
+/*
+ * pyminpack._native: MINPACK driven by compiled callbacks, with the GIL
+ * released for the whole solve.
+ *
+ * Why hand-written C (not f2py): the f2py wrappers of _minpack hold the GIL
+ * for the whole call, and each call costs Python-level argument handling
+ * (measured: several microseconds per solve, before MINPACK starts).  For a
+ * compiled residual function, that overhead is comparable with the whole
+ * solve of a small problem (the exp-decay fit takes ~10 us in a pure Fortran
+ * driver), and in fit_many it would dominate: one Python round trip per
+ * curve, serialised by the GIL so that threads could not help.  This file
+ * calls the Fortran lmdif_/lmder_ of minpack_lib directly (gfortran's
+ * convention: every argument by reference, a trailing underscore), with a C
+ * trampoline as MINPACK's FCN, and makes no Python call between
+ * Py_BEGIN_ALLOW_THREADS and Py_END_ALLOW_THREADS.
+ *
+ * MINPACK's FCN has no user-data argument, so the trampoline reads its
+ * context (the user's function pointers, user_data, counters, the data of
+ * the current curve) through a thread-local pointer, set just before the
+ * Fortran call on the same thread and restored after it (a solve nested in a
+ * user's function would see its own).
+ *
+ * The C signatures (documented in _compiled.py and the README):
+ *
+ *   int residuals(int m, int n, const double *x, double *fvec, void *user_data)
+ *   int jacobian(int m, int n, const double *x, double *fjac, int ldfjac,
+ *                void *user_data)            fjac column-major, fjac[i + j*ldfjac]
+ *   int model(int m, int n, const double *p, const double *x, double *out,
+ *             void *user_data)               fit_many: model values at x
+ *   int model_jacobian(int m, int n, const double *p, const double *x,
+ *                      double *fjac, int ldfjac, void *user_data)
+ *
+ * They return 0 to continue; any other value stops the solve (MINPACK's
+ * user-termination request, IFLAG < 0) and is reported as `status`.
+ *
+ * The non-finite guard follows _pycallback.c: the residuals at the starting
+ * point (MINPACK's first evaluation) and every Jacobian (analytic, or the
+ * residuals at fdjac2's difference points) are scanned; residuals at a trial
+ * point are not (MINPACK rejects such a step and shortens it).
+ */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#include <numpy/arrayobject.h>
+
+#if defined(_MSC_VER)
+#define PYMINPACK_THREAD_LOCAL __declspec(thread)
+#else
+#define PYMINPACK_THREAD_LOCAL __thread
+#endif
+
+typedef int (*residuals_fn)(int m, int n, const double *x, double *fvec, void *user_data);
+typedef int (*jacobian_fn)(int m, int n, const double *x, double *fjac, int ldfjac, void *user_data);
+typedef int (*model_fn)(int m, int n, const double *p, const double *x, double *out, void *user_data);
+typedef int (*model_jacobian_fn)(int m, int n, const double *p, const double *x, double *fjac, int ldfjac,
+                                 void *user_data);
+
+typedef void (*lmdif_fcn_t)(int *m, int *n, double *x, double *fvec, int *iflag);
+typedef void (*lmder_fcn_t)(int *m, int *n, double *x, double *fvec, double *fjac, int *ldfjac, int *iflag);
+
+/* The vendored Fortran (minpack_src/lmdif.f, lmder.f), gfortran's ABI. */
+extern void lmdif_(lmdif_fcn_t fcn, int *m, int *n, double *x, double *fvec, double *ftol, double *xtol,
+                   double *gtol, int *maxfev, double *epsfcn, double *diag, int *mode, double *factor,
+                   int *nprint, int *info, int *nfev, double *fjac, int *ldfjac, int *ipvt, double *qtf,
+                   double *wa1, double *wa2, double *wa3, double *wa4);
+extern void lmder_(lmder_fcn_t fcn, int *m, int *n, double *x, double *fvec, double *fjac, int *ldfjac,
+                   double *ftol, double *xtol, double *gtol, int *maxfev, double *diag, int *mode,
+                   double *factor, int *nprint, int *info, int *nfev, int *njev, int *ipvt, double *qtf,
+                   double *wa1, double *wa2, double *wa3, double *wa4);
+
+/* Where a non-finite value was found (the stage names of _pycallback.c). */
+enum { STAGE_NONE = 0, STAGE_START = 1, STAGE_DIFFERENCES = 2, STAGE_JACOBIAN = 3 };
+
+/* fit_many's extra ier values (MINPACK's INFO is 0..8). */
+#define IER_USER_STOP (-1)
+#define IER_NONFINITE (-2)
+
+typedef struct Context {
+    /* leastsq: residuals/jacobian; fit_many: model/model_jacobian */
+    residuals_fn residuals;
+    jacobian_fn jacobian;
+    model_fn model;
+    model_jacobian_fn model_jacobian;
+    void *user_data;
+    const double *xdata;   /* fit_many: the abscissae handed to the model, or NULL */
+    const double *y;       /* fit_many: this curve's data */
+    const double *weight;  /* fit_many: 1/sigma for this curve, or NULL */
+    int check;             /* the non-finite guard is on */
+    int nfev, njev;        /* calls so far (MINPACK's counts) */
+    int status;            /* the user's nonzero return value that stopped the solve */
+    int stage;             /* STAGE_*: where nan/inf stopped the solve */
+    int evaluation;        /* which call (nfev or njev) returned it */
+    int stopped_by;        /* 1: the residual function (or model) asked to stop, 2: the Jacobian */
+    double *xbad;          /* n doubles: where (the point is copied here) */
+} Context;
+
+static PYMINPACK_THREAD_LOCAL Context *active = NULL;
+
+static int
+all_finite(const double *values, long count)
+{
+    for (long i = 0; i < count; i++) {
+        if (!isfinite(values[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Residuals at x into fvec: the user's residuals, or fit_many's
+ * (model(p, x) - y) * weight.  Nonzero: stop (ctx->status set). */
+static int
+evaluate(Context *ctx, int m, int n, const double *x, double *fvec)
+{
+    int status;
+    ctx->nfev++;
+    if (ctx->model == NULL) {
+        status = ctx->residuals(m, n, x, fvec, ctx->user_data);
+    }
+    else {
+        status = ctx->model(m, n, x, ctx->xdata, fvec, ctx->user_data);
+        if (status == 0) {
+            const double *y = ctx->y, *w = ctx->weight;
+            if (w == NULL) {
+                for (int i = 0; i < m; i++) {
+                    fvec[i] = fvec[i] - y[i];
+                }
+            }
+            else {
+                for (int i = 0; i < m; i++) {
+                    fvec[i] = (fvec[i] - y[i]) * w[i];
+                }
+            }
+        }
+    }
+    if (status != 0) {
+        ctx->status = status;
+        ctx->stopped_by = 1;
+    }
+    return status;
+}
+
+static int
+evaluate_jacobian(Context *ctx, int m, int n, const double *x, double *fjac, int ldfjac)
+{
+    int status;
+    ctx->njev++;
+    if (ctx->model == NULL) {
+        status = ctx->jacobian(m, n, x, fjac, ldfjac, ctx->user_data);
+    }
+    else {
+        status = ctx->model_jacobian(m, n, x, ctx->xdata, fjac, ldfjac, ctx->user_data);
+        if (status == 0 && ctx->weight != NULL) {
+            const double *w = ctx->weight;
+            for (int j = 0; j < n; j++) {
+                double *column = fjac + (long)j * ldfjac;
+                for (int i = 0; i < m; i++) {
+                    column[i] = column[i] * w[i];
+                }
+            }
+        }
+    }
+    if (status != 0) {
+        ctx->status = status;
+        ctx->stopped_by = 2;
+    }
+    return status;
+}
+
+/* Record a non-finite value found at `stage` and ask MINPACK to stop. */
+static int
+guard(Context *ctx, int stage, int evaluation, int n, const double *x, const double *values, int m,
+      int columns, int ld)
+{
+    if (stage == STAGE_NONE || !ctx->check) {
+        return 0;
+    }
+    for (int j = 0; j < columns; j++) {
+        if (!all_finite(values + (long)j * ld, m)) {
+            ctx->stage = stage;
+            ctx->evaluation = evaluation;
+            memcpy(ctx->xbad, x, (size_t)n * sizeof(double));
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void
+lmdif_trampoline(int *m, int *n, double *x, double *fvec, int *iflag)
+{
+    Context *ctx = active;
+    if (*iflag == 0) { /* progress report: NPRINT is 0, never asked for */
+        return;
+    }
+    int stage = *iflag == 2 ? STAGE_DIFFERENCES : ctx->nfev == 0 ? STAGE_START : STAGE_NONE;
+    if (evaluate(ctx, *m, *n, x, fvec) != 0 || guard(ctx, stage, ctx->nfev, *n, x, fvec, *m, 1, *m)) {
+        *iflag = -1;
+    }
+}
+
+static void
+lmder_trampoline(int *m, int *n, double *x, double *fvec, double *fjac, int *ldfjac, int *iflag)
+{
+    Context *ctx = active;
+    int stop = 0;
+    if (*iflag == 1) {
+        int stage = ctx->nfev == 0 ? STAGE_START : STAGE_NONE;
+        stop = evaluate(ctx, *m, *n, x, fvec) != 0 || guard(ctx, stage, ctx->nfev, *n, x, fvec, *m, 1, *m);
+    }
+    else if (*iflag == 2) {
+        stop = evaluate_jacobian(ctx, *m, *n, x, fjac, *ldfjac) != 0 ||
+               guard(ctx, STAGE_JACOBIAN, ctx->njev, *n, x, fjac, *m, *n, *ldfjac);
+    }
+    if (stop) {
+        *iflag = -1;
+    }
+}
+
+/* The MINPACK settings shared by every solve of one call. */
+typedef struct Settings {
+    double ftol, xtol, gtol, epsfcn, factor;
+    int maxfev, mode;
+} Settings;
+
+/* One solve: lmdif (no Jacobian) or lmder.  x, diag in/out; the rest out.
+ * wa: 3n + m doubles.  Returns MINPACK's INFO. */
+static int
+solve(Context *ctx, int use_jacobian, int m, int n, double *x, double *fvec, double *fjac, int *ipvt,
+      double *qtf, double *diag, double *wa, Settings *s, int *nfev, int *njev)
+{
+    int info = 0, nprint = 0, ldfjac = m, mode = s->mode, maxfev = s->maxfev;
+    double ftol = s->ftol, xtol = s->xtol, gtol = s->gtol, epsfcn = s->epsfcn, factor = s->factor;
+    Context *previous = active;
+    active = ctx;
+    if (use_jacobian) {
+        lmder_(lmder_trampoline, &m, &n, x, fvec, fjac, &ldfjac, &ftol, &xtol, &gtol, &maxfev, diag, &mode,
+               &factor, &nprint, &info, nfev, njev, ipvt, qtf, wa, wa + n, wa + 2 * n, wa + 3 * n);
+    }
+    else {
+        lmdif_(lmdif_trampoline, &m, &n, x, fvec, &ftol, &xtol, &gtol, &maxfev, &epsfcn, diag, &mode, &factor,
+               &nprint, &info, nfev, fjac, &ldfjac, ipvt, qtf, wa, wa + n, wa + 2 * n, wa + 3 * n);
+        *njev = 0;
+    }
+    active = previous;
+    return info;
+}
+
+/* ---- argument helpers -------------------------------------------------- */
+
+/* A writable, aligned, C-contiguous array of `type` with exactly `size`
+ * elements, or NULL with TypeError. */
+static void *
+array_data(PyObject *obj, const char *name, int type, npy_intp size, int writable)
+{
+    if (!PyArray_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "_native: %s must be an ndarray", name);
+        return NULL;
+    }
+    PyArrayObject *a = (PyArrayObject *)obj;
+    if (PyArray_TYPE(a) != type || !PyArray_ISCARRAY_RO(a) || !PyArray_ISNOTSWAPPED(a) ||
+        PyArray_SIZE(a) != size || (writable && !PyArray_ISWRITEABLE(a))) {
+        PyErr_Format(PyExc_TypeError, "_native: %s must be a C-contiguous %s array of %zd elements", name,
+                     type == NPY_DOUBLE ? "float64" : "int32", (Py_ssize_t)size);
+        return NULL;
+    }
+    return PyArray_DATA(a);
+}
+
+static void *
+optional_data(PyObject *obj, const char *name, npy_intp size, int *ok)
+{
+    if (obj == Py_None) {
+        return NULL;
+    }
+    void *data = array_data(obj, name, NPY_DOUBLE, size, 0);
+    if (data == NULL) {
+        *ok = 0;
+    }
+    return data;
+}
+
+/* ---- leastsq ----------------------------------------------------------- */
+
+PyDoc_STRVAR(leastsq_doc,
+"leastsq(residuals, jacobian, user_data, x, diag, m, ftol, xtol, gtol, maxfev,\n"
+"        epsfcn, factor, check)\n"
+"-> (fvec, fjac, ipvt, qtf, info, nfev, njev, status, stopped_by, stage,\n"
+"    evaluation, xbad)\n\n"
+"One lmdif (jacobian 0) or lmder solve with compiled callbacks (addresses),\n"
+"the GIL released throughout.  x: float64 C-contiguous (n,), overwritten by\n"
+"the solution; diag: None (MODE 1) or float64 (n,) (MODE 2, overwritten).\n"
+"fjac is returned as an (n, m) C-ordered array (MINPACK's column-major\n"
+"m by n fjac), ipvt as MINPACK's 1-based int32; xbad is where the\n"
+"non-finite guard stopped the solve (None when it did not).");
+
+static PyObject *
+native_leastsq(PyObject *self, PyObject *args)
+{
+    unsigned long long res_addr, jac_addr, ud_addr;
+    PyObject *ox, *odiag;
+    Py_ssize_t msize;
+    Settings s;
+    int check;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "KKKOOndddiddp:leastsq", &res_addr, &jac_addr, &ud_addr, &ox, &odiag, &msize,
+                          &s.ftol, &s.xtol, &s.gtol, &s.maxfev, &s.epsfcn, &s.factor, &check)) {
+        return NULL;
+    }
+    if (!PyArray_Check(ox)) {
+        PyErr_SetString(PyExc_TypeError, "_native: x must be an ndarray");
+        return NULL;
+    }
+    npy_intp n = PyArray_SIZE((PyArrayObject *)ox), m = msize;
+    if (n < 1 || m < 1 || m > INT_MAX || n > INT_MAX || m > NPY_MAX_INTP / n || res_addr == 0) {
+        PyErr_SetString(PyExc_ValueError, "_native: bad problem size or function address");
+        return NULL;
+    }
+    double *x = array_data(ox, "x", NPY_DOUBLE, n, 1);
+    if (x == NULL) {
+        return NULL;
+    }
+    double *diag = NULL;
+    s.mode = 1;
+    if (odiag != Py_None) {
+        diag = array_data(odiag, "diag", NPY_DOUBLE, n, 1);
+        if (diag == NULL) {
+            return NULL;
+        }
+        s.mode = 2;
+    }
+    npy_intp dims[2] = {n, m};
+    PyObject *ofvec = PyArray_SimpleNew(1, &m, NPY_DOUBLE);
+    PyObject *ofjac = PyArray_SimpleNew(2, dims, NPY_DOUBLE);
+    PyObject *oipvt = PyArray_SimpleNew(1, &n, NPY_INT32);
+    PyObject *oqtf = PyArray_SimpleNew(1, &n, NPY_DOUBLE);
+    PyObject *oxbad = PyArray_SimpleNew(1, &n, NPY_DOUBLE);
+    /* wa (3n + m), then diag's n ones for MODE 1 */
+    double *wa = PyMem_RawMalloc((size_t)(4 * n + m) * sizeof(double));
+    if (ofvec == NULL || ofjac == NULL || oipvt == NULL || oqtf == NULL || oxbad == NULL || wa == NULL) {
+        Py_XDECREF(ofvec);
+        Py_XDECREF(ofjac);
+        Py_XDECREF(oipvt);
+        Py_XDECREF(oqtf);
+        Py_XDECREF(oxbad);
+        PyMem_RawFree(wa);
+        return PyErr_Occurred() ? NULL : PyErr_NoMemory();
+    }
+    if (diag == NULL) {
+        diag = wa + 3 * n + m;
+        for (npy_intp j = 0; j < n; j++) {
+            diag[j] = 1.0;
+        }
+    }
+    double *fvec = PyArray_DATA((PyArrayObject *)ofvec);
+    Context ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.residuals = (residuals_fn)(uintptr_t)res_addr;
+    ctx.jacobian = (jacobian_fn)(uintptr_t)jac_addr;
+    ctx.user_data = (void *)(uintptr_t)ud_addr;
+    ctx.check = check;
+    ctx.xbad = PyArray_DATA((PyArrayObject *)oxbad);
+    int info, nfev = 0, njev = 0;
+    Py_BEGIN_ALLOW_THREADS
+    info = solve(&ctx, jac_addr != 0, (int)m, (int)n, x, fvec, PyArray_DATA((PyArrayObject *)ofjac),
+                 PyArray_DATA((PyArrayObject *)oipvt), PyArray_DATA((PyArrayObject *)oqtf), diag, wa, &s, &nfev,
+                 &njev);
+    if (info == 0 && nfev == 0) {
+        /* Improper input: MINPACK evaluated nothing.  fvec gets func(x0),
+         * as the Python path's checking call leaves it (SciPy's result);
+         * this call is not counted in nfev, and its status is ignored. */
+        (void)ctx.residuals((int)m, (int)n, x, fvec, ctx.user_data);
+    }
+    Py_END_ALLOW_THREADS
+    PyMem_RawFree(wa);
+    if (ctx.stage == STAGE_NONE) {
+        Py_DECREF(oxbad);
+        oxbad = Py_NewRef(Py_None);
+    }
+    return Py_BuildValue("NNNNiiiiiiiN", ofvec, ofjac, oipvt, oqtf, info, nfev, njev, ctx.status, ctx.stopped_by,
+                         ctx.stage, ctx.evaluation, oxbad);
+}
+
+/* ---- fit_many ---------------------------------------------------------- */
+
+PyDoc_STRVAR(fit_many_doc,
+"fit_many(model, model_jacobian, user_data, xdata, y, weight, p, start, stop,\n"
+"         ier, nfev, chisqr, r, ipvt, ftol, xtol, gtol, maxfev, epsfcn, factor, check)\n\n"
+"Fit curves start..stop-1 of y (K by m) with the compiled model, the GIL\n"
+"released throughout.  p (K by n) holds the starting points and receives\n"
+"the solutions; ier, nfev (int32 K), chisqr (K), r (K by n by n: the\n"
+"transpose of R, rows of MINPACK's fjac) and ipvt (int32 K by n, 1-based)\n"
+"are written for those rows.  xdata: None or m doubles; weight: None, m or\n"
+"K by m doubles (1/sigma).  ier is MINPACK's INFO, -1 when the model asked\n"
+"to stop, -2 when the non-finite guard stopped the fit.");
+
+static PyObject *
+native_fit_many(PyObject *self, PyObject *args)
+{
+    unsigned long long model_addr, mjac_addr, ud_addr;
+    PyObject *oxdata, *oy, *oweight, *op, *oier, *onfev, *ochisqr, *or, *oipvt;
+    Py_ssize_t start, stop;
+    Settings s;
+    int check;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "KKKOOOOnnOOOOOdddiddp:fit_many", &model_addr, &mjac_addr, &ud_addr, &oxdata,
+                          &oy, &oweight, &op, &start, &stop, &oier, &onfev, &ochisqr, &or, &oipvt, &s.ftol,
+                          &s.xtol, &s.gtol, &s.maxfev, &s.epsfcn, &s.factor, &check)) {
+        return NULL;
+    }
+    if (!PyArray_Check(oy) || PyArray_NDIM((PyArrayObject *)oy) != 2 || !PyArray_Check(op) ||
+        PyArray_NDIM((PyArrayObject *)op) != 2 || model_addr == 0) {
+        PyErr_SetString(PyExc_TypeError, "_native: y and p must be 2-D ndarrays, model an address");
+        return NULL;
+    }
+    npy_intp K = PyArray_DIM((PyArrayObject *)oy, 0), m = PyArray_DIM((PyArrayObject *)oy, 1);
+    npy_intp n = PyArray_DIM((PyArrayObject *)op, 1);
+    if (PyArray_DIM((PyArrayObject *)op, 0) != K || n < 1 || m < n || m > INT_MAX / 4 || start < 0 ||
+        stop > K || start > stop) {
+        PyErr_SetString(PyExc_ValueError, "_native: bad sizes");
+        return NULL;
+    }
+    int ok = 1;
+    const double *y = array_data(oy, "y", NPY_DOUBLE, K * m, 0);
+    double *p = y ? array_data(op, "p", NPY_DOUBLE, K * n, 1) : NULL;
+    int *ier = p ? array_data(oier, "ier", NPY_INT32, K, 1) : NULL;
+    int *nfev = ier ? array_data(onfev, "nfev", NPY_INT32, K, 1) : NULL;
+    double *chisqr = nfev ? array_data(ochisqr, "chisqr", NPY_DOUBLE, K, 1) : NULL;
+    double *r = chisqr ? array_data(or, "r", NPY_DOUBLE, K * n * n, 1) : NULL;
+    int *ipvt = r ? array_data(oipvt, "ipvt", NPY_INT32, K * n, 1) : NULL;
+    if (ipvt == NULL) {
+        return NULL;
+    }
+    const double *xdata = optional_data(oxdata, "xdata", m, &ok);
+    npy_intp wsize = oweight == Py_None ? 0 : PyArray_Check(oweight) ? PyArray_SIZE((PyArrayObject *)oweight) : -1;
+    if (wsize != 0 && wsize != m && wsize != K * m) {
+        PyErr_SetString(PyExc_TypeError, "_native: weight must have m or K*m elements");
+        return NULL;
+    }
+    const double *weight = ok ? optional_data(oweight, "weight", wsize, &ok) : NULL;
+    if (!ok) {
+        return NULL;
+    }
+    /* fvec, fjac, qtf, diag, xbad, wa */
+    size_t doubles = (size_t)m + (size_t)m * n + 3 * (size_t)n + (3 * (size_t)n + (size_t)m);
+    double *work = PyMem_RawMalloc(doubles * sizeof(double));
+    if (work == NULL) {
+        return PyErr_NoMemory();
+    }
+    double *fvec = work, *fjac = fvec + m, *qtf = fjac + m * n, *diag = qtf + n, *xbad = diag + n,
+           *wa = xbad + n;
+    Py_BEGIN_ALLOW_THREADS
+    for (npy_intp k = start; k < stop; k++) {
+        Context ctx;
+        memset(&ctx, 0, sizeof ctx);
+        ctx.model = (model_fn)(uintptr_t)model_addr;
+        ctx.model_jacobian = (model_jacobian_fn)(uintptr_t)mjac_addr;
+        ctx.user_data = (void *)(uintptr_t)ud_addr;
+        ctx.xdata = xdata;
+        ctx.y = y + k * m;
+        ctx.weight = weight == NULL ? NULL : wsize == m ? weight : weight + k * m;
+        ctx.check = check;
+        ctx.xbad = xbad;
+        for (npy_intp j = 0; j < n; j++) {
+            diag[j] = 1.0;
+        }
+        int kn, kj;
+        int info = solve(&ctx, mjac_addr != 0, (int)m, (int)n, p + k * n, fvec, fjac, ipvt + k * n, qtf, diag,
+                         wa, &s, &kn, &kj);
+        ier[k] = ctx.status != 0 ? IER_USER_STOP : ctx.stage != STAGE_NONE ? IER_NONFINITE : info;
+        nfev[k] = kn;
+        double sum = 0.0;
+        for (npy_intp i = 0; i < m; i++) {
+            sum += fvec[i] * fvec[i];
+        }
+        chisqr[k] = info == 0 ? NAN : sum; /* INFO 0: MINPACK evaluated nothing */
+        /* r[k] = the leading n rows of fjac (m by n, column-major), as
+         * infodict['fjac'][:, :n] holds them: row j of r = column j. */
+        double *rk = r + k * n * n;
+        for (npy_intp j = 0; j < n; j++) {
+            memcpy(rk + j * n, fjac + j * m, (size_t)n * sizeof(double));
+        }
+    }
+    Py_END_ALLOW_THREADS
+    PyMem_RawFree(work);
+    Py_RETURN_NONE;
+}
+
+/* ---- capsules ---------------------------------------------------------- */
+
+PyDoc_STRVAR(capsule_info_doc,
+"capsule_info(capsule) -> (name, address, context)\n\n"
+"A PyCapsule's name (None when unnamed), pointer and context, as integers.");
+
+static PyObject *
+native_capsule_info(PyObject *self, PyObject *capsule)
+{
+    (void)self;
+    if (!PyCapsule_CheckExact(capsule)) {
+        PyErr_SetString(PyExc_TypeError, "capsule_info: not a PyCapsule");
+        return NULL;
+    }
+    const char *name = PyCapsule_GetName(capsule);
+    void *pointer = PyCapsule_GetPointer(capsule, name);
+    if (pointer == NULL) {
+        return NULL;
+    }
+    void *context = PyCapsule_GetContext(capsule);
+    if (context == NULL && PyErr_Occurred()) {
+        return NULL;
+    }
+    return Py_BuildValue("zKK", name, (unsigned long long)(uintptr_t)pointer,
+                         (unsigned long long)(uintptr_t)context);
+}
+
+static PyMethodDef native_methods[] = {
+    {"leastsq", native_leastsq, METH_VARARGS, leastsq_doc},
+    {"fit_many", native_fit_many, METH_VARARGS, fit_many_doc},
+    {"capsule_info", native_capsule_info, METH_O, capsule_info_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef native_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "pyminpack._native",
+    .m_doc = "MINPACK with compiled callbacks, the GIL released (see _compiled.py, _fit_many.py).",
+    .m_size = -1,
+    .m_methods = native_methods,
+};
+
+PyMODINIT_FUNC
+PyInit__native(void)
+{
+    import_array();
+    PyObject *module = PyModule_Create(&native_module);
+    if (module == NULL) {
+        return NULL;
+    }
+    if (PyModule_AddIntConstant(module, "IER_USER_STOP", IER_USER_STOP) < 0 ||
+        PyModule_AddIntConstant(module, "IER_NONFINITE", IER_NONFINITE) < 0 ||
+        PyModule_AddIntConstant(module, "STAGE_START", STAGE_START) < 0 ||
+        PyModule_AddIntConstant(module, "STAGE_DIFFERENCES", STAGE_DIFFERENCES) < 0 ||
+        PyModule_AddIntConstant(module, "STAGE_JACOBIAN", STAGE_JACOBIAN) < 0 ||
+        PyModule_AddObjectRef(module, "CapsuleType", (PyObject *)&PyCapsule_Type) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}

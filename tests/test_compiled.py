@@ -1,0 +1,287 @@
+"""leastsq with compiled callbacks (pyminpack.Compiled): ctypes, PyCapsule, numba.
+
+The oracle for every result is pyminpack's own Python-callback path on the
+same problem, whose arithmetic the compiled functions reproduce operation
+for operation (see native_functions.py); that path is itself checked
+against SciPy and MINPACK's documented results elsewhere.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+import time
+
+import native_functions as nf
+import numpy as np
+import pytest
+
+from pyminpack import Compiled, UserTermination, leastsq
+
+pytestmark = pytest.mark.skipif(nf.compiler() is None, reason="needs a C compiler (cc) to build the test functions")
+
+
+@pytest.fixture(scope="module")
+def native(tmp_path_factory):
+    return nf.build(tmp_path_factory.mktemp("native"))
+
+
+@pytest.fixture(scope="module")
+def data():
+    x, y = nf.rational_data()
+    return x, y, np.concatenate([x, y])
+
+
+def assert_same(compiled, python):
+    """Bit-identical leastsq results (full_output)."""
+    assert compiled[4] == python[4]
+    assert compiled[3] == python[3]
+    np.testing.assert_array_equal(compiled[0], python[0])
+    for key in python[2]:
+        np.testing.assert_array_equal(compiled[2][key], python[2][key], err_msg=key)
+    assert set(compiled[2]) == set(python[2])
+    if python[1] is None:
+        assert compiled[1] is None
+    else:
+        np.testing.assert_array_equal(compiled[1], python[1])
+
+
+@pytest.mark.parametrize("p0", [(1.0, 1.0, 1.0), (0.5, 0.0, 0.1), (3.0, 2.0, 0.0)])
+def test_lmdif_bit_identical_to_python_path(native, data, p0):
+    x, y, xy = data
+    compiled = leastsq(Compiled(native["rational"], len(x), user_data=xy), p0, full_output=True)
+    python = leastsq(nf.rational_residuals, p0, args=(x, y), full_output=True)
+    assert python[4] in (1, 2, 3, 4)
+    assert_same(compiled, python)
+
+
+@pytest.mark.parametrize("as_dfun", [False, True])
+def test_lmder_bit_identical_to_python_path(native, data, as_dfun):
+    x, y, xy = data
+    if as_dfun:
+        compiled = leastsq(Compiled(native["rational"], len(x), user_data=xy), (1, 1, 1),
+                           Dfun=native["rational_jacobian"], full_output=True)
+    else:
+        compiled = leastsq(Compiled(native["rational"], len(x), jacobian=native["rational_jacobian"], user_data=xy),
+                           (1, 1, 1), full_output=True)
+    python = leastsq(nf.rational_residuals, (1, 1, 1), args=(x, y), Dfun=nf.rational_jacobian, full_output=True)
+    assert "njev" in compiled[2]
+    assert_same(compiled, python)
+
+
+def test_short_output_and_options(native, data):
+    x, y, xy = data
+    func = Compiled(native["rational"], len(x), user_data=xy)
+    kwargs = {"ftol": 1e-10, "xtol": 1e-12, "maxfev": 500, "epsfcn": 1e-12, "factor": 10.0, "diag": [1.0, 2.0, 3.0]}
+    p, ier = leastsq(func, [1, 1, 1], **kwargs)
+    q, jer = leastsq(nf.rational_residuals, [1, 1, 1], args=(x, y), **kwargs)
+    np.testing.assert_array_equal(p, q)
+    assert ier == jer
+
+
+def test_failure_warns_and_improper_input_raises(native, data):
+    x, y, xy = data
+    func = Compiled(native["rational"], len(x), user_data=xy)
+    with pytest.warns(RuntimeWarning, match="maxfev = 3"):
+        leastsq(func, [1, 1, 1], maxfev=3)
+    with pytest.raises(TypeError, match="Improper input parameters"):
+        leastsq(func, [1, 1, 1], ftol=-1.0)
+    full = leastsq(func, [1, 1, 1], ftol=-1.0, full_output=True)
+    python = leastsq(nf.rational_residuals, [1, 1, 1], args=(x, y), ftol=-1.0, full_output=True)
+    assert full[4] == 0
+    np.testing.assert_array_equal(full[2]["fvec"], python[2]["fvec"])  # func(x0), as SciPy reports
+
+
+def test_pycapsule(native, data):
+    x, y, xy = data
+    res = nf.capsule(native["rational"], "int (int, int, const double *, double *, void *)")
+    jac = nf.capsule(native["rational_jacobian"], "int (int, int, const double*, double*, int, void*)")
+    compiled = leastsq(Compiled(res, len(x), jacobian=jac, user_data=xy), (1, 1, 1), full_output=True)
+    python = leastsq(nf.rational_residuals, (1, 1, 1), args=(x, y), Dfun=nf.rational_jacobian, full_output=True)
+    assert_same(compiled, python)
+
+
+@pytest.mark.parametrize("kind", ["ndarray", "pointer", "c_void_p", "int", "ctypes array"])
+def test_user_data_kinds(native, data, kind):
+    x, y, xy = data
+    if kind == "ndarray":
+        user_data = xy
+    elif kind == "pointer":
+        user_data = xy.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
+    elif kind == "c_void_p":
+        user_data = ctypes.c_void_p(xy.ctypes.data)
+    elif kind == "int":
+        user_data = xy.ctypes.data
+    else:
+        user_data = (ctypes.c_double * len(xy))(*xy)
+    p, ier = leastsq(Compiled(native["rational"], len(x), user_data=user_data), (1, 1, 1))
+    q, jer = leastsq(nf.rational_residuals, (1, 1, 1), args=(x, y))
+    np.testing.assert_array_equal(p, q)
+
+
+def test_user_data_array_kept_alive(native, data):
+    x, _, xy = data
+    func = Compiled(native["rational"], len(x), user_data=xy.copy())  # the only reference is the Compiled's
+    expected = leastsq(Compiled(native["rational"], len(x), user_data=xy), (1, 1, 1))[0]
+    np.testing.assert_array_equal(leastsq(func, (1, 1, 1))[0], expected)
+
+
+def test_wrong_signatures_refused(native):
+    wrong = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, nf.P, nf.P)(("rational", native["lib"]))
+    with pytest.raises(TypeError, match=r"does not match the required C signature int \(int m, int n"):
+        Compiled(wrong, 40)
+    with pytest.raises(TypeError, match="does not match"):
+        Compiled(native["rational_jacobian"], 40)  # a Jacobian given as residuals
+    with pytest.raises(TypeError, match="does not match"):
+        Compiled(native["rational"], 40, jacobian=native["rational"])
+    double_return = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_int, ctypes.c_int, nf.P, nf.P, ctypes.c_void_p)
+    with pytest.raises(TypeError, match="does not match"):
+        Compiled(double_return(("rational", native["lib"])), 40)
+    unchecked = native["lib"].rational  # argtypes never set
+    with pytest.raises(TypeError, match="no argtypes"):
+        Compiled(unchecked, 40)
+    with pytest.raises(TypeError, match="does not match"):
+        Compiled(nf.capsule(native["rational"], "double (double, void *)"), 40)
+    with pytest.raises(TypeError, match="named by its C signature"):
+        Compiled(nf.capsule(native["rational"], "rational"), 40)
+    with pytest.raises(TypeError, match="must be a compiled function"):
+        Compiled(lambda x: x, 40)
+
+
+def test_misuse_with_leastsq(native, data):
+    x, y, xy = data
+    with pytest.raises(TypeError, match=r"pyminpack.Compiled\(func, m\)"):
+        leastsq(native["rational"], (1, 1, 1))
+    with pytest.raises(TypeError, match="needs a compiled func"):
+        leastsq(nf.rational_residuals, (1, 1, 1), args=(x, y), Dfun=native["rational_jacobian"])
+    func = Compiled(native["rational"], len(x), user_data=xy)
+    with pytest.raises(TypeError, match="user_data"):
+        leastsq(func, (1, 1, 1), args=(x,))
+    with pytest.raises(TypeError, match="callback"):
+        leastsq(func, (1, 1, 1), callback=print)
+    with pytest.raises(ValueError, match="col_deriv"):
+        leastsq(func, (1, 1, 1), Dfun=native["rational_jacobian"], col_deriv=True)
+    with pytest.raises(TypeError, match="given twice"):
+        leastsq(Compiled(native["rational"], len(x), jacobian=native["rational_jacobian"], user_data=xy), (1, 1, 1),
+                Dfun=native["rational_jacobian"])
+    with pytest.raises(TypeError, match="must not exceed"):
+        leastsq(Compiled(native["rational"], 2, user_data=xy), (1, 1, 1))
+
+
+def test_user_stop(native):
+    state = np.array([0.0, 4.0])  # stop at the 4th call
+    with pytest.raises(UserTermination, match="returned 3 at evaluation 4") as caught:
+        leastsq(Compiled(native["stopper"], 5, user_data=state), [10.0])
+    assert caught.value.status == 3
+    assert caught.value.function == "func"
+    assert caught.value.nfev == 4
+    assert state[0] == 4.0  # MINPACK stopped at once
+
+
+def test_nonfinite_at_start_raises(native):
+    with pytest.raises(ValueError, match=r"returned nan or inf at evaluation 1 \(at the starting point\)"):
+        leastsq(Compiled(native["nan_below_zero"], 4), [-1.0])
+
+
+def test_nonfinite_at_start_allowed(native):
+    x, cov, info, mesg, ier = leastsq(Compiled(native["nan_below_zero"], 4), [-1.0], full_output=True,
+                                      allow_nonfinite=True)
+    assert np.isnan(info["fvec"]).all()
+
+
+def test_nonfinite_trial_point_let_through(native):
+    # The first step from 0.1 overshoots far below zero (nan there): MINPACK
+    # shortens it, as with a Python callback.
+    compiled = leastsq(Compiled(native["nan_below_zero"], 4), [0.1], full_output=True)
+    def python(p):
+        return np.full(4, np.nan) if p[0] < 0 else p[0] - 1.0 - np.arange(4.0)
+    expected = leastsq(python, [0.1], full_output=True)
+    np.testing.assert_array_equal(compiled[0], expected[0])
+    assert compiled[2]["nfev"] == expected[2]["nfev"]
+
+
+def test_nonfinite_jacobian_raises(native):
+    with pytest.raises(ValueError, match=r"'Dfun' argument .* returned nan or inf at evaluation 1 \(forming the Jacobian\)"):
+        leastsq(Compiled(native["linear"], 3, jacobian=native["inf_jacobian"]), [5.0])
+    full = leastsq(Compiled(native["linear"], 3, jacobian=native["inf_jacobian"]), [5.0], allow_nonfinite=True,
+                   full_output=True)
+    assert full[2]["njev"] >= 1  # let through to MINPACK
+
+
+def test_gil_released_during_solve(native):
+    func = Compiled(native["slow"], 3)
+    result = {}
+    started = threading.Event()
+
+    def solve():
+        started.set()
+        result["fit"] = leastsq(func, [10.0], maxfev=60)
+
+    thread = threading.Thread(target=solve)
+    ticks = 0
+    thread.start()
+    started.wait()
+    begin = time.perf_counter()
+    while thread.is_alive():
+        ticks += 1
+    elapsed = time.perf_counter() - begin
+    thread.join()
+    assert result["fit"][1] in (1, 2, 3, 4)
+    assert elapsed > 0.05, "the solve was too quick to tell"
+    # With the GIL held for the solve, this thread would be frozen (a handful of ticks).
+    assert ticks > 10_000, f"{ticks} ticks in {elapsed:.3f} s"
+
+
+def test_numba_cfunc(data):
+    numba = pytest.importorskip("numba")
+    from numba import carray, types
+
+    sig = types.intc(types.intc, types.intc, types.CPointer(types.double), types.CPointer(types.double),
+                     types.voidptr)
+    jsig = types.intc(types.intc, types.intc, types.CPointer(types.double), types.CPointer(types.double),
+                      types.intc, types.voidptr)
+
+    @numba.cfunc(sig)
+    def rational(m, n, p_, f_, ud):
+        p = carray(p_, (n,))
+        f = carray(f_, (m,))
+        xy = carray(_as_double_pointer(ud), (2 * m,))
+        for i in range(m):
+            f[i] = (p[0] * xy[i] + p[1]) / (1.0 + p[2] * xy[i]) - xy[m + i]
+        return 0
+
+    x, y, xy = data
+    compiled = leastsq(Compiled(rational, len(x), user_data=xy), (1, 1, 1), full_output=True)
+    python = leastsq(nf.rational_residuals, (1, 1, 1), args=(x, y), full_output=True)
+    assert_same(compiled, python)
+    with pytest.raises(TypeError, match="does not match"):
+        Compiled(rational, len(x), jacobian=rational)
+
+    @numba.cfunc(types.intc(types.intc, types.intc, types.CPointer(types.double), types.CPointer(types.double)))
+    def wrong(m, n, p_, f_):
+        return 0
+
+    with pytest.raises(TypeError, match="numba cfunc 'wrong'"):
+        Compiled(wrong, 3)
+    assert jsig is not None  # the Jacobian's numba signature, for reference
+
+
+def _as_double_pointer(ud):  # replaced below when numba is importable
+    raise NotImplementedError
+
+
+try:  # a numba intrinsic: void* -> double*
+    from numba import types as _types
+    from numba.core import cgutils as _cgutils  # noqa: F401
+    from numba.extending import intrinsic as _intrinsic
+
+    @_intrinsic
+    def _as_double_pointer(typingctx, src):
+        sig = _types.CPointer(_types.double)(src)
+
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(_types.CPointer(_types.double)))
+
+        return sig, codegen
+except ImportError:
+    pass
