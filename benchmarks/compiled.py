@@ -70,8 +70,9 @@ def build(work: Path) -> tuple[Path, dict[str, object]]:
     driver = work / "driver"
     subprocess.run(["sh", str(HERE / "fortran_driver" / "build.sh"), str(driver)], check=True)
     (work / "funcs.c").write_text(C_SOURCE)
-    subprocess.run(["cc", "-O2", "-shared", "-fPIC", str(work / "funcs.c"), "-o", str(work / "funcs.so"), "-lm"],
-                   check=True)
+    subprocess.run(
+        ["cc", "-O2", "-shared", "-fPIC", str(work / "funcs.c"), "-o", str(work / "funcs.so"), "-lm"], check=True
+    )
     lib = ctypes.CDLL(str(work / "funcs.so"))
     return driver, {
         "lib": lib,
@@ -90,8 +91,9 @@ def write_data(path: Path, x: np.ndarray, y: np.ndarray, p0: np.ndarray) -> None
 
 
 def run_driver(driver: Path, problem: int, jacobian: int, repeats: int, data: Path) -> tuple[float, np.ndarray, int]:
-    out = subprocess.run([str(driver), str(problem), str(jacobian), str(repeats), str(data)], check=True,
-                         capture_output=True, text=True).stdout.split("\n")
+    out = subprocess.run(
+        [str(driver), str(problem), str(jacobian), str(repeats), str(data)], check=True, capture_output=True, text=True
+    ).stdout.split("\n")
     return float(out[0]), np.array(out[1].split(), float), int(out[2].split()[0])
 
 
@@ -112,8 +114,9 @@ def numba_expdecay():
         from numba import carray, types
     except ImportError:
         return None
-    sig = types.intc(types.intc, types.intc, types.CPointer(types.double), types.CPointer(types.double),
-                     types.CPointer(types.double))
+    sig = types.intc(
+        types.intc, types.intc, types.CPointer(types.double), types.CPointer(types.double), types.CPointer(types.double)
+    )
 
     @numba.cfunc(sig)
     def expdecay(m, n, p_, f_, xy_):
@@ -138,27 +141,40 @@ def part_c(driver: Path, funcs: dict, work: Path) -> None:
     xy = np.concatenate([x, y])
     rows = [("Fortran driver (lmdif, no Python)", fortran)]
     compiled = Compiled(funcs["expdecay"], 50, user_data=xy)
-    p, cov, info, _, ier = pyminpack.leastsq(compiled, p0, full_output=True)
+    p, _cov, info, _, _ier = pyminpack.leastsq(compiled, p0, full_output=True)
     same = np.array_equal(p, fortran_p) and info["nfev"] == fortran_nfev
-    rows.append(("pyminpack leastsq(Compiled(C via ctypes))", per_call(lambda: pyminpack.leastsq(compiled, p0), 20_000)))
+    rows.append(
+        ("pyminpack leastsq(Compiled(C via ctypes))", per_call(lambda: pyminpack.leastsq(compiled, p0), 20_000))
+    )
     nb = numba_expdecay()
     if nb is not None:
         nb_compiled = Compiled(nb[0], 50, user_data=xy)
-        rows.append(("pyminpack leastsq(Compiled(numba cfunc))", per_call(lambda: pyminpack.leastsq(nb_compiled, p0), 20_000)))
+        rows.append(
+            ("pyminpack leastsq(Compiled(numba cfunc))", per_call(lambda: pyminpack.leastsq(nb_compiled, p0), 20_000))
+        )
 
     def residuals(p, x, y):
         return p[0] * np.exp(-p[1] * x) + p[2] - y
 
-    rows.append(("pyminpack leastsq, Python callback", per_call(lambda: pyminpack.leastsq(residuals, p0, args=(x, y)), 3000)))
+    rows.append(
+        ("pyminpack leastsq, Python callback", per_call(lambda: pyminpack.leastsq(residuals, p0, args=(x, y)), 3000))
+    )
     try:
         import scipy
         from scipy.optimize import leastsq as scipy_leastsq
-        rows.append((f"SciPy {scipy.__version__} leastsq, Python callback",
-                     per_call(lambda: scipy_leastsq(residuals, p0, args=(x, y)), 3000)))
+
+        rows.append(
+            (
+                f"SciPy {scipy.__version__} leastsq, Python callback",
+                per_call(lambda: scipy_leastsq(residuals, p0, args=(x, y)), 3000),
+            )
+        )
     except ImportError:
         pass
-    print(f"(c) exp-decay, 50 points, lmdif ({fortran_nfev} evaluations); compiled result identical to the "
-          f"Fortran driver's (x, nfev): {same}")
+    print(
+        f"(c) exp-decay, 50 points, lmdif ({fortran_nfev} evaluations); compiled result identical to the "
+        f"Fortran driver's (x, nfev): {same}"
+    )
     print(f"    {'':56s} {'us/fit':>9s} {'x Fortran':>10s}")
     for name, seconds in rows:
         print(f"    {name:56s} {seconds * 1e6:9.2f} {seconds / fortran:10.2f}")
@@ -186,8 +202,9 @@ def part_d(driver: Path, funcs: dict, work: Path, K: int) -> None:
         rows = [(f"Fortran driver, 1 core ({label})", fortran * K)]
         for workers in (1, 2):
             t = time.perf_counter()
-            fits = fit_many(funcs["gauss"], y, p0, x=x, jacobian=funcs["gauss_jacobian"] if jac else None,
-                            workers=workers)
+            fits = fit_many(
+                funcs["gauss"], y, p0, x=x, jacobian=funcs["gauss_jacobian"] if jac else None, workers=workers
+            )
             rows.append((f"fit_many, workers={workers}", time.perf_counter() - t))
         same = np.array_equal(fits.params[0], fp) and fits.nfev[0] == fnfev
         ok = np.isin(fits.ier, [1, 2, 3, 4]).mean()
@@ -209,14 +226,18 @@ def part_d(driver: Path, funcs: dict, work: Path, K: int) -> None:
     for k in range(subset):
         curve_fit(gauss, x, y[k], p0=p0)
     per_fit = (time.perf_counter() - t) / subset
-    print(f"    {'SciPy ' + scipy.__version__ + ' curve_fit loop (' + str(subset) + ' fits, extrapolated)':56s} "
-          f"{per_fit * K:9.3f} {per_fit * 1e6:9.2f} {per_fit / fortran_lmdif:10.2f}  (vs Fortran lmdif)")
+    print(
+        f"    {'SciPy ' + scipy.__version__ + ' curve_fit loop (' + str(subset) + ' fits, extrapolated)':56s} "
+        f"{per_fit * K:9.3f} {per_fit * 1e6:9.2f} {per_fit / fortran_lmdif:10.2f}  (vs Fortran lmdif)"
+    )
 
 
 def main() -> None:
     K = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    print(f"pyminpack {pyminpack.__version__}, numpy {np.__version__}, Python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} CPUs")
+    print(
+        f"pyminpack {pyminpack.__version__}, numpy {np.__version__}, Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPUs"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         driver, funcs = build(work)

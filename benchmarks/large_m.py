@@ -51,7 +51,7 @@ def measure(leastsq, kwargs):
     times = []
     for _ in range(3):
         start = time.perf_counter()
-        x, cov, info, mesg, ier = leastsq(residuals, P0, full_output=True, **kwargs)
+        _x, _cov, info, _mesg, _ier = leastsq(residuals, P0, full_output=True, **kwargs)
         times.append(time.perf_counter() - start)
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]

@@ -27,7 +27,7 @@ import numpy as np
 import pyminpack
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-import mgh  # noqa: E402
+import mgh
 
 try:
     import scipy
@@ -97,7 +97,9 @@ def main():
             ours, _ = overhead(pyminpack.leastsq, func, jac if use_jac else None, x0, args, rounds)
             theirs, _ = overhead(scipy_leastsq, func, jac if use_jac else None, x0, args, rounds)
             ratios.append(ours / theirs)
-            print(f"{name:34} {'yes' if use_jac else 'no':5} {ours * 1e9:10.0f} {theirs * 1e9:10.0f} {ours / theirs:6.2f}")
+            print(
+                f"{name:34} {'yes' if use_jac else 'no':5} {ours * 1e9:10.0f} {theirs * 1e9:10.0f} {ours / theirs:6.2f}"
+            )
     print(f"geometric mean of the ratios: {np.exp(np.mean(np.log(ratios))):.2f}")
 
 

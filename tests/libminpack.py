@@ -21,8 +21,7 @@ _double_p = ctypes.POINTER(ctypes.c_double)
 # subroutine fcn(m, n, x, fvec, iflag)
 _LMDIF_FCN = ctypes.CFUNCTYPE(None, _int_p, _int_p, _double_p, _double_p, _int_p)
 # subroutine fcn(m, n, x, fvec, fjac, ldfjac, iflag)
-_LMDER_FCN = ctypes.CFUNCTYPE(None, _int_p, _int_p, _double_p, _double_p,
-                              _double_p, _int_p, _int_p)
+_LMDER_FCN = ctypes.CFUNCTYPE(None, _int_p, _int_p, _double_p, _double_p, _double_p, _int_p, _int_p)
 
 
 @dataclass
@@ -93,7 +92,7 @@ class _Callback:
             else:
                 fvec = np.ctypeslib.as_array(fvec_p, shape=(m,))
                 fvec[:] = self.func(x, *self.args)
-        except BaseException as error:  # noqa: BLE001 - re-raised by reraise()
+        except BaseException as error:
             self.error = error
             iflag_p[0] = -1
 
@@ -116,8 +115,7 @@ def _ptr(array):
     return array.ctypes.data_as(_double_p)
 
 
-def lmdif(lib, func, x0, m, args=(), *, ftol, xtol, gtol, maxfev, epsfcn,
-          factor=100.0):
+def lmdif(lib, func, x0, m, args=(), *, ftol, xtol, gtol, maxfev, epsfcn, factor=100.0):
     """Call ``lmdif`` with ``mode = 1`` (internal scaling) and ``nprint = 0``.
 
     Parameters
@@ -148,20 +146,37 @@ def lmdif(lib, func, x0, m, args=(), *, ftol, xtol, gtol, maxfev, epsfcn,
     info, nfev = ctypes.c_int(0), ctypes.c_int(0)
     callback = _Callback(func, None, args)
     fcn = _LMDIF_FCN(callback.lmdif_fcn)
-    lib.lmdif_(fcn, _ref(m, ctypes.c_int), _ref(n, ctypes.c_int), _ptr(x), _ptr(fvec),
-               _ref(ftol, ctypes.c_double), _ref(xtol, ctypes.c_double),
-               _ref(gtol, ctypes.c_double), _ref(maxfev, ctypes.c_int),
-               _ref(epsfcn, ctypes.c_double), _ptr(diag), _ref(1, ctypes.c_int),
-               _ref(factor, ctypes.c_double), _ref(0, ctypes.c_int),
-               ctypes.byref(info), ctypes.byref(nfev), _ptr(fjac),
-               _ref(m, ctypes.c_int), ipvt, _ptr(qtf),
-               _ptr(wa1), _ptr(wa2), _ptr(wa3), _ptr(wa4))
+    lib.lmdif_(
+        fcn,
+        _ref(m, ctypes.c_int),
+        _ref(n, ctypes.c_int),
+        _ptr(x),
+        _ptr(fvec),
+        _ref(ftol, ctypes.c_double),
+        _ref(xtol, ctypes.c_double),
+        _ref(gtol, ctypes.c_double),
+        _ref(maxfev, ctypes.c_int),
+        _ref(epsfcn, ctypes.c_double),
+        _ptr(diag),
+        _ref(1, ctypes.c_int),
+        _ref(factor, ctypes.c_double),
+        _ref(0, ctypes.c_int),
+        ctypes.byref(info),
+        ctypes.byref(nfev),
+        _ptr(fjac),
+        _ref(m, ctypes.c_int),
+        ipvt,
+        _ptr(qtf),
+        _ptr(wa1),
+        _ptr(wa2),
+        _ptr(wa3),
+        _ptr(wa4),
+    )
     callback.reraise()
     return Result(x, fvec, info.value, nfev.value)
 
 
-def lmder(lib, func, jac, x0, m, args=(), *, ftol, xtol, gtol, maxfev,
-          factor=100.0):
+def lmder(lib, func, jac, x0, m, args=(), *, ftol, xtol, gtol, maxfev, factor=100.0):
     """Call ``lmder`` with ``mode = 1`` (internal scaling) and ``nprint = 0``.
 
     Parameters
@@ -194,13 +209,31 @@ def lmder(lib, func, jac, x0, m, args=(), *, ftol, xtol, gtol, maxfev,
     info, nfev, njev = ctypes.c_int(0), ctypes.c_int(0), ctypes.c_int(0)
     callback = _Callback(func, jac, args)
     fcn = _LMDER_FCN(callback.lmder_fcn)
-    lib.lmder_(fcn, _ref(m, ctypes.c_int), _ref(n, ctypes.c_int), _ptr(x), _ptr(fvec),
-               _ptr(fjac), _ref(m, ctypes.c_int),
-               _ref(ftol, ctypes.c_double), _ref(xtol, ctypes.c_double),
-               _ref(gtol, ctypes.c_double), _ref(maxfev, ctypes.c_int),
-               _ptr(diag), _ref(1, ctypes.c_int), _ref(factor, ctypes.c_double),
-               _ref(0, ctypes.c_int), ctypes.byref(info), ctypes.byref(nfev),
-               ctypes.byref(njev), ipvt, _ptr(qtf),
-               _ptr(wa1), _ptr(wa2), _ptr(wa3), _ptr(wa4))
+    lib.lmder_(
+        fcn,
+        _ref(m, ctypes.c_int),
+        _ref(n, ctypes.c_int),
+        _ptr(x),
+        _ptr(fvec),
+        _ptr(fjac),
+        _ref(m, ctypes.c_int),
+        _ref(ftol, ctypes.c_double),
+        _ref(xtol, ctypes.c_double),
+        _ref(gtol, ctypes.c_double),
+        _ref(maxfev, ctypes.c_int),
+        _ptr(diag),
+        _ref(1, ctypes.c_int),
+        _ref(factor, ctypes.c_double),
+        _ref(0, ctypes.c_int),
+        ctypes.byref(info),
+        ctypes.byref(nfev),
+        ctypes.byref(njev),
+        ipvt,
+        _ptr(qtf),
+        _ptr(wa1),
+        _ptr(wa2),
+        _ptr(wa3),
+        _ptr(wa4),
+    )
     callback.reraise()
     return Result(x, fvec, info.value, nfev.value, njev.value)

@@ -13,9 +13,9 @@ every Jacobian has the signature ``jac(b, x) -> ndarray`` of shape
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from numpy.polynomial.polynomial import polyval
@@ -24,11 +24,32 @@ DATA_DIR = Path(__file__).parent / "data" / "nist_strd"
 
 #: The data sets in NIST's order: lower, average, then higher difficulty.
 NAMES = (
-    "Misra1a", "Chwirut2", "Chwirut1", "Lanczos3", "Gauss1", "Gauss2",
-    "DanWood", "Misra1b",
-    "Kirby2", "Hahn1", "Nelson", "MGH17", "Lanczos1", "Lanczos2", "Gauss3",
-    "Misra1c", "Misra1d", "Roszman1", "ENSO",
-    "MGH09", "Thurber", "BoxBOD", "Rat42", "MGH10", "Eckerle4", "Rat43",
+    "Misra1a",
+    "Chwirut2",
+    "Chwirut1",
+    "Lanczos3",
+    "Gauss1",
+    "Gauss2",
+    "DanWood",
+    "Misra1b",
+    "Kirby2",
+    "Hahn1",
+    "Nelson",
+    "MGH17",
+    "Lanczos1",
+    "Lanczos2",
+    "Gauss3",
+    "Misra1c",
+    "Misra1d",
+    "Roszman1",
+    "ENSO",
+    "MGH09",
+    "Thurber",
+    "BoxBOD",
+    "Rat42",
+    "MGH10",
+    "Eckerle4",
+    "Rat43",
     "Bennett5",
 )
 
@@ -154,7 +175,7 @@ def read_dataset(name):
     data_first, data_last = _block(header, "Data")
 
     params = []
-    for k, line in enumerate(lines[start_first - 1:start_last], start=1):
+    for k, line in enumerate(lines[start_first - 1 : start_last], start=1):
         label, _, values = line.partition("=")
         if label.strip() != f"b{k}":
             raise ValueError(f"{name}: expected b{k} on line {line!r}")
@@ -167,14 +188,19 @@ def read_dataset(name):
     rss = float(_stated(summary, "Residual Sum of Squares"))
     n_obs = int(_stated(summary, "Number of Observations"))
 
-    data = np.array([[float(v) for v in line.split()]
-                     for line in lines[data_first - 1:data_last]])
+    data = np.array([[float(v) for v in line.split()] for line in lines[data_first - 1 : data_last]])
     if len(data) != n_obs:
         raise ValueError(f"{name}: {len(data)} data lines, {n_obs} stated")
     x = data[:, 1] if data.shape[1] == 2 else data[:, 1:]
-    return Dataset(name=name, starts=(params[:, 0], params[:, 1]),
-                   certified=params[:, 2], certified_std=params[:, 3],
-                   rss=rss, x=x, y=data[:, 0])
+    return Dataset(
+        name=name,
+        starts=(params[:, 0], params[:, 1]),
+        certified=params[:, 2],
+        certified_std=params[:, 3],
+        rss=rss,
+        x=x,
+        y=data[:, 0],
+    )
 
 
 @dataclass(frozen=True)
@@ -239,6 +265,7 @@ class Model:
 # Jacobians are written out by hand; tests/test_nist.py checks each against
 # central differences.
 
+
 def _exp_rise(b, x):
     return b[0] * (1 - np.exp(-b[1] * x))
 
@@ -259,8 +286,7 @@ def _chwirut_jac(b, x):
 
 
 def _lanczos(b, x):
-    return (b[0] * np.exp(-b[1] * x) + b[2] * np.exp(-b[3] * x)
-            + b[4] * np.exp(-b[5] * x))
+    return b[0] * np.exp(-b[1] * x) + b[2] * np.exp(-b[3] * x) + b[4] * np.exp(-b[5] * x)
 
 
 def _lanczos_jac(b, x):
@@ -272,9 +298,11 @@ def _lanczos_jac(b, x):
 
 
 def _gauss(b, x):
-    return (b[0] * np.exp(-b[1] * x)
-            + b[2] * np.exp(-(x - b[3])**2 / b[4]**2)
-            + b[5] * np.exp(-(x - b[6])**2 / b[7]**2))
+    return (
+        b[0] * np.exp(-b[1] * x)
+        + b[2] * np.exp(-((x - b[3]) ** 2) / b[4] ** 2)
+        + b[5] * np.exp(-((x - b[6]) ** 2) / b[7] ** 2)
+    )
 
 
 def _gauss_jac(b, x):
@@ -282,23 +310,22 @@ def _gauss_jac(b, x):
     columns = [e, -b[0] * x * e]
     for height, centre, width in ((b[2], b[3], b[4]), (b[5], b[6], b[7])):
         u = x - centre
-        g = np.exp(-u**2 / width**2)
-        columns += [g, height * g * 2 * u / width**2,
-                    height * g * 2 * u**2 / width**3]
+        g = np.exp(-(u**2) / width**2)
+        columns += [g, height * g * 2 * u / width**2, height * g * 2 * u**2 / width**3]
     return np.column_stack(columns)
 
 
 def _danwood(b, x):
-    return b[0] * x**b[1]
+    return b[0] * x ** b[1]
 
 
 def _danwood_jac(b, x):
-    p = x**b[1]
+    p = x ** b[1]
     return np.column_stack([p, b[0] * p * np.log(x)])
 
 
 def _misra1b(b, x):
-    return b[0] * (1 - (1 + b[1] * x / 2)**-2)
+    return b[0] * (1 - (1 + b[1] * x / 2) ** -2)
 
 
 def _misra1b_jac(b, x):
@@ -321,9 +348,10 @@ def _rational(num_degree, den_degree):
     f, jac : callable
         The model ``f(b, x)`` and its Jacobian ``jac(b, x)``.
     """
+
     def parts(b, x):
-        num = polyval(x, b[:num_degree + 1])
-        den = polyval(x, np.concatenate([[1.0], b[num_degree + 1:]]))
+        num = polyval(x, b[: num_degree + 1])
+        den = polyval(x, np.concatenate([[1.0], b[num_degree + 1 :]]))
         return num, den
 
     def f(b, x):
@@ -333,9 +361,9 @@ def _rational(num_degree, den_degree):
     def jac(b, x):
         num, den = parts(b, x)
         powers = np.vander(x, max(num_degree, den_degree) + 1, increasing=True)
-        return np.hstack([powers[:, :num_degree + 1] / den[:, None],
-                          -(num / den**2)[:, None]
-                          * powers[:, 1:den_degree + 1]])
+        return np.hstack(
+            [powers[:, : num_degree + 1] / den[:, None], -(num / den**2)[:, None] * powers[:, 1 : den_degree + 1]]
+        )
 
     return f, jac
 
@@ -358,12 +386,11 @@ def _mgh17(b, x):
 def _mgh17_jac(b, x):
     e4 = np.exp(-x * b[3])
     e5 = np.exp(-x * b[4])
-    return np.column_stack([np.ones_like(x), e4, e5,
-                            -b[1] * x * e4, -b[2] * x * e5])
+    return np.column_stack([np.ones_like(x), e4, e5, -b[1] * x * e4, -b[2] * x * e5])
 
 
 def _misra1c(b, x):
-    return b[0] * (1 - (1 + 2 * b[1] * x)**-0.5)
+    return b[0] * (1 - (1 + 2 * b[1] * x) ** -0.5)
 
 
 def _misra1c_jac(b, x):
@@ -386,14 +413,13 @@ def _roszman1(b, x):
 
 def _roszman1_jac(b, x):
     u = x - b[3]
-    s = np.pi * (u**2 + b[2]**2)
+    s = np.pi * (u**2 + b[2] ** 2)
     return np.column_stack([np.ones_like(x), -x, -u / s, -b[2] / s])
 
 
 def _enso(b, x):
     f = np.full_like(x, b[0])
-    for period, c, s in ((12, b[1], b[2]), (b[3], b[4], b[5]),
-                         (b[6], b[7], b[8])):
+    for period, c, s in ((12, b[1], b[2]), (b[3], b[4], b[5]), (b[6], b[7], b[8])):
         theta = 2 * np.pi * x / period
         f = f + c * np.cos(theta) + s * np.sin(theta)
     return f
@@ -417,8 +443,7 @@ def _mgh09(b, x):
 def _mgh09_jac(b, x):
     num = x**2 + x * b[1]
     den = x**2 + x * b[2] + b[3]
-    return np.column_stack([num / den, b[0] * x / den,
-                            -b[0] * num * x / den**2, -b[0] * num / den**2])
+    return np.column_stack([num / den, b[0] * x / den, -b[0] * num * x / den**2, -b[0] * num / den**2])
 
 
 def _rat42(b, x):
@@ -427,7 +452,7 @@ def _rat42(b, x):
 
 def _rat42_jac(b, x):
     e = np.exp(b[1] - b[2] * x)
-    g = b[0] * e / (1 + e)**2
+    g = b[0] * e / (1 + e) ** 2
     return np.column_stack([1 / (1 + e), -g, x * g])
 
 
@@ -437,42 +462,39 @@ def _mgh10(b, x):
 
 def _mgh10_jac(b, x):
     e = np.exp(b[1] / (x + b[2]))
-    return np.column_stack([e, b[0] * e / (x + b[2]),
-                            -b[0] * b[1] * e / (x + b[2])**2])
+    return np.column_stack([e, b[0] * e / (x + b[2]), -b[0] * b[1] * e / (x + b[2]) ** 2])
 
 
 def _eckerle4(b, x):
-    return b[0] / b[1] * np.exp(-0.5 * ((x - b[2]) / b[1])**2)
+    return b[0] / b[1] * np.exp(-0.5 * ((x - b[2]) / b[1]) ** 2)
 
 
 def _eckerle4_jac(b, x):
     z = (x - b[2]) / b[1]
     e = np.exp(-0.5 * z**2)
-    g = b[0] / b[1]**2 * e
+    g = b[0] / b[1] ** 2 * e
     return np.column_stack([e / b[1], g * (z**2 - 1), g * z])
 
 
 def _rat43(b, x):
-    return b[0] / (1 + np.exp(b[1] - b[2] * x))**(1 / b[3])
+    return b[0] / (1 + np.exp(b[1] - b[2] * x)) ** (1 / b[3])
 
 
 def _rat43_jac(b, x):
     e = np.exp(b[1] - b[2] * x)
-    p = (1 + e)**(-1 / b[3])
+    p = (1 + e) ** (-1 / b[3])
     g = b[0] * p * e / ((1 + e) * b[3])
-    return np.column_stack([p, -g, x * g,
-                            b[0] * p * np.log(1 + e) / b[3]**2])
+    return np.column_stack([p, -g, x * g, b[0] * p * np.log(1 + e) / b[3] ** 2])
 
 
 def _bennett5(b, x):
-    return b[0] * (b[1] + x)**(-1 / b[2])
+    return b[0] * (b[1] + x) ** (-1 / b[2])
 
 
 def _bennett5_jac(b, x):
     u = b[1] + x
-    p = u**(-1 / b[2])
-    return np.column_stack([p, -b[0] * p / (b[2] * u),
-                            b[0] * p * np.log(u) / b[2]**2])
+    p = u ** (-1 / b[2])
+    return np.column_stack([p, -b[0] * p / (b[2] * u), b[0] * p * np.log(u) / b[2] ** 2])
 
 
 _EXP_RISE = Model(_exp_rise, _exp_rise_jac)

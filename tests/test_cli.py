@@ -31,13 +31,13 @@ def write(path: Path, text: str) -> Path:
 @pytest.fixture
 def data(tmp_path):
     """A CSV file with a header: x, y, err, t."""
-    rows = "\n".join(f"{x!r},{y!r},0.05,{x!r}" for x, y in zip(X.tolist(), Y.tolist()))
+    rows = "\n".join(f"{x!r},{y!r},0.05,{x!r}" for x, y in zip(X.tolist(), Y.tolist(), strict=False))
     return write(tmp_path / "data.csv", f"x,y,err,t\n{rows}\n")
 
 
 @pytest.fixture
 def headerless(tmp_path):
-    rows = "\n".join(f"{y!r}, {x!r}" for x, y in zip(X.tolist(), Y.tolist()))
+    rows = "\n".join(f"{y!r}, {x!r}" for x, y in zip(X.tolist(), Y.tolist(), strict=False))
     return write(tmp_path / "plain.csv", rows + "\n")
 
 
@@ -74,10 +74,7 @@ def test_demo_plot_writes_the_three_plots(tmp_path, capsys):
     assert status == 0 and out.count("[[Model]]") == 3
     names = sorted(path.name for path in (tmp_path / "plots").iterdir())
     assert names == sorted(plot_file_name(example) for example in TUTORIAL_FITS)
-    assert all(
-        (tmp_path / "plots" / name).read_bytes().startswith(b"\x89PNG")
-        for name in names
-    )
+    assert all((tmp_path / "plots" / name).read_bytes().startswith(b"\x89PNG") for name in names)
 
 
 # --- fit: results -------------------------------------------------------------------------------
@@ -86,31 +83,23 @@ def test_demo_plot_writes_the_three_plots(tmp_path, capsys):
 def test_fit_prints_the_report_with_the_least_squares_line(data, capsys):
     status, out, err = run(["fit", data, "--model", "a*x + b"], capsys)
     assert (status, err) == (0, "")
-    assert out.startswith(
-        f"[[Data]]\n    {data}: y against x, 9 points\n[[Model]]\n    a*x + b\n"
-    )
+    assert out.startswith(f"[[Data]]\n    {data}: y against x, 9 points\n[[Model]]\n    a*x + b\n")
     values = reported_values(out)
     # The report shows 8 decimals; MINPACK's xtol = 1.5e-8 bounds the difference.
     assert values == pytest.approx({"a": SLOPE, "b": INTERCEPT}, abs=1e-7)
 
 
 def test_fit_columns_by_index_without_header(headerless, capsys):
-    status, out, _ = run(
-        ["fit", headerless, "--x", "1", "--y", "0", "--model", "a*x + b"], capsys
-    )
+    status, out, _ = run(["fit", headerless, "--x", "1", "--y", "0", "--model", "a*x + b"], capsys)
     assert status == 0
     assert reported_values(out) == pytest.approx({"a": SLOPE, "b": INTERCEPT}, abs=1e-7)
 
 
 def test_x_column_name_is_the_variable_of_the_model(data, capsys):
-    status, out, _ = run(
-        ["fit", data, "--x", "t", "--model", "slope*t + offset"], capsys
-    )
+    status, out, _ = run(["fit", data, "--x", "t", "--model", "slope*t + offset"], capsys)
     assert status == 0
     assert "y against t" in out
-    assert reported_values(out) == pytest.approx(
-        {"slope": SLOPE, "offset": INTERCEPT}, abs=1e-7
-    )
+    assert reported_values(out) == pytest.approx({"slope": SLOPE, "offset": INTERCEPT}, abs=1e-7)
 
 
 def test_json_output_holds_values_errors_covariance_and_statistics(data, capsys):
@@ -133,13 +122,9 @@ def test_json_output_holds_values_errors_covariance_and_statistics(data, capsys)
     assert result["params"] == pytest.approx({"a": SLOPE, "b": INTERCEPT}, abs=1e-7)
     assert result["init_values"] == {"a": 2.0, "b": 0.0}
     # Equal sigma: the relative weights change nothing; chi-square is in units of sigma.
-    assert result["statistics"]["chisqr"] == pytest.approx(
-        np.sum((Y - SLOPE * X - INTERCEPT) ** 2) / 0.05**2, rel=1e-9
-    )
+    assert result["statistics"]["chisqr"] == pytest.approx(np.sum((Y - SLOPE * X - INTERCEPT) ** 2) / 0.05**2, rel=1e-9)
     covariance = np.array(result["covariance"])
-    np.testing.assert_allclose(
-        np.sqrt(np.diag(covariance)), list(result["stderr"].values()), rtol=1e-15
-    )
+    np.testing.assert_allclose(np.sqrt(np.diag(covariance)), list(result["stderr"].values()), rtol=1e-15)
     assert result["success"] is True and result["ier"] in (1, 2, 3, 4)
     assert set(result["statistics"]) == {
         "nfev",
@@ -162,18 +147,14 @@ def test_json_to_a_file_and_plot(data, tmp_path, capsys):
         capsys,
     )
     assert (status, out) == (0, "")
-    assert json.loads(json_path.read_text())["params"] == pytest.approx(
-        {"a": SLOPE, "b": INTERCEPT}, abs=1e-7
-    )
+    assert json.loads(json_path.read_text())["params"] == pytest.approx({"a": SLOPE, "b": INTERCEPT}, abs=1e-7)
     assert plot_path.read_text().startswith("<?xml")
     assert sorted(p.name for p in json_path.parent.iterdir()) == ["fit.json", "fit.svg"]
 
 
 def test_bounds_hold_a_parameter(data, capsys):
     # The unconstrained slope is 1.5; bounded above by 1.2 the fit ends at the bound.
-    status, out, err = run(
-        ["fit", data, "--model", "a*x + b", "--bounds", "a=0:1.2", "--json"], capsys
-    )
+    status, out, err = run(["fit", data, "--model", "a*x + b", "--bounds", "a=0:1.2", "--json"], capsys)
     assert status == 0
     assert 1.19 < json.loads(out)["params"]["a"] <= 1.2
     assert err.startswith("pyminpack: warning: ") and err.count("\n") == 1
@@ -234,17 +215,13 @@ def error_argv(tmp_path, case):
 
 
 @pytest.mark.parametrize("case", ERRORS)
-def test_bad_input_is_one_line_on_stderr_and_an_exit_status(
-    case, tmp_path, capsys, monkeypatch
-):
+def test_bad_input_is_one_line_on_stderr_and_an_exit_status(case, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     _, _, expected_status, words = ERRORS[case]
     status, out, err = run(error_argv(tmp_path, case), capsys)
     assert status == expected_status
     assert out == ""
-    assert err.count("\n") == 1 and err.startswith("pyminpack") and "error: " in err, (
-        err
-    )
+    assert err.count("\n") == 1 and err.startswith("pyminpack") and "error: " in err, err
     assert words in err
     assert not (tmp_path / "out.png").exists() and not (tmp_path / "out.json").exists()
     assert {path.name for path in tmp_path.iterdir()} <= {"data.csv"}
@@ -287,14 +264,10 @@ def test_usage_errors_are_one_line_with_status_2(argv, capsys):
     assert err.count("\n") == 1 and "error: " in err and "--help" in err
 
 
-def test_missing_matplotlib_for_plot_is_a_usage_error(
-    data, tmp_path, capsys, monkeypatch
-):
+def test_missing_matplotlib_for_plot_is_a_usage_error(data, tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
-    expected = (
-        "pyminpack: error: plotting needs matplotlib: pip install pyminpack[plot]\n"
-    )
+    expected = "pyminpack: error: plotting needs matplotlib: pip install pyminpack[plot]\n"
     for argv in (
         ["fit", data, "--model", "a*x + b", "--plot", tmp_path / "fit.png"],
         ["demo", "--plot", tmp_path / "plots"],
@@ -326,6 +299,4 @@ def test_python_m_pyminpack_fit_end_to_end(data, tmp_path):
         [sys.executable, "-m", "pyminpack", "fit", str(data), "--model", "a*x + b", "--json"],
         capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
-    assert json.loads(completed.stdout)["params"] == pytest.approx(
-        {"a": SLOPE, "b": INTERCEPT}, abs=1e-7
-    )
+    assert json.loads(completed.stdout)["params"] == pytest.approx({"a": SLOPE, "b": INTERCEPT}, abs=1e-7)

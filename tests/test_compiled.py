@@ -59,11 +59,18 @@ def test_lmdif_bit_identical_to_python_path(native, data, p0):
 def test_lmder_bit_identical_to_python_path(native, data, as_dfun):
     x, y, xy = data
     if as_dfun:
-        compiled = leastsq(Compiled(native["rational"], len(x), user_data=xy), (1, 1, 1),
-                           Dfun=native["rational_jacobian"], full_output=True)
+        compiled = leastsq(
+            Compiled(native["rational"], len(x), user_data=xy),
+            (1, 1, 1),
+            Dfun=native["rational_jacobian"],
+            full_output=True,
+        )
     else:
-        compiled = leastsq(Compiled(native["rational"], len(x), jacobian=native["rational_jacobian"], user_data=xy),
-                           (1, 1, 1), full_output=True)
+        compiled = leastsq(
+            Compiled(native["rational"], len(x), jacobian=native["rational_jacobian"], user_data=xy),
+            (1, 1, 1),
+            full_output=True,
+        )
     python = leastsq(nf.rational_residuals, (1, 1, 1), args=(x, y), Dfun=nf.rational_jacobian, full_output=True)
     assert "njev" in compiled[2]
     assert_same(compiled, python)
@@ -114,8 +121,8 @@ def test_user_data_kinds(native, data, kind):
         user_data = xy.ctypes.data
     else:
         user_data = (ctypes.c_double * len(xy))(*xy)
-    p, ier = leastsq(Compiled(native["rational"], len(x), user_data=user_data), (1, 1, 1))
-    q, jer = leastsq(nf.rational_residuals, (1, 1, 1), args=(x, y))
+    p, _ier = leastsq(Compiled(native["rational"], len(x), user_data=user_data), (1, 1, 1))
+    q, _jer = leastsq(nf.rational_residuals, (1, 1, 1), args=(x, y))
     np.testing.assert_array_equal(p, q)
 
 
@@ -162,8 +169,11 @@ def test_misuse_with_leastsq(native, data):
     with pytest.raises(ValueError, match="col_deriv"):
         leastsq(func, (1, 1, 1), Dfun=native["rational_jacobian"], col_deriv=True)
     with pytest.raises(TypeError, match="given twice"):
-        leastsq(Compiled(native["rational"], len(x), jacobian=native["rational_jacobian"], user_data=xy), (1, 1, 1),
-                Dfun=native["rational_jacobian"])
+        leastsq(
+            Compiled(native["rational"], len(x), jacobian=native["rational_jacobian"], user_data=xy),
+            (1, 1, 1),
+            Dfun=native["rational_jacobian"],
+        )
     with pytest.raises(TypeError, match="must not exceed"):
         leastsq(Compiled(native["rational"], 2, user_data=xy), (1, 1, 1))
 
@@ -184,8 +194,9 @@ def test_nonfinite_at_start_raises(native):
 
 
 def test_nonfinite_at_start_allowed(native):
-    x, cov, info, mesg, ier = leastsq(Compiled(native["nan_below_zero"], 4), [-1.0], full_output=True,
-                                      allow_nonfinite=True)
+    _x, _cov, info, _mesg, _ier = leastsq(
+        Compiled(native["nan_below_zero"], 4), [-1.0], full_output=True, allow_nonfinite=True
+    )
     assert np.isnan(info["fvec"]).all()
 
 
@@ -193,18 +204,23 @@ def test_nonfinite_trial_point_let_through(native):
     # The first step from 0.1 overshoots far below zero (nan there): MINPACK
     # shortens it, as with a Python callback.
     compiled = leastsq(Compiled(native["nan_below_zero"], 4), [0.1], full_output=True)
+
     def python(p):
         return np.full(4, np.nan) if p[0] < 0 else p[0] - 1.0 - np.arange(4.0)
+
     expected = leastsq(python, [0.1], full_output=True)
     np.testing.assert_array_equal(compiled[0], expected[0])
     assert compiled[2]["nfev"] == expected[2]["nfev"]
 
 
 def test_nonfinite_jacobian_raises(native):
-    with pytest.raises(ValueError, match=r"'Dfun' argument .* returned nan or inf at evaluation 1 \(forming the Jacobian\)"):
+    with pytest.raises(
+        ValueError, match=r"'Dfun' argument .* returned nan or inf at evaluation 1 \(forming the Jacobian\)"
+    ):
         leastsq(Compiled(native["linear"], 3, jacobian=native["inf_jacobian"]), [5.0])
-    full = leastsq(Compiled(native["linear"], 3, jacobian=native["inf_jacobian"]), [5.0], allow_nonfinite=True,
-                   full_output=True)
+    full = leastsq(
+        Compiled(native["linear"], 3, jacobian=native["inf_jacobian"]), [5.0], allow_nonfinite=True, full_output=True
+    )
     assert full[2]["njev"] >= 1  # let through to MINPACK
 
 
@@ -236,10 +252,10 @@ def test_numba_cfunc(data):
     numba = pytest.importorskip("numba")
     from numba import carray, types
 
-    sig = types.intc(types.intc, types.intc, types.CPointer(types.double), types.CPointer(types.double),
-                     types.voidptr)
-    jsig = types.intc(types.intc, types.intc, types.CPointer(types.double), types.CPointer(types.double),
-                      types.intc, types.voidptr)
+    sig = types.intc(types.intc, types.intc, types.CPointer(types.double), types.CPointer(types.double), types.voidptr)
+    jsig = types.intc(
+        types.intc, types.intc, types.CPointer(types.double), types.CPointer(types.double), types.intc, types.voidptr
+    )
 
     @numba.cfunc(sig)
     def rational(m, n, p_, f_, ud):

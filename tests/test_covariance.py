@@ -8,10 +8,10 @@ hand-made factors whose answer is worked out in closed form.
 
 import numpy as np
 import pytest
+from small_problems import EXP, LINE, ORTHOGONAL, ROSENBROCK_OFFSET, Problem, T, assert_cov_close
 
 from pyminpack import leastsq
 from pyminpack._covariance import covariance_from_qr
-from small_problems import EXP, LINE, ORTHOGONAL, ROSENBROCK_OFFSET, T, Problem, assert_cov_close
 
 WELL_CONDITIONED = [LINE, EXP, ROSENBROCK_OFFSET]
 TIGHT = {"ftol": 1e-14, "xtol": 1e-14}

@@ -15,8 +15,7 @@ import numpy as np
 import pytest
 
 import pyminpack
-from pyminpack import OptimizeWarning, curve_fit
-from pyminpack import _curve_fit, _triangular, _warnings
+from pyminpack import OptimizeWarning, _curve_fit, _triangular, _warnings, curve_fit
 from pyminpack._triangular import solve_lower
 
 # A forward-difference Jacobian of a linear model is exact up to rounding in
@@ -195,7 +194,7 @@ def test_xdata_lists_are_converted_to_float_arrays():
 
 
 def test_single_data_point_may_be_broadcast():
-    popt, pcov = curve_fit(lambda x, a: a * x, X, 3.0, absolute_sigma=True)
+    popt, _pcov = curve_fit(lambda x, a: a * x, X, 3.0, absolute_sigma=True)
     np.testing.assert_allclose(popt, [3.0 * X.sum() / (X**2).sum()], rtol=POPT_RTOL)
 
 
@@ -295,7 +294,9 @@ def test_nan_policy_omit_drops_columns_of_k_predictors():
 
 
 @pytest.mark.parametrize(
-    "sigma", [np.ones(X.size - 1), np.ones((X.size, X.size - 1)), np.ones((2, 2, 2))], ids=["short", "rectangular", "3-d"]
+    "sigma",
+    [np.ones(X.size - 1), np.ones((X.size, X.size - 1)), np.ones((2, 2, 2))],
+    ids=["short", "rectangular", "3-d"],
 )
 def test_sigma_of_the_wrong_shape(sigma):
     with pytest.raises(ValueError, match=r"^`sigma` has incorrect shape\.$"):

@@ -88,7 +88,7 @@ def test_with_jac(sigma):
 
 def test_full_output():
     f, xdata, ydata, p0 = PROBLEMS["gaussian"]
-    (popt, _, info, mesg, ier), (expected_popt, _, expected_info, expected_mesg, expected_ier) = both(
+    (_popt, _, info, mesg, ier), (_expected_popt, _, expected_info, expected_mesg, expected_ier) = both(
         f, xdata, ydata, p0=p0, full_output=True
     )
     assert set(info) == set(expected_info)

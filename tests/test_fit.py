@@ -78,19 +78,13 @@ def test_statistics_follow_lmfit_definitions(case):
     assert (result.ndata, result.nvarys, result.nfree) == (n, k, n - k)
     assert result.redchi == pytest.approx(chisqr / (n - k), rel=1e-12)
     assert result.aic == pytest.approx(n * math.log(chisqr / n) + 2 * k, rel=1e-12)
-    assert result.bic == pytest.approx(
-        n * math.log(chisqr / n) + math.log(n) * k, rel=1e-12
-    )
+    assert result.bic == pytest.approx(n * math.log(chisqr / n) + math.log(n) * k, rel=1e-12)
     residuals = Y_LINE - design @ values
     # The values are known to a few xtol (see above); so are the residuals, on the scale of y.
-    np.testing.assert_allclose(
-        result.residuals, residuals, atol=1e-7 * np.abs(Y_LINE).max()
-    )
+    np.testing.assert_allclose(result.residuals, residuals, atol=1e-7 * np.abs(Y_LINE).max())
     r_squared = 1 - np.sum(residuals**2) / np.sum((Y_LINE - Y_LINE.mean()) ** 2)
     assert result.r_squared == pytest.approx(r_squared, rel=1e-9)
-    expected_correlation = covariance / np.sqrt(
-        np.outer(np.diag(covariance), np.diag(covariance))
-    )
+    expected_correlation = covariance / np.sqrt(np.outer(np.diag(covariance), np.diag(covariance)))
     np.testing.assert_allclose(result.correlation, expected_correlation, rtol=1e-6)
 
 
@@ -98,9 +92,7 @@ def test_nonlinear_fit_matches_scipy_curve_fit():
     scipy_optimize = pytest.importorskip("scipy.optimize")
     x = np.linspace(0.0, 5.0, 50)
     y = decay(x, 2.0, 1.5, 0.5) + np.random.default_rng(1).normal(0.0, 0.2, x.size)
-    popt, pcov, infodict, mesg, ier = scipy_optimize.curve_fit(
-        decay, x, y, p0=[1.0, 1.0, 1.0], full_output=True
-    )
+    popt, pcov, infodict, mesg, ier = scipy_optimize.curve_fit(decay, x, y, p0=[1.0, 1.0, 1.0], full_output=True)
     result = fit(decay, x, y, p0=[1.0, 1.0, 1.0])
     # SciPy >= 1.15 runs a C translation of MINPACK: agreement to tolerance, not bits.
     np.testing.assert_allclose(result.values, popt, rtol=1e-7)
@@ -112,9 +104,7 @@ def test_nonlinear_fit_matches_scipy_curve_fit():
 def test_parameters_are_named_by_the_signature():
     result = fit(decay, X, decay(X, 2.0, 0.5, 1.0), p0=[1.0, 1.0, 0.0])
     assert result.names == ("amplitude", "rate", "offset")
-    assert dict(result.params) == pytest.approx(
-        {"amplitude": 2.0, "rate": 0.5, "offset": 1.0}, rel=1e-8
-    )
+    assert dict(result.params) == pytest.approx({"amplitude": 2.0, "rate": 0.5, "offset": 1.0}, rel=1e-8)
     assert list(result.params) == list(result.names)
     np.testing.assert_array_equal(result.values, list(result.params.values()))
 
@@ -160,9 +150,7 @@ def test_non_convergence_gives_a_failed_result_with_scipys_message():
 
 
 def test_covariance_that_cannot_be_estimated_warns_and_gives_inf_stderr():
-    with pytest.warns(
-        OptimizeWarning, match="Covariance of the parameters could not be estimated"
-    ):
+    with pytest.warns(OptimizeWarning, match="Covariance of the parameters could not be estimated"):
         result = fit(line, [0.0, 1.0], [1.0, 3.0])
     assert result.success
     assert np.all(np.isinf(result.stderr))
@@ -204,16 +192,14 @@ def test_result_is_frozen_and_its_arrays_read_only():
             array[0] = 0.0
     with pytest.raises(TypeError):
         result.params["slope"] = 0.0
-    assert isinstance(
-        result.xdata, np.ndarray
-    )  # converted as curve_fit converts a list
+    assert isinstance(result.xdata, np.ndarray)  # converted as curve_fit converts a list
 
 
 def test_to_dict_holds_plain_values():
     result = fit(line, X, Y_LINE)
     data = result.to_dict()
     assert data["params"] == dict(result.params)
-    assert data["stderr"] == dict(zip(result.names, result.stderr.tolist()))
+    assert data["stderr"] == dict(zip(result.names, result.stderr.tolist(), strict=False))
     assert data["covariance"] == result.covariance.tolist()
     assert data["statistics"]["chisqr"] == result.chisqr
     assert (data["model"], data["success"], data["ier"]) == ("line", True, result.ier)

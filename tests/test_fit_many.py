@@ -33,7 +33,7 @@ def curves(K: int, m: int = 30, seed: int = 1):
 
 def one_by_one(x, y, p0, sigma=None, jacobian=False, **kwargs):
     """leastsq on each curve, the residuals formed as fit_many forms them."""
-    K, m = y.shape
+    K, _m = y.shape
     p0 = np.broadcast_to(np.asarray(p0, float), (K, 3))
     out = []
     for k in range(K):
@@ -53,7 +53,7 @@ def one_by_one(x, y, p0, sigma=None, jacobian=False, **kwargs):
 
 
 def assert_matches(fits, expected, m, n=3):
-    for k, (p, cov, info, mesg, ier) in enumerate(expected):
+    for k, (p, cov, info, _mesg, ier) in enumerate(expected):
         np.testing.assert_array_equal(fits.params[k], p)
         assert fits.ier[k] == ier
         assert fits.nfev[k] == info["nfev"]
@@ -75,8 +75,15 @@ def test_identical_to_leastsq_per_curve(native, jacobian, sigma_kind):
         sigma = np.linspace(0.5, 2.0, m)
     elif sigma_kind == "per-curve":
         sigma = np.random.default_rng(3).uniform(0.5, 2.0, (K, m))
-    fits = fit_many(native["rational_model"], y, [1.0, 1.0, 0.5], x=x, sigma=sigma,
-                    jacobian=native["rational_model_jacobian"] if jacobian else None, workers=1)
+    fits = fit_many(
+        native["rational_model"],
+        y,
+        [1.0, 1.0, 0.5],
+        x=x,
+        sigma=sigma,
+        jacobian=native["rational_model_jacobian"] if jacobian else None,
+        workers=1,
+    )
     assert_matches(fits, one_by_one(x, y, [1.0, 1.0, 0.5], sigma, jacobian), m)
 
 
@@ -149,8 +156,14 @@ def test_numba_model():
     numba = pytest.importorskip("numba")
     from numba import carray, types
 
-    sig = types.intc(types.intc, types.intc, types.CPointer(types.double), types.CPointer(types.double),
-                     types.CPointer(types.double), types.voidptr)
+    sig = types.intc(
+        types.intc,
+        types.intc,
+        types.CPointer(types.double),
+        types.CPointer(types.double),
+        types.CPointer(types.double),
+        types.voidptr,
+    )
 
     @numba.cfunc(sig)
     def model(m, n, p_, x_, out_, ud):

@@ -71,16 +71,10 @@ def test_report_sections_are_lmfits():
 
 def test_variables_show_value_stderr_percent_and_init():
     result = fit(line, [0.0, 1.0, 2.0, 3.0], [1.0, 3.1, 4.9, 7.0], p0=[2.5, -0.5])
-    lines = dict(
-        re.findall(r"^    (\w+):\s+(.*)$", result.report(), flags=re.MULTILINE)
-    )
-    for name, value, stderr, init in zip(
-        result.names, result.values, result.stderr, result.init_values
-    ):
+    lines = dict(re.findall(r"^    (\w+):\s+(.*)$", result.report(), flags=re.MULTILINE))
+    for name, value, stderr, init in zip(result.names, result.values, result.stderr, result.init_values, strict=False):
         number = r"\s*(-?[\d.e+-]+)"
-        match = re.fullmatch(
-            rf"{number} \+/-{number} \(([\d.]+)%\) \(init = (\S+)\)", lines[name]
-        )
+        match = re.fullmatch(rf"{number} \+/-{number} \(([\d.]+)%\) \(init = (\S+)\)", lines[name])
         assert match, lines[name]
         assert float(match[1]) == pytest.approx(value, abs=1e-8)
         assert float(match[2]) == pytest.approx(stderr, abs=1e-8)
@@ -88,9 +82,7 @@ def test_variables_show_value_stderr_percent_and_init():
         assert float(match[4]) == init
 
 
-@pytest.mark.parametrize(
-    ("min_correl", "shown"), [(0.0, 3), (0.7, 2), (0.9, 1), (0.99, 0)]
-)
+@pytest.mark.parametrize(("min_correl", "shown"), [(0.0, 3), (0.7, 2), (0.9, 1), (0.99, 0)])
 def test_correlations_above_threshold_sorted_by_size(min_correl, shown):
     x = np.linspace(0.0, 4.0, 9)
     y = 0.3 + 0.2 * x + 0.1 * x**2 + 0.01 * np.cos(5 * x)
@@ -106,9 +98,7 @@ def test_correlations_above_threshold_sorted_by_size(min_correl, shown):
     assert all(size > min_correl for size in sizes)
     index = {name: i for i, name in enumerate(result.names)}
     for first, second, value in correlations:
-        assert float(value) == pytest.approx(
-            result.correlation[index[first], index[second]], abs=5e-5
-        )
+        assert float(value) == pytest.approx(result.correlation[index[first], index[second]], abs=5e-5)
     assert ("[[Correlations]]" in result.report(min_correl)) == (shown > 0)
 
 
@@ -116,10 +106,7 @@ def test_failed_fit_report_says_so():
     x = np.linspace(0.0, 5.0, 20)
     result = fit(lambda x, a, b: a * np.exp(-b * x), x, 2 * np.exp(-x), maxfev=4)
     report = result.report()
-    assert (
-        "##  Warning: the fit did not converge: Number of calls to function has reached maxfev = 4."
-        in report
-    )
+    assert "##  Warning: the fit did not converge: Number of calls to function has reached maxfev = 4." in report
     assert "+/-" not in report  # no uncertainties for a failed fit
 
 

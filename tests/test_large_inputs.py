@@ -45,7 +45,11 @@ def problem(m):
         e = np.exp(-p[1] * t)
         return np.vstack([e, -p[0] * t * e, np.ones_like(t)])
 
-    return residuals, {"no Dfun": {}, "Dfun rows": {"Dfun": rows}, "Dfun col_deriv": {"Dfun": columns, "col_deriv": True}}
+    return residuals, {
+        "no Dfun": {},
+        "Dfun rows": {"Dfun": rows},
+        "Dfun col_deriv": {"Dfun": columns, "col_deriv": True},
+    }
 
 
 #: Peak traced memory allowed, in units of the m-by-n Jacobian (see above).

@@ -13,9 +13,9 @@ import traceback
 
 import numpy as np
 import pytest
+from small_problems import EXP, LINE, LINE_RSS, LINE_SOLUTION, LINE_Y, ROSENBROCK_OFFSET, Problem, T, runaway
 
 from pyminpack import leastsq
-from small_problems import EXP, LINE, LINE_RSS, LINE_SOLUTION, LINE_Y, ROSENBROCK_OFFSET, T, Problem, runaway
 
 SIZE_CHANGED = "The array returned by a function changed size between calls"
 BOTH_DRIVERS = pytest.mark.parametrize("use_dfun", [False, True], ids=["lmdif", "lmder"])
@@ -297,7 +297,7 @@ def test_epsfcn_is_ignored_with_dfun():
         lambda r: r.astype(">f8"),
         lambda r: np.repeat(r, 2)[::2],
         lambda r: r.tolist(),
-        lambda r: tuple(r),
+        tuple,
         lambda r: r.view(type("Subclass", (np.ndarray,), {})),
         lambda r: np.asfortranarray(r[:, None])[:, 0],
     ],
@@ -523,7 +523,7 @@ def test_an_error_in_a_nested_solve_reaches_the_outer_caller():
         leastsq(inner, [0.0])
         return EXP.func(p)
 
-    with pytest.raises(Boom, match="^inner$"):
+    with pytest.raises(Boom, match=r"^inner$"):
         leastsq(func, EXP.x0)
     assert calls[0] == 30
 
@@ -532,9 +532,7 @@ def test_solves_in_several_threads_do_not_interfere():
     import threading
 
     problems = [LINE, EXP, ROSENBROCK_OFFSET]
-    expected = {
-        (p.name, d): full(p.func, p.x0, Dfun=dfun(p, d)) for p in problems for d in (False, True)
-    }
+    expected = {(p.name, d): full(p.func, p.x0, Dfun=dfun(p, d)) for p in problems for d in (False, True)}
     mismatches, errors = [], []
 
     def worker(i):
@@ -575,7 +573,7 @@ def test_each_evaluation_receives_its_own_array(use_dfun):
     leastsq(func, EXP.x0, Dfun=dfun(EXP, use_dfun))
     assert len({id(p) for p in kept}) == len(kept)
     # The arrays kept are not overwritten by later iterations.
-    for p, copy in zip(kept, copies):
+    for p, copy in zip(kept, copies, strict=False):
         np.testing.assert_array_equal(p, copy)
     np.testing.assert_array_equal(kept[0], EXP.x0)
     assert len({tuple(p) for p in copies}) > 2

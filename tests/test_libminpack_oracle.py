@@ -14,18 +14,17 @@ the easy drivers' settings replays MINPACK's test drivers
 translation of the problems returns the Fortran's bits.
 """
 
+import libminpack
+import mgh
 import numpy as np
 import pytest
 
-import libminpack
-import mgh
 import pyminpack
 
 LIB = libminpack.load()
 if LIB is None:
     pytest.skip(
-        "Debian's libminpack1 (libminpack.so.1, the oracle) is not installed: "
-        "apt-get install libminpack1",
+        "Debian's libminpack1 (libminpack.so.1, the oracle) is not installed: apt-get install libminpack1",
         allow_module_level=True,
     )
 
@@ -41,22 +40,35 @@ REFERENCE = mgh.driver_reference()
 
 def _assert_same_bits(actual, expected):
     """Float arrays equal bit for bit (``-0.0 != 0.0``), shown as hex if not."""
-    assert [v.hex() for v in np.asarray(actual, dtype=np.float64).tolist()] == [
-        v.hex() for v in expected.tolist()
-    ]
+    assert [v.hex() for v in np.asarray(actual, dtype=np.float64).tolist()] == [v.hex() for v in expected.tolist()]
 
 
 @pytest.mark.parametrize("case", mgh.CASES, ids=lambda case: case.id)
 def test_lmder_matches_libminpack(case):
     expected = libminpack.lmder(
-        LIB, mgh.residuals, mgh.jacobian, case.x0, case.m, case.args,
-        ftol=FTOL, xtol=XTOL, gtol=GTOL, maxfev=100 * (case.n + 1), factor=FACTOR,
+        LIB,
+        mgh.residuals,
+        mgh.jacobian,
+        case.x0,
+        case.m,
+        case.args,
+        ftol=FTOL,
+        xtol=XTOL,
+        gtol=GTOL,
+        maxfev=100 * (case.n + 1),
+        factor=FACTOR,
     )
     x, _, infodict, _, ier = pyminpack.leastsq(
-        mgh.residuals, case.x0, args=case.args, Dfun=mgh.jacobian, full_output=True,
+        mgh.residuals,
+        case.x0,
+        args=case.args,
+        Dfun=mgh.jacobian,
+        full_output=True,
     )
     assert (infodict["nfev"], infodict["njev"], ier) == (
-        expected.nfev, expected.njev, expected.info,
+        expected.nfev,
+        expected.njev,
+        expected.info,
     )
     _assert_same_bits(x, expected.x)
     _assert_same_bits(infodict["fvec"], expected.fvec)
@@ -65,17 +77,27 @@ def test_lmder_matches_libminpack(case):
 @pytest.mark.parametrize("case", mgh.CASES, ids=lambda case: case.id)
 def test_lmdif_matches_libminpack(case):
     expected = libminpack.lmdif(
-        LIB, mgh.residuals, case.x0, case.m, case.args,
-        ftol=FTOL, xtol=XTOL, gtol=GTOL, maxfev=200 * (case.n + 1), epsfcn=EPSFCN,
+        LIB,
+        mgh.residuals,
+        case.x0,
+        case.m,
+        case.args,
+        ftol=FTOL,
+        xtol=XTOL,
+        gtol=GTOL,
+        maxfev=200 * (case.n + 1),
+        epsfcn=EPSFCN,
         factor=FACTOR,
     )
     x, _, infodict, _, ier = pyminpack.leastsq(
-        mgh.residuals, case.x0, args=case.args, full_output=True,
+        mgh.residuals,
+        case.x0,
+        args=case.args,
+        full_output=True,
     )
     assert (infodict["nfev"], ier) == (expected.nfev, expected.info)
     _assert_same_bits(x, expected.x)
     _assert_same_bits(infodict["fvec"], expected.fvec)
-
 
 
 @pytest.mark.parametrize("case", mgh.CASES, ids=lambda case: case.id)
@@ -83,11 +105,21 @@ def test_mgh_replays_lmder1_driver(case):
     ref = REFERENCE[case]["lmder1"]
     tol = mgh.DRIVER_TOL
     got = libminpack.lmder(
-        LIB, mgh.residuals, mgh.jacobian, case.x0, case.m, case.args,
-        ftol=tol, xtol=tol, gtol=0.0, maxfev=100 * (case.n + 1),
+        LIB,
+        mgh.residuals,
+        mgh.jacobian,
+        case.x0,
+        case.m,
+        case.args,
+        ftol=tol,
+        xtol=tol,
+        gtol=0.0,
+        maxfev=100 * (case.n + 1),
     )
     assert (got.nfev, got.njev, mgh.driver_info(got.info)) == (
-        ref["nfev"], ref["njev"], ref["info"],
+        ref["nfev"],
+        ref["njev"],
+        ref["info"],
     )
     _assert_same_bits(got.x, np.array(ref["x"]))
 
@@ -97,11 +129,20 @@ def test_mgh_replays_lmdif1_driver(case):
     ref = REFERENCE[case]["lmdif1"]
     tol = mgh.DRIVER_TOL
     got = libminpack.lmdif(
-        LIB, mgh.residuals, case.x0, case.m, case.args,
-        ftol=tol, xtol=tol, gtol=0.0, maxfev=200 * (case.n + 1), epsfcn=0.0,
+        LIB,
+        mgh.residuals,
+        case.x0,
+        case.m,
+        case.args,
+        ftol=tol,
+        xtol=tol,
+        gtol=0.0,
+        maxfev=200 * (case.n + 1),
+        epsfcn=0.0,
     )
     # See test_mgh.py: the driver's njev counts forward-difference Jacobians.
     assert (got.nfev, mgh.driver_info(got.info)) == (
-        ref["nfev"] + case.n * ref["njev"], ref["info"],
+        ref["nfev"] + case.n * ref["njev"],
+        ref["info"],
     )
     _assert_same_bits(got.x, np.array(ref["x"]))

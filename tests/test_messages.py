@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 import pytest
+from small_problems import EXP, LINE, ORTHOGONAL, ROSENBROCK_OFFSET, Problem
 
 from pyminpack import leastsq
 from pyminpack._messages import (
@@ -25,14 +26,12 @@ from pyminpack._messages import (
     OUTCOMES,
     leastsq_message,
 )
-from small_problems import EXP, LINE, ORTHOGONAL, ROSENBROCK_OFFSET, Problem
 
-DEFAULTS = dict(ftol=1.49012e-08, xtol=1.49012e-08, gtol=0.0, maxfev=800)
+DEFAULTS = {"ftol": 1.49012e-08, "xtol": 1.49012e-08, "gtol": 0.0, "maxfev": 800}
 #: ``{:f}`` rounds to six decimals: the default tolerances print as zero.
 DEFAULT_MESSAGES = {
     0: "Improper input parameters.",
-    1: "Both actual and predicted relative reductions in the sum of squares\n"
-    "  are at most 0.000000",
+    1: "Both actual and predicted relative reductions in the sum of squares\n  are at most 0.000000",
     2: "The relative error between two consecutive iterates is at most 0.000000",
     3: "Both actual and predicted relative reductions in the sum of squares\n"
     "  are at most 0.000000 and the relative error between two consecutive iterates is at \n"
@@ -40,19 +39,15 @@ DEFAULT_MESSAGES = {
     4: "The cosine of the angle between func(x) and any column of the\n"
     "  Jacobian is at most 0.000000 in absolute value",
     5: "Number of calls to function has reached maxfev = 800.",
-    6: "ftol=0.000000 is too small, no further reduction in the sum of squares\n"
-    "  is possible.",
-    7: "xtol=0.000000 is too small, no further improvement in the approximate\n"
-    "  solution is possible.",
-    8: "gtol=0.000000 is too small, func(x) is orthogonal to the columns of\n"
-    "  the Jacobian to machine precision.",
+    6: "ftol=0.000000 is too small, no further reduction in the sum of squares\n  is possible.",
+    7: "xtol=0.000000 is too small, no further improvement in the approximate\n  solution is possible.",
+    8: "gtol=0.000000 is too small, func(x) is orthogonal to the columns of\n  the Jacobian to machine precision.",
 }
 
-CUSTOM = dict(ftol=0.5, xtol=0.25, gtol=0.125, maxfev=7)
+CUSTOM = {"ftol": 0.5, "xtol": 0.25, "gtol": 0.125, "maxfev": 7}
 CUSTOM_MESSAGES = {
     0: "Improper input parameters.",
-    1: "Both actual and predicted relative reductions in the sum of squares\n"
-    "  are at most 0.500000",
+    1: "Both actual and predicted relative reductions in the sum of squares\n  are at most 0.500000",
     2: "The relative error between two consecutive iterates is at most 0.250000",
     3: "Both actual and predicted relative reductions in the sum of squares\n"
     "  are at most 0.500000 and the relative error between two consecutive iterates is at \n"
@@ -60,12 +55,9 @@ CUSTOM_MESSAGES = {
     4: "The cosine of the angle between func(x) and any column of the\n"
     "  Jacobian is at most 0.125000 in absolute value",
     5: "Number of calls to function has reached maxfev = 7.",
-    6: "ftol=0.500000 is too small, no further reduction in the sum of squares\n"
-    "  is possible.",
-    7: "xtol=0.250000 is too small, no further improvement in the approximate\n"
-    "  solution is possible.",
-    8: "gtol=0.125000 is too small, func(x) is orthogonal to the columns of\n"
-    "  the Jacobian to machine precision.",
+    6: "ftol=0.500000 is too small, no further reduction in the sum of squares\n  is possible.",
+    7: "xtol=0.250000 is too small, no further improvement in the approximate\n  solution is possible.",
+    8: "gtol=0.125000 is too small, func(x) is orthogonal to the columns of\n  the Jacobian to machine precision.",
 }
 
 
@@ -130,9 +122,7 @@ def solve_id(case):
 
 
 def run(problem: Problem, use_dfun: bool, full_output: bool, **kwargs):
-    return leastsq(
-        problem.func, problem.x0, Dfun=problem.jac if use_dfun else None, full_output=full_output, **kwargs
-    )
+    return leastsq(problem.func, problem.x0, Dfun=problem.jac if use_dfun else None, full_output=full_output, **kwargs)
 
 
 @pytest.mark.parametrize("case", SOLVES, ids=[solve_id(case) for case in SOLVES])

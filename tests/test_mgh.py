@@ -15,10 +15,10 @@ agreement with netlib MINPACK is the subject of
 ``test_libminpack_oracle.py``.
 """
 
+import mgh
 import numpy as np
 import pytest
 
-import mgh
 import pyminpack
 
 REFERENCE = mgh.driver_reference()
@@ -45,8 +45,15 @@ def test_reference_has_exactly_the_driver_runs():
 def test_with_dfun_matches_lmder1_driver(case):
     ref = REFERENCE[case]["lmder1"]  # a missing run is a KeyError, not a skip
     x, _, infodict, _, ier = pyminpack.leastsq(
-        mgh.residuals, case.x0, args=case.args, Dfun=mgh.jacobian, full_output=True,
-        ftol=TOL, xtol=TOL, gtol=0.0, maxfev=100 * (case.n + 1),
+        mgh.residuals,
+        case.x0,
+        args=case.args,
+        Dfun=mgh.jacobian,
+        full_output=True,
+        ftol=TOL,
+        xtol=TOL,
+        gtol=0.0,
+        maxfev=100 * (case.n + 1),
     )
     # The driver counts FCN calls with IFLAG = 1 and 2: lmder's nfev and njev.
     assert (infodict["nfev"], infodict["njev"]) == (ref["nfev"], ref["njev"])
@@ -58,8 +65,15 @@ def test_with_dfun_matches_lmder1_driver(case):
 def test_without_dfun_matches_lmdif1_driver(case):
     ref = REFERENCE[case]["lmdif1"]
     x, _, infodict, _, ier = pyminpack.leastsq(
-        mgh.residuals, case.x0, args=case.args, full_output=True,
-        ftol=TOL, xtol=TOL, gtol=0.0, maxfev=200 * (case.n + 1), epsfcn=0.0,
+        mgh.residuals,
+        case.x0,
+        args=case.args,
+        full_output=True,
+        ftol=TOL,
+        xtol=TOL,
+        gtol=0.0,
+        maxfev=200 * (case.n + 1),
+        epsfcn=0.0,
     )
     # lmdif's nfev counts every call, the n per forward-difference Jacobian
     # included; the driver counts those apart, as Jacobians, in njev.

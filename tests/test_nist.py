@@ -10,10 +10,10 @@ the fits where it does not find the certified solution, and how it fails.
 
 import hashlib
 
+import nist
 import numpy as np
 import pytest
 
-import nist
 from pyminpack import leastsq
 
 # Tolerances for the fits. With ftol = xtol = 1e-15 (about 5 times the
@@ -109,7 +109,8 @@ KNOWN_FAILURES = {
         "exp(-b2*x) vanishes at every x >= 1: the model is then the constant "
         "b1, the b2 column of the Jacobian is zero, and MINPACK converges "
         "(ier 1) on that plateau to b1 = mean(y) = 172.5, RSS 9771.5, far "
-        "from the certified minimum (RSS 1168)."),
+        "from the certified minimum (RSS 1168).",
+    ),
 }
 
 CASES = [(name, start) for name in nist.NAMES for start in (1, 2)]
@@ -180,15 +181,17 @@ def fit(data, start):
     # the intended behaviour, so floating-point warnings are not errors here.
     with np.errstate(over="ignore", invalid="ignore"):
         b, _, info, message, ier = leastsq(
-            model.residuals, data.starts[start - 1],
-            args=(data.x, model.response(data.y)), Dfun=model.jacobian,
-            full_output=True, **FIT_OPTIONS)
-    return b, np.sum(info["fvec"]**2), ier, message
+            model.residuals,
+            data.starts[start - 1],
+            args=(data.x, model.response(data.y)),
+            Dfun=model.jacobian,
+            full_output=True,
+            **FIT_OPTIONS,
+        )
+    return b, np.sum(info["fvec"] ** 2), ier, message
 
 
-@pytest.mark.parametrize(
-    "case", [case for case in CASES if case not in KNOWN_FAILURES],
-    ids=case_id)
+@pytest.mark.parametrize("case", [case for case in CASES if case not in KNOWN_FAILURES], ids=case_id)
 def test_certified_values(case):
     name, start = case
     data = nist.read_dataset(name)
@@ -217,8 +220,7 @@ def test_known_failures(case):
     assert params_lre.max() < 1
 
 
-@pytest.mark.parametrize(
-    "name", [name for name in nist.NAMES if name not in RSS_AT_ROUNDING_LEVEL])
+@pytest.mark.parametrize("name", [name for name in nist.NAMES if name not in RSS_AT_ROUNDING_LEVEL])
 def test_model_reproduces_certified_rss(name):
     # Checks the reader and the model function together: both must be right
     # to give NIST's residual sum of squares at NIST's solution.
@@ -235,16 +237,18 @@ def test_model_reproduces_certified_rss(name):
 def test_jacobian_matches_central_differences(name, point):
     data = nist.read_dataset(name)
     model = nist.MODELS[name]
-    b = {"start1": data.starts[0], "start2": data.starts[1],
-         "certified": data.certified}[point]
+    b = {"start1": data.starts[0], "start2": data.starts[1], "certified": data.certified}[point]
     eps = np.finfo(float).eps
     # Relative steps (the parameters range over 13 orders of magnitude);
     # eps**(1/3) balances truncation against rounding error.
-    steps = eps**(1 / 3) * np.abs(b)
+    steps = eps ** (1 / 3) * np.abs(b)
     f = model.f(b, data.x)
-    differences = np.column_stack([
-        (model.f(b + h * e, data.x) - model.f(b - h * e, data.x)) / (2 * h)
-        for h, e in zip(steps, np.eye(len(b)))])
+    differences = np.column_stack(
+        [
+            (model.f(b + h * e, data.x) - model.f(b - h * e, data.x)) / (2 * h)
+            for h, e in zip(steps, np.eye(len(b)), strict=False)
+        ]
+    )
     jacobian = model.jac(b, data.x)
 
     assert jacobian.shape == (len(data.y), data.n_params)
@@ -254,8 +258,7 @@ def test_jacobian_matches_central_differences(name, point):
     # dominates where a column is tiny next to f (MGH17's b5 column at
     # Start 1).
     error = np.linalg.norm(jacobian - differences, axis=0)
-    bound = (1e-6 * np.linalg.norm(jacobian, axis=0)
-             + 10 * eps * np.linalg.norm(f) / steps)
+    bound = 1e-6 * np.linalg.norm(jacobian, axis=0) + 10 * eps * np.linalg.norm(f) / steps
     assert np.all(error <= bound)
 
 

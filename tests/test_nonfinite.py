@@ -114,9 +114,12 @@ def test_nonfinite_residuals_at_a_trial_point_are_left_to_minpack(use_dfun):
 
 @pytest.mark.parametrize("use_dfun", [False, True], ids=["lmdif", "lmder"])
 def test_allow_nonfinite_restores_the_unchecked_behaviour(use_dfun):
-    x, _, info, _, ier = leastsq(
-        lambda p: np.full(5, np.nan), EXP.x0, Dfun=(lambda p: np.ones((5, 2))) if use_dfun else None,
-        allow_nonfinite=True, full_output=True,
+    _x, _, info, _, _ier = leastsq(
+        lambda p: np.full(5, np.nan),
+        EXP.x0,
+        Dfun=(lambda p: np.ones((5, 2))) if use_dfun else None,
+        allow_nonfinite=True,
+        full_output=True,
     )
     # Nothing is checked: MINPACK runs on nan and returns what it makes of it.
     assert np.isnan(info["fvec"]).all()

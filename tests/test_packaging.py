@@ -74,8 +74,9 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("the sdist is made from a git checkout")
     outdir = tmp_path_factory.mktemp("dist")
     # Without --sdist/--wheel, build makes the sdist, then the wheel from it.
-    subprocess.run([sys.executable, "-m", "build", "--outdir", str(outdir), str(ROOT)],
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-m", "build", "--outdir", str(outdir), str(ROOT)], check=True, capture_output=True, text=True
+    )
     return outdir
 
 
@@ -123,10 +124,8 @@ def test_wheel_built_from_the_sdist_installs_and_solves(dist: Path, tmp_path: Pa
     venv.create(tmp_path / "venv", with_pip=True)
     bindir = "Scripts" if os.name == "nt" else "bin"
     python = str(tmp_path / "venv" / bindir / "python")
-    subprocess.run([python, "-m", "pip", "install", "--quiet", str(wheel)],
-                   check=True, capture_output=True, text=True)
-    out = subprocess.run([python, "-c", SOLVE], check=True, capture_output=True, text=True,
-                         cwd=tmp_path).stdout
+    subprocess.run([python, "-m", "pip", "install", "--quiet", str(wheel)], check=True, capture_output=True, text=True)
+    out = subprocess.run([python, "-c", SOLVE], check=True, capture_output=True, text=True, cwd=tmp_path).stdout
     result = json.loads(out.strip().splitlines()[-1])
     assert result["p"] == pytest.approx([2.0, 1.5, 0.5], abs=1e-8)
     assert result["ier"] in (1, 2, 3, 4)

@@ -10,9 +10,7 @@ from pyminpack import fit
 from pyminpack._plot import CURVE_POINTS, MISSING_MATPLOTLIB
 
 #: matplotlib is in the ``test`` extra; only the missing-matplotlib test runs without it.
-needs_matplotlib = pytest.mark.skipif(
-    importlib.util.find_spec("matplotlib") is None, reason="needs matplotlib"
-)
+needs_matplotlib = pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None, reason="needs matplotlib")
 if importlib.util.find_spec("matplotlib") is not None:
     import matplotlib
 
@@ -52,9 +50,7 @@ def test_model_curve_is_on_a_fine_grid_and_residuals_are_plotted(result):
     data_axes, residual_axes = result.plot().axes
     curve = next(line for line in data_axes.get_lines() if line.get_label() == "fit")
     curve_x, curve_y = curve.get_data()
-    np.testing.assert_allclose(
-        curve_x, np.linspace(X.min(), X.max(), CURVE_POINTS), rtol=1e-15
-    )
+    np.testing.assert_allclose(curve_x, np.linspace(X.min(), X.max(), CURVE_POINTS), rtol=1e-15)
     np.testing.assert_allclose(curve_y, decay(curve_x, *result.values), rtol=1e-15)
     residual_points = residual_axes.get_lines()[-1]
     np.testing.assert_allclose(
@@ -71,22 +67,16 @@ def test_sigma_gives_error_bars():
     data_axes = fit(decay, X, Y, sigma=sigma).plot().axes[0]
     assert len(data_axes.containers) == 1  # the errorbar container
     bars = data_axes.containers[0].lines[2][0].get_segments()
-    np.testing.assert_allclose(
-        [segment[1, 1] - segment[0, 1] for segment in bars], 2 * sigma, rtol=1e-12
-    )
+    np.testing.assert_allclose([segment[1, 1] - segment[0, 1] for segment in bars], 2 * sigma, rtol=1e-12)
 
 
 @needs_matplotlib
 def test_multidimensional_x_is_plotted_against_the_point_index():
     x = np.vstack([X, X**2])
-    result = fit(
-        lambda x, a, b: a * x[0] + b * x[1], x, 2 * X + 0.5 * X**2 + 0.01 * np.sin(X)
-    )
+    result = fit(lambda x, a, b: a * x[0] + b * x[1], x, 2 * X + 0.5 * X**2 + 0.01 * np.sin(X))
     figure = result.plot()
     assert figure.axes[1].get_xlabel() == "data point"
-    np.testing.assert_array_equal(
-        figure.axes[1].get_lines()[-1].get_xdata(), np.arange(X.size)
-    )
+    np.testing.assert_array_equal(figure.axes[1].get_lines()[-1].get_xdata(), np.arange(X.size))
 
 
 @needs_matplotlib
@@ -126,10 +116,6 @@ def test_missing_matplotlib_is_a_clear_import_error(result, monkeypatch):
     # None in sys.modules makes "import matplotlib.figure" raise ImportError.
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
-    with pytest.raises(
-        ImportError, match=r"^plotting needs matplotlib: pip install pyminpack\[plot\]$"
-    ):
+    with pytest.raises(ImportError, match=r"^plotting needs matplotlib: pip install pyminpack\[plot\]$"):
         result.plot()
-    assert (
-        MISSING_MATPLOTLIB == "plotting needs matplotlib: pip install pyminpack[plot]"
-    )
+    assert MISSING_MATPLOTLIB == "plotting needs matplotlib: pip install pyminpack[plot]"

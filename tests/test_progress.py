@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from small_problems import EXP
@@ -13,7 +15,10 @@ from pyminpack import leastsq
 def test_callback_sees_the_start_every_iteration_and_the_end(use_dfun):
     reports = []
     x, _, info, _, ier = leastsq(
-        EXP.func, EXP.x0, Dfun=EXP.jac if use_dfun else None, full_output=True,
+        EXP.func,
+        EXP.x0,
+        Dfun=EXP.jac if use_dfun else None,
+        full_output=True,
         callback=lambda x, fvec: reports.append((x, fvec)),
     )
     plain = leastsq(EXP.func, EXP.x0, Dfun=EXP.jac if use_dfun else None, full_output=True)
@@ -31,12 +36,12 @@ def test_callback_sees_the_start_every_iteration_and_the_end(use_dfun):
     for report_x, report_fvec in reports:
         np.testing.assert_allclose(report_fvec, EXP.func(report_x), rtol=1e-15, atol=1e-15)
     norms = [fvec @ fvec for _, fvec in reports]
-    assert all(later <= earlier for earlier, later in zip(norms, norms[1:]))
+    assert all(later <= earlier for earlier, later in itertools.pairwise(norms))
 
 
 def test_callback_receives_copies():
     kept = []
-    x, _ = leastsq(EXP.func, EXP.x0, callback=lambda x, fvec: kept.append(x))
+    _x, _ = leastsq(EXP.func, EXP.x0, callback=lambda x, fvec: kept.append(x))
     assert len({id(k) for k in kept}) == len(kept)
     np.testing.assert_array_equal(kept[0], EXP.x0)  # not overwritten by later iterations
 

@@ -12,11 +12,11 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 def shell_blocks(text: str) -> list[str]:
     """Return the contents of the ```sh blocks, in order."""
-    return [block.strip() for block in re.findall(r"```sh\n(.*?)```", text, flags=re.S)]
+    return [block.strip() for block in re.findall(r"```sh\n(.*?)```", text, flags=re.DOTALL)]
 
 
 def test_python_examples_run_as_doctests() -> None:
-    blocks = re.findall(r"```python\n(.*?)```", README, flags=re.S)
+    blocks = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
     assert blocks, "the README shows no Python example"
     parser = doctest.DocTestParser()
     runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
@@ -33,8 +33,7 @@ def test_readme_starts_with_the_demo_and_the_test_command() -> None:
 
 
 def test_ci_runs_the_readme_test_command() -> None:
-    ci_script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     readme_command = shell_blocks(README)[1]
-    ci_command = ci_script.strip().splitlines()[-1]
     # CI adds --quiet to pip; otherwise the command is the README's, word for word.
-    assert ci_command.replace(" --quiet", "") == readme_command
+    assert readme_command in [line.replace(" --quiet", "") for line in ci_lines]

@@ -118,7 +118,7 @@ def solve_concurrently(
                 foreign = next(ticks) - start - 1 - own_calls
                 outcomes[problem.number] = outcome
                 interleaved[problem.number] = foreign > 0
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+        except BaseException as exc:
             barrier.abort()
             errors.append(exc)
 
@@ -232,7 +232,7 @@ def test_nested_solve_that_raises_and_is_caught_leaves_outer_alone() -> None:
     outer.hook = outer_hook
     assert Outcome.of(outer.solve()).same_as(reference(0))
     assert len(caught) == len(raised) > 1
-    assert all(got is sent for got, sent in zip(caught, raised))
+    assert all(got is sent for got, sent in zip(caught, raised, strict=False))
 
 
 def test_uncaught_exception_in_nested_solve_reaches_outermost_caller() -> None:
@@ -268,7 +268,9 @@ class StopEverything(BaseException):
     """A user's exception outside the Exception hierarchy (like SystemExit)."""
 
 
-def make_raiser_at(call: int, raised: list[BaseException], make: Callable[[], BaseException] | None = None) -> Callable[[], None]:
+def make_raiser_at(
+    call: int, raised: list[BaseException], make: Callable[[], BaseException] | None = None
+) -> Callable[[], None]:
     """Return a hook that raises a fresh exception on its ``call``-th call."""
     calls = itertools.count(1)
 
@@ -720,14 +722,17 @@ def leastsq_calls(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
         # Fewer residuals than parameters is refused up front, so rarely.
         "m": draw(st.integers(0, 7)) if hostile() else parameter_count(call["x0"]) + draw(st.integers(0, 4)),
         # The first kind answers until call switch_at, then the others in turn.
-        "kinds": [draw(st.sampled_from(OUTPUT_KINDS)) if hostile() else "float64"]
-        + draw(st.lists(st.sampled_from(OUTPUT_KINDS), min_size=0, max_size=2)),
+        "kinds": [
+            draw(st.sampled_from(OUTPUT_KINDS)) if hostile() else "float64",
+            *draw(st.lists(st.sampled_from(OUTPUT_KINDS), min_size=0, max_size=2)),
+        ],
         "switch_at": draw(st.integers(1, 12)),
     }
     if draw(st.booleans()):
-        plan["jacobian_kinds"] = [draw(st.sampled_from(JACOBIAN_KINDS)) if hostile() else "right shape"] + draw(
-            st.lists(st.sampled_from(JACOBIAN_KINDS), min_size=0, max_size=1)
-        )
+        plan["jacobian_kinds"] = [
+            draw(st.sampled_from(JACOBIAN_KINDS)) if hostile() else "right shape",
+            *draw(st.lists(st.sampled_from(JACOBIAN_KINDS), min_size=0, max_size=1)),
+        ]
         call["col_deriv"] = draw(st.booleans())
     for name in ("ftol", "xtol", "gtol", "factor", "epsfcn"):
         if hostile():

@@ -24,6 +24,7 @@ TUTORIAL = {
 
 FITS = {example.name: example for example in TUTORIAL_FITS}
 
+
 def params():
     return list(TUTORIAL)
 
@@ -88,9 +89,7 @@ def test_stderr_is_the_square_root_of_the_scaled_cov_x_diagonal():
 
 
 def test_python_m_pyminpack_prints_the_three_fits():
-    completed = subprocess.run(
-        [sys.executable, "-m", "pyminpack"], capture_output=True, text=True, timeout=120
-    )
+    completed = subprocess.run([sys.executable, "-m", "pyminpack"], capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr
     out = completed.stdout
     for name in TUTORIAL:

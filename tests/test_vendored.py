@@ -58,9 +58,7 @@ def test_importing_and_solving_does_not_import_scipy():
         "pyminpack.leastsq(lambda x: [x[0] - 1.0, x[0] + 1.0], 0.0, full_output=True); "
         "print(sorted(m for m in sys.modules if m == 'scipy' or m.startswith('scipy.')))"
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert completed.stdout.strip() == "[]"
 
 

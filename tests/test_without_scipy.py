@@ -20,7 +20,10 @@ sys.exit(pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider", sys.argv
 def test_the_suite_collects_without_scipy():
     run = subprocess.run(
         [sys.executable, "-c", BLOCK_SCIPY_AND_COLLECT, str(TESTS)],
-        capture_output=True, text=True, timeout=300, cwd=TESTS.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=TESTS.parent,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "error" not in run.stdout.splitlines()[-1], run.stdout[-3000:]

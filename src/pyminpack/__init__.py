@@ -21,4 +21,18 @@ from ._warnings import OptimizeWarning
 
 __version__: str = _version("pyminpack")
 
-__all__ = ["Compiled", "FitResult", "JacobianCheck", "ManyFits", "OptimizeWarning", "UserTermination", "__version__", "check_jacobian", "curve_fit", "fit", "fit_many", "leastsq", "show_config"]
+__all__ = [
+    "Compiled",
+    "FitResult",
+    "JacobianCheck",
+    "ManyFits",
+    "OptimizeWarning",
+    "UserTermination",
+    "__version__",
+    "check_jacobian",
+    "curve_fit",
+    "fit",
+    "fit_many",
+    "leastsq",
+    "show_config",
+]

@@ -52,9 +52,7 @@ class _OneLineErrorParser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line on stderr (exit status 2)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(
-            EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n"
-        )
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _non_negative_int(text: str) -> int:
@@ -201,9 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except (
-        SystemExit
-    ) as exit_:  # argparse has printed the usage and the error, or the help
+    except SystemExit as exit_:  # argparse has printed the usage and the error, or the help
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     try:
         if args.command == "fit":

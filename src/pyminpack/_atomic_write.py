@@ -39,9 +39,7 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
     done ['out.txt']
     """
     path = Path(path)
-    descriptor, name = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
+    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(descriptor)
     temporary = Path(name)
     try:

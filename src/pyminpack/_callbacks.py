@@ -27,6 +27,7 @@ from ._validation import jacobian_matrix, raise_nonfinite, residual_vector
 
 __all__ = ["LMDER_FCN", "LMDIF_FCN", "jacobian_evaluator", "raise_stored_error", "residual_evaluator"]
 
+
 def residual_evaluator(
     func: Callable[..., Any],
     args: tuple[Any, ...],

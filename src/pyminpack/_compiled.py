@@ -26,15 +26,13 @@ import functools
 import math
 import re
 import types
-import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _native  # type: ignore[attr-defined]
-from ._covariance import covariance_from_qr
-from ._messages import IMPROPER_INPUT, LEASTSQ_FAILURE, LEASTSQ_SUCCESS, OUTCOMES, leastsq_message
+from ._result import leastsq_result
 from ._validation import (
     MAXFEV_LIMIT,
     evaluation_limit,
@@ -112,9 +110,9 @@ class UserTermination(RuntimeError):
     """
 
     def __init__(self, status: int, function: str, x: NDArray[np.float64], nfev: int, njev: int) -> None:
+        call = f"evaluation {nfev}" if function == "func" else f"Jacobian evaluation {njev}"
         super().__init__(
-            f"leastsq: the compiled '{function}' returned {status} at {'evaluation' if function == 'func' else 'Jacobian evaluation'} "
-            f"{nfev if function == 'func' else njev}, asking MINPACK to stop; "
+            f"leastsq: the compiled '{function}' returned {status} at {call}, asking MINPACK to stop; "
             f"x = {np.array2string(x, precision=17, separator=', ', threshold=20)}."
         )
         self.status = status
@@ -365,9 +363,13 @@ def compiled_leastsq(
     if args != ():
         raise TypeError("leastsq: args cannot be passed to a compiled function; use Compiled(..., user_data=...).")
     if callback is not None:
-        raise TypeError("leastsq: callback needs a Python call at every iteration; it is not available with a compiled func.")
+        raise TypeError(
+            "leastsq: callback needs a Python call at every iteration; it is not available with a compiled func."
+        )
     if col_deriv:
-        raise ValueError("leastsq: col_deriv does not apply to a compiled Jacobian, which always writes column-major fjac.")
+        raise ValueError(
+            "leastsq: col_deriv does not apply to a compiled Jacobian, which always writes column-major fjac."
+        )
     jacobian = func._jacobian
     jacobian_object = func.jacobian
     if Dfun is not None:
@@ -381,7 +383,9 @@ def compiled_leastsq(
     n = len(x)
     m = func.m
     if n > m:
-        raise TypeError(f"Improper input: func input vector length N={n} must not exceed func output vector length M={m}")
+        raise TypeError(
+            f"Improper input: func input vector length N={n} must not exceed func output vector length M={m}"
+        )
     if not (type(ftol) is float and type(xtol) is float and type(gtol) is float and math.isfinite(ftol + xtol + gtol)):
         ftol = finite_float("ftol", ftol)
         xtol = finite_float("xtol", xtol)
@@ -397,7 +401,15 @@ def compiled_leastsq(
         func._residuals.address,
         0 if jacobian is None else jacobian.address,
         func._user_data[0],
-        x, scale, m, ftol, xtol, gtol, maxfev, epsfcn, factor,
+        x,
+        scale,
+        m,
+        ftol,
+        xtol,
+        gtol,
+        maxfev,
+        epsfcn,
+        factor,
         not allow_nonfinite,
     )
     if stage:
@@ -405,22 +417,15 @@ def compiled_leastsq(
         raise_nonfinite(
             "Dfun" if on_jacobian else "func",
             jacobian_object if on_jacobian else func.residuals,  # type: ignore[arg-type]
-            evaluation, xbad, _STAGES[stage],
+            evaluation,
+            xbad,
+            _STAGES[stage],
         )
     if status:
         raise UserTermination(status, "func" if stopped_by == 1 else "Dfun", x, nfev, njev)
     counts = {"nfev": nfev} if jacobian is None else {"nfev": nfev, "njev": njev}
 
-    # From here on, exactly leastsq's ending.
-    if full_output or info not in LEASTSQ_SUCCESS:
-        mesg = leastsq_message(info, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev)
-    if full_output:
-        ipvt -= 1
-        cov_x = covariance_from_qr(fjac, ipvt) if info in LEASTSQ_SUCCESS else None
-        infodict = {"fvec": fvec, **counts, "fjac": fjac, "ipvt": ipvt, "qtf": qtf}
-        return x, cov_x, infodict, mesg, info
-    if info in LEASTSQ_FAILURE:
-        warnings.warn(mesg, RuntimeWarning, stacklevel=3)
-    elif info == IMPROPER_INPUT:
-        raise OUTCOMES[info].error(mesg)
-    return x, info
+    return leastsq_result(
+        x, fvec, fjac, ipvt, qtf, counts, info,
+        full_output=full_output, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev, stacklevel=3,
+    )  # fmt: skip

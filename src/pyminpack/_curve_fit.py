@@ -320,8 +320,7 @@ def curve_fit(
         n = p0.size
     if method not in (None, "lm"):
         raise ValueError(
-            f"pyminpack.curve_fit supports only method='lm' (MINPACK's Levenberg-Marquardt); "
-            f"got method={method!r}."
+            f"pyminpack.curve_fit supports only method='lm' (MINPACK's Levenberg-Marquardt); got method={method!r}."
         )
     parameters = ParameterTransform(*parse_bounds(bounds, n))
     if p0 is None:

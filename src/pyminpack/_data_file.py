@@ -56,13 +56,9 @@ class DataTable:
                 if self.names
                 else "the file has no header: use 0-based indices"
             )
-            raise DataFileError(
-                f"{self.source}: no column named {key!r} ({known})"
-            ) from None
+            raise DataFileError(f"{self.source}: no column named {key!r} ({known})") from None
         if not 0 <= index < self.rows.shape[1]:
-            raise DataFileError(
-                f"{self.source}: no column {index} (it has {self.rows.shape[1]}, numbered from 0)"
-            )
+            raise DataFileError(f"{self.source}: no column {index} (it has {self.rows.shape[1]}, numbered from 0)")
         return index
 
     def column(self, key: str) -> NDArray[np.float64]:
@@ -135,9 +131,7 @@ def read_table(path: str | Path) -> DataTable:
             raise DataFileError(
                 f"{source}, line {number}: {len(row)} cells where the {'header' if names else 'first row'} has {width}"
             )
-        rows.append(
-            [_number(cell, source, number, column) for column, cell in enumerate(row)]
-        )
+        rows.append([_number(cell, source, number, column) for column, cell in enumerate(row)])
     return DataTable(names, np.array(rows, dtype=float), source)
 
 
@@ -154,11 +148,7 @@ def _number(cell: str, source: str, line: int, column: int) -> float:
     try:
         value = float(cell)
     except ValueError:
-        raise DataFileError(
-            f"{source}, line {line}, column {column}: {cell.strip()!r} is not a number"
-        ) from None
+        raise DataFileError(f"{source}, line {line}, column {column}: {cell.strip()!r} is not a number") from None
     if not math.isfinite(value):
-        raise DataFileError(
-            f"{source}, line {line}, column {column}: {cell.strip()!r} is not finite (nan or inf)"
-        )
+        raise DataFileError(f"{source}, line {line}, column {column}: {cell.strip()!r} is not finite (nan or inf)")
     return value

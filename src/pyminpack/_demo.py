@@ -42,28 +42,20 @@ class TutorialFit:
     def data(self, seed: int = SEED) -> NDArray[np.float64]:
         """Return the noisy observations ``model(x, *true_params) + noise``."""
         rng = np.random.default_rng(seed)
-        return self.model(self.x, *self.true_params) + rng.normal(
-            0.0, self.noise_sd, self.x.size
-        )
+        return self.model(self.x, *self.true_params) + rng.normal(0.0, self.noise_sd, self.x.size)
 
 
-def quadratic(
-    x: NDArray[np.float64], a: float, b: float, c: float
-) -> NDArray[np.float64]:
+def quadratic(x: NDArray[np.float64], a: float, b: float, c: float) -> NDArray[np.float64]:
     """The tutorial's quadratic, ``a*x**2 + b*x + c``."""
     return a * x**2 + b * x + c
 
 
-def exponential_decay(
-    x: NDArray[np.float64], a: float, b: float, c: float
-) -> NDArray[np.float64]:
+def exponential_decay(x: NDArray[np.float64], a: float, b: float, c: float) -> NDArray[np.float64]:
     """The tutorial's exponential decay, ``a*exp(-b*x) + c``."""
     return a * np.exp(-b * x) + c
 
 
-def sinusoid(
-    x: NDArray[np.float64], a: float, b: float, c: float
-) -> NDArray[np.float64]:
+def sinusoid(x: NDArray[np.float64], a: float, b: float, c: float) -> NDArray[np.float64]:
     """The tutorial's sinusoid, ``a*sin(b*x + c)``."""
     return a * np.sin(b * x + c)
 
@@ -132,12 +124,8 @@ def format_fit(example: TutorialFit, result: FitResult) -> str:
     quadratic: y = a*x**2 + b*x + c
     """
     lines = [f"{example.name}: y = {example.formula}", result.report(), "[[Truth]]"]
-    for name, value, stderr, true in zip(
-        result.names, result.values, result.stderr, example.true_params, strict=True
-    ):
-        lines.append(
-            f"    {name}: {value: .6f} (true {true:g}), {abs(value - true) / stderr:.2f} standard errors away"
-        )
+    for name, value, stderr, true in zip(result.names, result.values, result.stderr, example.true_params, strict=True):
+        lines.append(f"    {name}: {value: .6f} (true {true:g}), {abs(value - true) / stderr:.2f} standard errors away")
     lines.append(f"Optimal parameters: {result.values}")
     return "\n".join(lines)
 

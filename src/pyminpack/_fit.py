@@ -130,10 +130,9 @@ class FitResult:
         known = np.isfinite(stderr) & (stderr > 0)
         correlation = np.full(self.covariance.shape, np.nan)
         both = np.outer(known, known)
-        correlation[both] = (
-            self.covariance
-            / np.outer(np.where(known, stderr, 1.0), np.where(known, stderr, 1.0))
-        )[both]
+        correlation[both] = (self.covariance / np.outer(np.where(known, stderr, 1.0), np.where(known, stderr, 1.0)))[
+            both
+        ]
         return correlation
 
     @cached_property
@@ -226,9 +225,7 @@ class FitResult:
 
         return format_report(self, min_correl)
 
-    def plot(
-        self, path: str | Path | None = None, *, xlabel: str = "x", ylabel: str = "y"
-    ) -> Figure:
+    def plot(self, path: str | Path | None = None, *, xlabel: str = "x", ylabel: str = "y") -> Figure:
         """Plot the data, the model and the residuals with matplotlib.
 
         Parameters
@@ -448,9 +445,7 @@ class _EvaluationRecorder:
     up to the small steps of the forward-difference Jacobian.
     """
 
-    def __init__(
-        self, model: Callable[..., Any], ydata: NDArray[np.float64], sigma: Any
-    ) -> None:
+    def __init__(self, model: Callable[..., Any], ydata: NDArray[np.float64], sigma: Any) -> None:
         self.model = model
         self._ydata = ydata
         self._whitening = _sigma_transform(sigma, ydata.size)
@@ -473,10 +468,7 @@ class _EvaluationRecorder:
         if self.first_params is None:
             self.xdata, self.first_params = x, params_array
         try:
-            residuals = (
-                np.broadcast_to(np.asarray(value, dtype=float), self._ydata.shape)
-                - self._ydata
-            )
+            residuals = np.broadcast_to(np.asarray(value, dtype=float), self._ydata.shape) - self._ydata
         except (TypeError, ValueError):
             return value  # curve_fit and leastsq report what is wrong with it
         with np.errstate(all="ignore"):
@@ -523,11 +515,7 @@ def parameter_names(model: Callable[..., Any], n: int) -> tuple[str, ...]:
         inspect.Parameter.POSITIONAL_OR_KEYWORD,
     )
     if signature is not None:
-        names = [
-            parameter.name
-            for parameter in signature.parameters.values()
-            if parameter.kind in positional
-        ][1:]
+        names = [parameter.name for parameter in signature.parameters.values() if parameter.kind in positional][1:]
         if len(names) == n:
             return tuple(names)
     return tuple(f"p{i}" for i in range(n))
@@ -541,9 +529,7 @@ def _model_name(model: Callable[..., Any]) -> str:
 def _ier_from_message(message: str) -> int | None:
     """Return the MINPACK flag whose message template ``message`` fills in."""
     for info, outcome in OUTCOMES.items():
-        pattern = ".*?".join(
-            re.escape(part) for part in re.split(r"\{[^}]*\}", outcome.template)
-        )
+        pattern = ".*?".join(re.escape(part) for part in re.split(r"\{[^}]*\}", outcome.template))
         if re.fullmatch(pattern, message, flags=re.DOTALL):
             return info
     return None

@@ -42,9 +42,7 @@ class CommandError(Exception):
         self.status = status
 
 
-def parse_assignments(
-    text: str, option: str, parameters: tuple[str, ...]
-) -> dict[str, str]:
+def parse_assignments(text: str, option: str, parameters: tuple[str, ...]) -> dict[str, str]:
     """Split ``"a=1,b=2"`` into ``{"a": "1", "b": "2"}``, checking the names.
 
     Parameters
@@ -75,9 +73,7 @@ def parse_assignments(
         name, equals, value = item.partition("=")
         name = name.strip()
         if not equals or not name:
-            raise CommandError(
-                f"{option}: expected name=value items separated by commas, got {item.strip()!r}"
-            )
+            raise CommandError(f"{option}: expected name=value items separated by commas, got {item.strip()!r}")
         if name not in parameters:
             raise CommandError(
                 f"{option}: {name!r} is not a parameter of the model (its parameters: {', '.join(parameters)})"
@@ -98,9 +94,7 @@ def _finite_number(text: str, option: str, name: str) -> float:
     return value
 
 
-def parse_p0(
-    text: str | None, parameters: tuple[str, ...]
-) -> NDArray[np.float64] | None:
+def parse_p0(text: str | None, parameters: tuple[str, ...]) -> NDArray[np.float64] | None:
     """Return the starting point from ``--p0 a=1,b=2``: 1 for parameters not given; None without ``--p0``.
 
     Examples
@@ -111,12 +105,7 @@ def parse_p0(
     if text is None:
         return None
     given = parse_assignments(text, "--p0", parameters)
-    return np.array(
-        [
-            _finite_number(given[name], "--p0", name) if name in given else 1.0
-            for name in parameters
-        ]
-    )
+    return np.array([_finite_number(given[name], "--p0", name) if name in given else 1.0 for name in parameters])
 
 
 def parse_bounds(
@@ -139,18 +128,11 @@ def parse_bounds(
     for name, interval in given.items():
         low, colon, high = interval.partition(":")
         if not colon:
-            raise CommandError(
-                f"--bounds: {name}={interval!r} is not of the form lower:upper"
-            )
+            raise CommandError(f"--bounds: {name}={interval!r} is not of the form lower:upper")
         i = parameters.index(name)
-        lower[i], upper[i] = (
-            _bound(text, name, default)
-            for text, default in ((low, -np.inf), (high, np.inf))
-        )
+        lower[i], upper[i] = (_bound(text, name, default) for text, default in ((low, -np.inf), (high, np.inf)))
         if not lower[i] < upper[i]:
-            raise CommandError(
-                f"--bounds: the lower bound of {name} must be below its upper bound, got {interval!r}"
-            )
+            raise CommandError(f"--bounds: the lower bound of {name} must be below its upper bound, got {interval!r}")
     return lower, upper
 
 
@@ -199,9 +181,7 @@ class _StartCheck:
             self.evaluated = True
             if not np.all(np.isfinite(value)):
                 bad = int(np.flatnonzero(~np.isfinite(value))[0])
-                start = ", ".join(
-                    f"{name}={p:g}" for name, p in zip(self.model.parameters, params, strict=True)
-                )
+                start = ", ".join(f"{name}={p:g}" for name, p in zip(self.model.parameters, params, strict=True))
                 raise CommandError(
                     f"the model is not finite at the starting point ({start}): "
                     f"{value[bad]} at {self.model.x}={x[bad]:g}; "
@@ -210,9 +190,7 @@ class _StartCheck:
         return value
 
 
-def run_fit(
-    args: Any, stdout: TextIO | None = None, stderr: TextIO | None = None
-) -> int:
+def run_fit(args: Any, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """Run ``pyminpack fit`` with parsed arguments; return the exit status.
 
     Parameters
@@ -254,9 +232,7 @@ def run_fit(
     except DataFileError as error:
         raise CommandError(str(error)) from None
     if sigma is not None and not np.all(sigma > 0):
-        raise CommandError(
-            f"--sigma: the uncertainties in column {args.sigma!r} must all be positive"
-        )
+        raise CommandError(f"--sigma: the uncertainties in column {args.sigma!r} must all be positive")
     if ydata.size < len(model.parameters):
         raise CommandError(
             f"{args.data}: {ydata.size} data points are too few for {len(model.parameters)} parameters "
@@ -309,8 +285,7 @@ def _fit(
         except (ValueError, TypeError, ArithmeticError) as error:
             status = EXIT_FIT_FAILED if model.evaluated else EXIT_USAGE
             raise CommandError(
-                ("fit failed: " if model.evaluated else "")
-                + " ".join(str(error).split()),
+                ("fit failed: " if model.evaluated else "") + " ".join(str(error).split()),
                 status,
             ) from None
     for warning in caught:
@@ -320,13 +295,9 @@ def _fit(
                 file=stderr,
             )
         else:
-            warnings.warn_explicit(
-                warning.message, warning.category, warning.filename, warning.lineno
-            )
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     if not result.success:
-        raise CommandError(
-            f"fit failed: {' '.join(result.message.split())}", EXIT_FIT_FAILED
-        )
+        raise CommandError(f"fit failed: {' '.join(result.message.split())}", EXIT_FIT_FAILED)
     return result
 
 
@@ -336,9 +307,7 @@ def _output_path(path: str | None, option: str) -> Path | None:
         return None
     output = Path(path)
     if not output.parent.is_dir():
-        raise CommandError(
-            f"{option}: the directory {str(output.parent)!r} does not exist"
-        )
+        raise CommandError(f"{option}: the directory {str(output.parent)!r} does not exist")
     if output.is_dir():
         raise CommandError(f"{option}: {path!r} is a directory")
     return output

@@ -145,7 +145,8 @@ def fit_many(
     sigma : array_like, shape (m,) or (K, m), optional
         Uncertainties: the residuals are ``(model - y) * (1/sigma)``.
     jacobian : compiled function, optional
-        ``int model_jacobian(int m, int n, const double *p, const double *x, double *fjac, int ldfjac, void *user_data)``:
+        ``int model_jacobian(int m, int n, const double *p, const double *x,
+        double *fjac, int ldfjac, void *user_data)``:
         ``d model[i]/d p[j]`` into ``fjac[i + j*ldfjac]``; MINPACK's ``lmder``
         then runs instead of ``lmdif`` (forward differences).
     user_data : optional
@@ -260,9 +261,27 @@ def fit_many(
 
     def run(start: int, stop: int) -> None:
         _native.fit_many(
-            model_fn.address, 0 if jacobian_fn is None else jacobian_fn.address, ud_address,
-            xdata, y, weight, p, start, stop, ier, nfev, chisqr, r, ipvt,
-            ftol, xtol, gtol, maxfev, epsfcn, factor, not allow_nonfinite,
+            model_fn.address,
+            0 if jacobian_fn is None else jacobian_fn.address,
+            ud_address,
+            xdata,
+            y,
+            weight,
+            p,
+            start,
+            stop,
+            ier,
+            nfev,
+            chisqr,
+            r,
+            ipvt,
+            ftol,
+            xtol,
+            gtol,
+            maxfev,
+            epsfcn,
+            factor,
+            not allow_nonfinite,
         )
 
     if workers == 1 or K <= _CHUNK:

@@ -118,9 +118,7 @@ def _statistics(result: FitResult) -> list[str]:
         f"    R-squared          = {_statistic(result.r_squared)}",
     ]
     if not result.success:
-        lines.append(
-            f"##  Warning: the fit did not converge: {' '.join(result.message.split())}"
-        )
+        lines.append(f"##  Warning: the fit did not converge: {' '.join(result.message.split())}")
     elif not np.all(np.isfinite(result.stderr)):
         lines.append("##  Warning: uncertainties could not be estimated")
     return lines
@@ -129,16 +127,12 @@ def _statistics(result: FitResult) -> list[str]:
 def _variables(result: FitResult) -> list[str]:
     width = max(len(name) for name in result.names)
     lines = ["[[Variables]]"]
-    for name, value, stderr, init in zip(
-        result.names, result.values, result.stderr, result.init_values, strict=True
-    ):
+    for name, value, stderr, init in zip(result.names, result.values, result.stderr, result.init_values, strict=True):
         text = format_number(value)
         if math.isfinite(stderr):
             percent = f" ({abs(stderr / value):.2%})" if value else ""
             text = f"{text} +/-{format_number(stderr)}{percent}"
-        lines.append(
-            f"    {name}:{' ' * (width - len(name))} {text} (init = {init:.7g})"
-        )
+        lines.append(f"    {name}:{' ' * (width - len(name))} {text} (init = {init:.7g})")
     return lines
 
 

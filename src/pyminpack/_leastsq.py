@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -12,8 +11,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _minpack  # type: ignore[attr-defined]
 from ._callbacks import LMDER_FCN, LMDIF_FCN, jacobian_evaluator, raise_stored_error, residual_evaluator
 from ._compiled import compiled_leastsq, is_compiled
-from ._covariance import covariance_from_qr
-from ._messages import IMPROPER_INPUT, LEASTSQ_FAILURE, LEASTSQ_SUCCESS, OUTCOMES, leastsq_message
+from ._result import leastsq_result
 from ._validation import (
     all_finite,
     check_func,
@@ -221,8 +219,21 @@ def leastsq(
     # pyminpack.Compiled: the solve makes no Python call (_compiled.py).
     if is_compiled(func) or (Dfun is not None and is_compiled(Dfun)):
         return compiled_leastsq(
-            func, x0, args, Dfun, full_output, col_deriv, ftol, xtol, gtol, maxfev, epsfcn, factor, diag,
-            allow_nonfinite=allow_nonfinite, callback=callback,
+            func,
+            x0,
+            args,
+            Dfun,
+            full_output,
+            col_deriv,
+            ftol,
+            xtol,
+            gtol,
+            maxfev,
+            epsfcn,
+            factor,
+            diag,
+            allow_nonfinite=allow_nonfinite,
+            callback=callback,
         )
     x0 = starting_point(x0)
     n = len(x0)
@@ -241,7 +252,9 @@ def leastsq(
     if not allow_nonfinite and not all_finite(fvec):
         raise_nonfinite("func", func, 0, x0, "at the starting point")
     if n > m:
-        raise TypeError(f"Improper input: func input vector length N={n} must not exceed func output vector length M={m}")
+        raise TypeError(
+            f"Improper input: func input vector length N={n} must not exceed func output vector length M={m}"
+        )
     nprint = _REPORT_EVERY_ITERATION if callback is not None else _NO_REPORTS
     if diag is None:
         # MODE 1: MINPACK fills DIAG itself before it ever reads it.
@@ -277,16 +290,7 @@ def leastsq(
         counts = {"nfev": nfev, "njev": njev}
     raise_stored_error(evaluator)
 
-    if full_output or info not in LEASTSQ_SUCCESS:
-        mesg = leastsq_message(info, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev)
-    if full_output:
-        ipvt -= 1  # MINPACK's 1-based column numbers, 0-based as SciPy >= 1.15 returns them
-        fjac = fjac.T
-        cov_x = covariance_from_qr(fjac, ipvt) if info in LEASTSQ_SUCCESS else None
-        infodict = {"fvec": fvec, **counts, "fjac": fjac, "ipvt": ipvt, "qtf": qtf}
-        return x, cov_x, infodict, mesg, info
-    if info in LEASTSQ_FAILURE:
-        warnings.warn(mesg, RuntimeWarning, stacklevel=2)
-    elif info == IMPROPER_INPUT:
-        raise OUTCOMES[info].error(mesg)
-    return x, info
+    return leastsq_result(
+        x, fvec, fjac.T, ipvt, qtf, counts, info,
+        full_output=full_output, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev, stacklevel=2,
+    )  # fmt: skip

@@ -28,8 +28,7 @@ class Outcome(NamedTuple):
 OUTCOMES: dict[int, Outcome] = {
     0: Outcome("Improper input parameters.", TypeError),
     1: Outcome(
-        "Both actual and predicted relative reductions "
-        "in the sum of squares\n  are at most {ftol:f}",
+        "Both actual and predicted relative reductions in the sum of squares\n  are at most {ftol:f}",
         None,
     ),
     2: Outcome(
@@ -55,13 +54,11 @@ OUTCOMES: dict[int, Outcome] = {
         ValueError,
     ),
     7: Outcome(
-        "xtol={xtol:f} is too small, no further improvement in "
-        "the approximate\n  solution is possible.",
+        "xtol={xtol:f} is too small, no further improvement in the approximate\n  solution is possible.",
         ValueError,
     ),
     8: Outcome(
-        "gtol={gtol:f} is too small, func(x) is orthogonal to the "
-        "columns of\n  the Jacobian to machine precision.",
+        "gtol={gtol:f} is too small, func(x) is orthogonal to the columns of\n  the Jacobian to machine precision.",
         ValueError,
     ),
 }

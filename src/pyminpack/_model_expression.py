@@ -84,14 +84,8 @@ class ModelExpressionError(ValueError):
     attribute access is not allowed, at column 5: 'x.real'
     """
 
-    def __init__(
-        self, reason: str, column: int | None = None, snippet: str = ""
-    ) -> None:
-        shown = (
-            snippet
-            if len(snippet) <= _SNIPPET_LENGTH
-            else snippet[: _SNIPPET_LENGTH - 3] + "..."
-        )
+    def __init__(self, reason: str, column: int | None = None, snippet: str = "") -> None:
+        shown = snippet if len(snippet) <= _SNIPPET_LENGTH else snippet[: _SNIPPET_LENGTH - 3] + "..."
         where = "" if column is None else f", at column {column}: {shown!r}"
         super().__init__(f"{reason}{where}")
         self.column = column
@@ -153,12 +147,7 @@ class ModelExpression:
     """
 
     def __init__(self, expression: str, x: str = "x") -> None:
-        if (
-            not x.isidentifier()
-            or keyword.iskeyword(x)
-            or x in FUNCTIONS
-            or x in CONSTANTS
-        ):
+        if not x.isidentifier() or keyword.iskeyword(x) or x in FUNCTIONS or x in CONSTANTS:
             raise ModelExpressionError(f"{x!r} cannot name the independent variable")
         tree = _parse(expression)
         _check(tree.body, expression)
@@ -167,9 +156,7 @@ class ModelExpression:
         self.__name__ = self.expression  # model functions are named in reports
         self.parameters = _parameter_names(tree, x)
         if not self.parameters:
-            raise ModelExpressionError(
-                f"the model has no parameters to fit (names other than {x!r})"
-            )
+            raise ModelExpressionError(f"the model has no parameters to fit (names other than {x!r})")
         numbers = _NumbersToNames()
         self._code = compile(numbers.visit(tree), "<model>", "eval")
         self._namespace: dict[str, Any] = {
@@ -179,10 +166,7 @@ class ModelExpression:
             **numbers.values,
         }
         self.__signature__ = inspect.Signature(
-            [
-                inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-                for name in (x, *self.parameters)
-            ]
+            [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in (x, *self.parameters)]
         )
 
     def __repr__(self) -> str:
@@ -211,9 +195,7 @@ class ModelExpression:
 def _parse(expression: str) -> ast.Expression:
     """Parse ``expression`` as a single Python expression."""
     if len(expression) > MAX_LENGTH:
-        raise ModelExpressionError(
-            f"the expression is longer than {MAX_LENGTH} characters"
-        )
+        raise ModelExpressionError(f"the expression is longer than {MAX_LENGTH} characters")
     if not expression.strip():
         raise ModelExpressionError("the expression is empty")
     try:
@@ -221,13 +203,9 @@ def _parse(expression: str) -> ast.Expression:
     except SyntaxError as error:
         text = expression.strip()
         column = min(max(error.offset or 1, 1), len(text))
-        raise ModelExpressionError(
-            f"invalid syntax ({error.msg})", column, text[column - 1 : column + 9]
-        ) from None
+        raise ModelExpressionError(f"invalid syntax ({error.msg})", column, text[column - 1 : column + 9]) from None
     except (RecursionError, MemoryError, ValueError):
-        raise ModelExpressionError(
-            "the expression is too deeply nested or not valid text"
-        ) from None
+        raise ModelExpressionError("the expression is too deeply nested or not valid text") from None
 
 
 def _refuse(reason: str, node: ast.AST, expression: str) -> ModelExpressionError:
@@ -247,9 +225,7 @@ def _check(node: ast.AST, expression: str) -> None:
                 expression,
             )
         if not np.isfinite(_as_float(cast(float, node.value))):
-            raise _refuse(
-                "numbers must be finite and at most about 1.8e308", node, expression
-            )
+            raise _refuse("numbers must be finite and at most about 1.8e308", node, expression)
     elif isinstance(node, ast.Name):
         if node.id.startswith("_"):
             raise _refuse("names starting with '_' are not allowed", node, expression)
@@ -290,9 +266,7 @@ def _check_call(node: ast.Call, expression: str) -> None:
     """Check a call: a whitelisted function name, one positional argument."""
     if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
         name = (
-            node.func.id
-            if isinstance(node.func, ast.Name)
-            else ast.get_source_segment(expression.strip(), node.func)
+            node.func.id if isinstance(node.func, ast.Name) else ast.get_source_segment(expression.strip(), node.func)
         )
         raise _refuse(
             f"calls of {name!r} are not allowed (allowed: {', '.join(FUNCTIONS)})",
@@ -320,11 +294,7 @@ def _parameter_names(tree: ast.Expression, x: str) -> tuple[str, ...]:
         (node for node in ast.walk(tree) if isinstance(node, ast.Name)),
         key=lambda node: (node.lineno, node.col_offset),
     )
-    free = (
-        node.id
-        for node in names
-        if node.id != x and node.id not in FUNCTIONS and node.id not in CONSTANTS
-    )
+    free = (node.id for node in names if node.id != x and node.id not in FUNCTIONS and node.id not in CONSTANTS)
     return tuple(dict.fromkeys(free))
 
 

@@ -62,9 +62,7 @@ def plot_format(path: str | Path) -> str:
     """
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise ValueError(
-            f"cannot write a plot as {suffix or 'a file without suffix'!r}: use .png or .svg ({path})"
-        )
+        raise ValueError(f"cannot write a plot as {suffix or 'a file without suffix'!r}: use .png or .svg ({path})")
     return FORMATS[suffix]
 
 
@@ -123,9 +121,7 @@ def plot_fit(
         xlabel = "data point"
     errors = _error_bars(result)
     if errors is None:
-        data_axes.plot(
-            x, result.ydata, "o", color="tab:red", markersize=4, label="data"
-        )
+        data_axes.plot(x, result.ydata, "o", color="tab:red", markersize=4, label="data")
     else:
         data_axes.errorbar(
             x,
@@ -139,10 +135,7 @@ def plot_fit(
     data_axes.plot(curve_x, curve_y, "-", color="tab:blue", label="fit")
     data_axes.set_ylabel(ylabel)
     data_axes.legend()
-    data_axes.set_title(
-        f"{getattr(result.model, '__name__', 'model')}"
-        + ("" if result.success else " (fit failed)")
-    )
+    data_axes.set_title(f"{getattr(result.model, '__name__', 'model')}" + ("" if result.success else " (fit failed)"))
     residual_axes.axhline(0.0, color="gray", linewidth=0.8)
     residual_axes.plot(x, result.residuals, "o", color="tab:red", markersize=3)
     residual_axes.set_xlabel(xlabel)
@@ -165,9 +158,7 @@ def _abscissae_and_curve(result: FitResult) -> tuple[Any, Any, Any]:
     grid = np.linspace(x.min(), x.max(), CURVE_POINTS)
     with np.errstate(all="ignore"):
         curve = np.asarray(result.model(grid, *result.values), dtype=float)
-    if (
-        curve.shape != grid.shape
-    ):  # a model tied to the data's shape: draw it at the data
+    if curve.shape != grid.shape:  # a model tied to the data's shape: draw it at the data
         order = np.argsort(x, kind="stable")
         return x, x[order], result.best_fit[order]
     return x, grid, curve

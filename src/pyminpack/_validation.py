@@ -116,7 +116,9 @@ def residual_vector(func: Callable[..., Any], value: object, m: int | None = Non
     ValueError
         Its length is not ``m`` (SciPy's message).
     """
-    array = value if type(value) is np.ndarray and value.dtype is _FLOAT64 else real_output("leastsq", "func", func, value)
+    array = (
+        value if type(value) is np.ndarray and value.dtype is _FLOAT64 else real_output("leastsq", "func", func, value)
+    )
     if array.ndim != 1:
         raise TypeError(
             f"leastsq: the 'func' argument {callable_name(func)!r} must return a "
@@ -232,15 +234,12 @@ def check_func(
     TypeError
         If the output has the wrong shape or is not an array of reals.
     """
-    res = real_output(checker, argname, thefunc, thefunc(*((x0[:numinputs].copy(),) + args)))
-    if (output_shape is not None) and (np.shape(res) != output_shape):
+    res = real_output(checker, argname, thefunc, thefunc(*((x0[:numinputs].copy(), *args))))
+    if (output_shape is not None) and (np.shape(res) != output_shape):  # noqa: SIM102 (SciPy's _check_func, kept as written)
         if output_shape[0] != 1:
             if len(output_shape) > 1 and output_shape[1] == 1:
                 return res, res.dtype
-            msg = (
-                f"{checker}: there is a mismatch between the input and output "
-                f"shape of the '{argname}' argument"
-            )
+            msg = f"{checker}: there is a mismatch between the input and output shape of the '{argname}' argument"
             func_name = getattr(thefunc, "__name__", None)
             msg += f" '{func_name}'." if func_name else "."
             msg += f"Shape should be {output_shape} but it is {np.shape(res)}."
@@ -268,11 +267,13 @@ def starting_point(x0: object) -> NDArray[Any]:
     if x0.dtype.kind not in "biuf":
         raise TypeError(f"x0 must hold real numbers; it has dtype {x0.dtype}.")
     if not all_finite(x0):
-        raise ValueError(f"x0 must be finite; it holds nan or inf at indices {np.flatnonzero(~np.isfinite(x0)).tolist()}.")
+        raise ValueError(
+            f"x0 must be finite; it holds nan or inf at indices {np.flatnonzero(~np.isfinite(x0)).tolist()}."
+        )
     return x0
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def machine_epsilon(dtype: np.dtype[Any]) -> float:
     """Return ``numpy.finfo(dtype).eps`` as a float (cached: finfo is slow)."""
     return float(np.finfo(dtype).eps)
@@ -320,9 +321,7 @@ def scaling(diag: object, n: int) -> NDArray[np.float64]:
     except (TypeError, ValueError):
         raise TypeError(f"diag must be a sequence of {n} positive numbers; got {diag!r}.") from None
     if values.shape != (n,):
-        raise ValueError(
-            f"diag must have one entry per parameter: expected shape ({n},), got {values.shape}."
-        )
+        raise ValueError(f"diag must have one entry per parameter: expected shape ({n},), got {values.shape}.")
     if not np.all(np.isfinite(values)):
         raise ValueError("diag must be finite; it holds nan or inf.")
     return values

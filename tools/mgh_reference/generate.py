@@ -37,8 +37,7 @@ DATA = "ex/file22"
 #: recover every double exactly).
 ANCHOR_WRITE = "     *            FNORM1,FNORM2,NFEV,NJEV,INFO,(X(I), I = 1, N)\n"
 ADDED_WRITE = (
-    "            WRITE (NWRITE,75) NPROB,N,M,FACTOR,FNORM2,NFEV,NJEV,INFO,\n"
-    "     *            (X(I), I = 1, N)\n"
+    "            WRITE (NWRITE,75) NPROB,N,M,FACTOR,FNORM2,NFEV,NJEV,INFO,\n     *            (X(I), I = 1, N)\n"
 )
 ANCHOR_FORMAT = "   80 FORMAT ("
 ADDED_FORMAT = "   75 FORMAT (' MGHREF', 3I5, 2ES26.17E3, 3I6, 40ES26.17E3)\n"
@@ -66,8 +65,9 @@ def fetch_debian_source(workdir):
 
     Returns the paths of its upstream tarball and of its ``.dsc``.
     """
-    subprocess.run(["apt-get", "source", "--download-only", "minpack"],
-                   cwd=workdir, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["apt-get", "source", "--download-only", "minpack"], cwd=workdir, check=True, stdout=subprocess.DEVNULL
+    )
     (tarball,) = Path(workdir).glob("minpack_*.orig.tar.gz")
     (dsc,) = Path(workdir).glob("minpack_*.dsc")
     return tarball, dsc
@@ -116,8 +116,19 @@ def run_driver(workdir, driver, sources, data, opt):
         nfev, njev, info = map(int, fields[5:8])
         x = [float(v) for v in fields[8:]]
         assert len(x) == n, line
-        runs.append({"nprob": nprob, "n": n, "m": m, "factor": factor,
-                     "fnorm": fnorm, "nfev": nfev, "njev": njev, "info": info, "x": x})
+        runs.append(
+            {
+                "nprob": nprob,
+                "n": n,
+                "m": m,
+                "factor": factor,
+                "fnorm": fnorm,
+                "nfev": nfev,
+                "njev": njev,
+                "info": info,
+                "x": x,
+            }
+        )
     return runs
 
 
@@ -128,7 +139,7 @@ def file22_runs(data):
         nprob, n, m, ntries = map(int, line.split())
         if nprob <= 0:
             break
-        runs += [(nprob, n, m, 10.0 ** k) for k in range(ntries)]
+        runs += [(nprob, n, m, 10.0**k) for k in range(ntries)]
     return runs
 
 
@@ -139,14 +150,20 @@ def compiler_version():
 
 def write_json(path, provenance, runs):
     """Write the reference: the provenance, then per run one line per driver."""
+
     def run_text(run):
         key = json.dumps({k: run[k] for k in ("nprob", "n", "m", "factor")})[1:-1]
         results = ",\n".join(f'     "{d}": {json.dumps(run[d])}' for d in DRIVERS)
         return f"    {{{key},\n{results}\n    }}"
 
     provenance = json.dumps(provenance, indent=2, ensure_ascii=False).replace("\n", "\n  ")
-    text = ('{\n  "provenance": ' + provenance + ',\n  "runs": [\n'
-            + ",\n".join(run_text(run) for run in runs) + "\n  ]\n}\n")
+    text = (
+        '{\n  "provenance": '
+        + provenance
+        + ',\n  "runs": [\n'
+        + ",\n".join(run_text(run) for run in runs)
+        + "\n  ]\n}\n"
+    )
     json.loads(text)  # well-formed
     Path(path).write_text(text)
 
@@ -169,8 +186,7 @@ def main():
             patched.write_text(patch_driver(files[driver_file].decode()))
             easy_path = Path(workdir) / easy
             easy_path.write_bytes(files[easy])
-            outputs = [run_driver(workdir, patched, [easy_path, *minpack], data, opt)
-                       for opt in OPT_LEVELS]
+            outputs = [run_driver(workdir, patched, [easy_path, *minpack], data, opt) for opt in OPT_LEVELS]
             if any(out != outputs[0] for out in outputs):
                 sys.exit(f"{driver}: results depend on the optimisation level")
             results[driver] = outputs[0]
@@ -190,27 +206,33 @@ def main():
 
         provenance = {
             "generator": "tools/mgh_reference/generate.py (see tools/mgh_reference/README.md)",
-            "what": ("Results of MINPACK's own test drivers for LMDER1 (ex/file17) and "
-                     "LMDIF1 (ex/file19) on their data ex/file22: 53 runs of the 18 "
-                     "More-Garbow-Hillstrom problems, try k starting from 10**k times "
-                     "the standard point. Easy-driver settings: ftol = xtol = "
-                     "sqrt(dpmpar(1)) = sqrt(2.22044604926d-16), gtol = 0, "
-                     "maxfev = 100*(n+1) (lmder1) or 200*(n+1) (lmdif1), epsfcn = 0, "
-                     "mode = 1, factor = 100, nprint = 0; info 8 is reported as 4."),
+            "what": (
+                "Results of MINPACK's own test drivers for LMDER1 (ex/file17) and "
+                "LMDIF1 (ex/file19) on their data ex/file22: 53 runs of the 18 "
+                "More-Garbow-Hillstrom problems, try k starting from 10**k times "
+                "the standard point. Easy-driver settings: ftol = xtol = "
+                "sqrt(dpmpar(1)) = sqrt(2.22044604926d-16), gtol = 0, "
+                "maxfev = 100*(n+1) (lmder1) or 200*(n+1) (lmdif1), epsfcn = 0, "
+                "mode = 1, factor = 100, nprint = 0; info 8 is reported as 4."
+            ),
             "fields": {
                 "fnorm": "FNORM2, ENORM of SSQFCN evaluated again at the final x",
                 "nfev": "driver's NFEV: calls of FCN with IFLAG = 1",
-                "njev": ("driver's NJEV: calls of FCN with IFLAG = 2; for lmdif1 divided "
-                         "by n (one forward-difference Jacobian = n calls), so lmdif's "
-                         "own nfev = nfev + n*njev; for lmder1 lmder's nfev and njev "
-                         "are the fields as they stand"),
+                "njev": (
+                    "driver's NJEV: calls of FCN with IFLAG = 2; for lmdif1 divided "
+                    "by n (one forward-difference Jacobian = n calls), so lmdif's "
+                    "own nfev = nfev + n*njev; for lmder1 lmder's nfev and njev "
+                    "are the fields as they stand"
+                ),
                 "info": "INFO returned by lmder1/lmdif1",
                 "x": "final X",
             },
-            "patch": ("Each driver is run from a copy with one statement added after "
-                      "its 'WRITE (NWRITE,70)': 'WRITE (NWRITE,75) NPROB,N,M,FACTOR,"
-                      "FNORM2,NFEV,NJEV,INFO,(X(I), I = 1, N)' with "
-                      f"'{ADDED_FORMAT.strip()}'; only lines starting MGHREF are read."),
+            "patch": (
+                "Each driver is run from a copy with one statement added after "
+                "its 'WRITE (NWRITE,70)': 'WRITE (NWRITE,75) NPROB,N,M,FACTOR,"
+                "FNORM2,NFEV,NJEV,INFO,(X(I), I = 1, N)' with "
+                f"'{ADDED_FORMAT.strip()}'; only lines starting MGHREF are read."
+            ),
             "sources": {
                 "debian_source_package": dsc.name,
                 "orig_tarball_sha256": sha256(tarball.read_bytes()),
@@ -218,11 +240,13 @@ def main():
                 "minpack": "minpack_src/*.f (see minpack_src/SHA256SUMS)",
             },
             "compiler": compiler_version(),
-            "fflags": (f"{' '.join(FFLAGS)} with each of {', '.join(OPT_LEVELS)} "
-                       "(bit-identical results); the driver file also with "
-                       f"{' '.join(DRIVER_FFLAGS)}, so that DEXP is glibc's scalar exp "
-                       "(at -O2/-O3 gfortran 12 otherwise vectorises SSQFCN/SSQJAC's "
-                       "exp loops with libmvec, which rounds differently)"),
+            "fflags": (
+                f"{' '.join(FFLAGS)} with each of {', '.join(OPT_LEVELS)} "
+                "(bit-identical results); the driver file also with "
+                f"{' '.join(DRIVER_FFLAGS)}, so that DEXP is glibc's scalar exp "
+                "(at -O2/-O3 gfortran 12 otherwise vectorises SSQFCN/SSQJAC's "
+                "exp loops with libmvec, which rounds differently)"
+            ),
         }
         write_json(args.output, provenance, runs)
     print(f"wrote {args.output}: {len(runs)} runs x {len(DRIVERS)} drivers")

@@ -1,0 +1,83 @@
+"""What ``leastsq`` returns, made from MINPACK's outputs (shared by both paths)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._covariance import covariance_from_qr
+from ._messages import IMPROPER_INPUT, LEASTSQ_FAILURE, LEASTSQ_SUCCESS, leastsq_message
+
+
+def leastsq_result(
+    x: NDArray[np.float64],
+    fvec: NDArray[np.float64],
+    fjac: NDArray[np.float64],
+    ipvt: NDArray[np.intc],
+    qtf: NDArray[np.float64],
+    counts: dict[str, int],
+    info: int,
+    *,
+    full_output: bool,
+    ftol: float,
+    xtol: float,
+    gtol: float,
+    maxfev: int,
+    stacklevel: int,
+) -> tuple[Any, ...]:
+    """Return ``leastsq``'s result; warn for INFO 5 to 8, raise for 0.
+
+    Parameters
+    ----------
+    x, fvec, qtf : ndarray
+        MINPACK's outputs.
+    fjac : ndarray, shape (n, m)
+        MINPACK's ``fjac``, transposed (SciPy's layout).
+    ipvt : ndarray of int
+        MINPACK's 1-based column permutation; made 0-based in place, as
+        SciPy >= 1.15 returns it.
+    counts : dict
+        ``{'nfev': ...}``, plus ``'njev'`` with a Jacobian.
+    info : int
+        MINPACK's INFO.
+    full_output : bool
+        Return the five-tuple instead of ``(x, ier)``.
+    ftol, xtol, gtol, maxfev
+        The settings, for the message.
+    stacklevel : int
+        Of the ``RuntimeWarning``, so that it points at the user's call.
+
+    Returns
+    -------
+    tuple
+        ``(x, ier)``, or ``(x, cov_x, infodict, mesg, ier)``.
+
+    Raises
+    ------
+    TypeError
+        INFO 0 ("Improper input parameters.") without ``full_output``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> result = leastsq_result(
+    ...     np.ones(1), np.zeros(2), np.array([[2.0, 0.0]]), np.array([1], dtype=np.intc), np.zeros(1),
+    ...     {"nfev": 3}, 2, full_output=True, ftol=1e-8, xtol=1e-8, gtol=0.0, maxfev=400, stacklevel=2)
+    >>> result[1], result[2]["ipvt"], result[4]
+    (array([[0.25]]), array([0], dtype=int32), 2)
+    """
+    if full_output or info not in LEASTSQ_SUCCESS:
+        mesg = leastsq_message(info, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev)
+    if full_output:
+        ipvt -= 1
+        cov_x = covariance_from_qr(fjac, ipvt) if info in LEASTSQ_SUCCESS else None
+        infodict = {"fvec": fvec, **counts, "fjac": fjac, "ipvt": ipvt, "qtf": qtf}
+        return x, cov_x, infodict, mesg, info
+    if info in LEASTSQ_FAILURE:
+        warnings.warn(mesg, RuntimeWarning, stacklevel=stacklevel + 1)
+    elif info == IMPROPER_INPUT:
+        raise TypeError(mesg)
+    return x, info
