@@ -160,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the most evaluations of the model (default 0: leastsq's 200*(n+1))",
     )
     fit.add_argument(
+        "--progress",
+        action="store_true",
+        help="report chi-square and the parameters on stderr at every iteration (MINPACK's own reports)",
+    )
+    fit.add_argument(
         "--plot",
         metavar="FILE",
         help="also write a plot, .png or .svg (needs matplotlib)",

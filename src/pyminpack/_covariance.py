@@ -44,6 +44,9 @@ def covariance_from_qr(fjac: NDArray[np.float64], ipvt: NDArray[np.integer]) -> 
     r = np.triu(fjac.T[:n, :])
     if not np.all(np.diagonal(r)):
         return None
-    inv_r = np.linalg.inv(r)
-    inv_r[ipvt] = inv_r.copy()
-    return inv_r @ inv_r.T
+    # A nearly singular R gives huge entries; inf is then the honest answer,
+    # not a RuntimeWarning from inside the solver.
+    with np.errstate(over="ignore", invalid="ignore"):
+        inv_r = np.linalg.inv(r)
+        inv_r[ipvt] = inv_r.copy()
+        return inv_r @ inv_r.T

@@ -148,6 +148,7 @@ def curve_fit(
     full_output: bool = False,
     nan_policy: str | None = None,
     check_jac: bool = False,
+    callback: Callable[[NDArray[np.float64], NDArray[np.float64]], Any] | None = None,
     **kwargs: Any,
 ) -> tuple[Any, ...]:
     """Use non-linear least squares to fit a function, f, to data.
@@ -214,6 +215,13 @@ def curve_fit(
         (see :func:`pyminpack.check_jacobian`) before fitting, and raise
         ``ValueError`` naming the data points (rows) where they disagree.
         Needs `jac`.
+    callback : callable, optional
+        pyminpack only. Called as ``callback(params, residuals)`` at the
+        start, after every iteration and before returning (MINPACK's own
+        progress reports), with copies of the current parameters (the
+        user's, also when `bounds` are given) and the weighted residuals
+        ``(f(xdata, *params) - ydata) / sigma``. Its return value is
+        ignored; an exception it raises stops the fit and reaches the caller.
     **kwargs
         Keyword arguments passed to :func:`pyminpack.leastsq` (``ftol``,
         ``xtol``, ``maxfev``, ...), except ``args``.
@@ -387,6 +395,11 @@ def curve_fit(
             raise ValueError("check_jac=True needs an analytic Jacobian `jac` to check.")
         _check_model_jacobian(f, jac, xdata, p0)
 
+    if callback is not None:
+        # leastsq reports its own variables; with bounds those are the internal ones.
+        kwargs["callback"] = (
+            callback if parameters.is_identity else lambda q, fvec: callback(parameters.to_external(q), fvec)  # type: ignore[misc]
+        )
     if parameters.is_identity:
         popt, pcov, infodict, errmsg, ier = leastsq(
             _FirstPointMemo(residuals), p0, Dfun=_memoized(dfun), full_output=True, **kwargs

@@ -343,8 +343,8 @@ def fit(
         :func:`pyminpack.curve_fit`.
     **kwargs
         Passed to `curve_fit` and so to :func:`pyminpack.leastsq`
-        (``maxfev``, ``ftol``, ...). ``full_output`` and ``nan_policy`` are
-        not accepted.
+        (``maxfev``, ``ftol``, ``callback`` for progress reports, ...).
+        ``full_output`` and ``nan_policy`` are not accepted.
 
     Returns
     -------

@@ -159,6 +159,34 @@ def variable_name(x_column: str | None) -> str:
     return x_column if x_column is not None and x_column.isidentifier() else "x"
 
 
+class ProgressPrinter:
+    """``--progress``: one line on ``stderr`` per MINPACK progress report.
+
+    Examples
+    --------
+    >>> import io, numpy as np
+    >>> out = io.StringIO()
+    >>> printer = ProgressPrinter(("a", "b"), out)
+    >>> printer(np.array([1.0, 2.0]), np.array([0.5, -0.5]))
+    >>> print(out.getvalue(), end="")
+    pyminpack: progress 0: chi-square = 0.5, a = 1, b = 2
+    """
+
+    def __init__(self, names: tuple[str, ...], stream: TextIO) -> None:
+        self.names = names
+        self.stream = stream
+        self.reports = 0
+
+    def __call__(self, params: NDArray[np.float64], residuals: NDArray[np.float64]) -> None:
+        values = ", ".join(f"{name} = {value:.10g}" for name, value in zip(self.names, params, strict=True))
+        print(
+            f"pyminpack: progress {self.reports}: chi-square = {residuals @ residuals:.10g}, {values}",
+            file=self.stream,
+            flush=True,
+        )
+        self.reports += 1
+
+
 def _default_column(table: DataTable, name: str, index: int) -> str:
     return name if name in table.names else str(index)
 
@@ -238,9 +266,10 @@ def run_fit(args: Any, stdout: TextIO | None = None, stderr: TextIO | None = Non
             f"{args.data}: {ydata.size} data points are too few for {len(model.parameters)} parameters "
             f"({', '.join(model.parameters)})"
         )
+    progress = ProgressPrinter(model.parameters, stderr) if args.progress else None
     result = _fit(
         _StartCheck(model), xdata, ydata, parse_p0(args.p0, model.parameters), sigma,
-        parse_bounds(args.bounds, model.parameters), args.absolute_sigma, args.maxfev, stderr,
+        parse_bounds(args.bounds, model.parameters), args.absolute_sigma, args.maxfev, stderr, progress,
     )  # fmt: skip
     if plot_path is not None:
         result.plot(plot_path, xlabel=table.name(x_key), ylabel=table.name(y_key))
@@ -263,10 +292,12 @@ def run_fit(args: Any, stdout: TextIO | None = None, stderr: TextIO | None = Non
 def _fit(
     model: _StartCheck, xdata: NDArray[np.float64], ydata: NDArray[np.float64], p0: NDArray[np.float64] | None,
     sigma: NDArray[np.float64] | None, bounds: tuple[NDArray[np.float64], NDArray[np.float64]] | None,
-    absolute_sigma: bool, maxfev: int, stderr: TextIO,
+    absolute_sigma: bool, maxfev: int, stderr: TextIO, progress: ProgressPrinter | None,
 ) -> FitResult:  # fmt: skip
     """Fit; turn every failure into a :class:`CommandError`, and warnings into lines on ``stderr``."""
     extra: dict[str, Any] = {} if bounds is None else {"bounds": bounds}
+    if progress is not None:
+        extra["callback"] = progress
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", OptimizeWarning)
         try:
