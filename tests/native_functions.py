@@ -130,10 +130,20 @@ def build(directory: Path) -> dict[str, object]:
         check=True,
     )
     lib = ctypes.CDLL(str(library))
+    _LIBRARIES.append(str(library))
     functions: dict[str, object] = {"lib": lib}
     for name, prototype in PROTOTYPES.items():
         functions[name] = prototype((name, lib))
     return functions
+
+
+#: The libraries build() made in this process, the last one last.
+_LIBRARIES: list[str] = []
+
+
+def rational_model_ud_recipe() -> object:
+    """A fit_many_dask model recipe: ``rational_model_ud`` of the library build() made last in this process."""
+    return MODEL(("rational_model_ud", ctypes.CDLL(_LIBRARIES[-1])))
 
 
 def rational_data(m: int = 40) -> tuple[np.ndarray, np.ndarray]:

@@ -14,6 +14,7 @@ from ._check_jacobian import JacobianCheck, check_jacobian
 from ._compiled import Compiled, UserTermination
 from ._config import show_config
 from ._curve_fit import curve_fit
+from ._dask import SharedLibraryModel, fit_many_dask
 from ._fit import FitResult, fit
 from ._fit_many import ManyFits, fit_many
 from ._leastsq import leastsq
@@ -27,12 +28,14 @@ __all__ = [
     "JacobianCheck",
     "ManyFits",
     "OptimizeWarning",
+    "SharedLibraryModel",
     "UserTermination",
     "__version__",
     "check_jacobian",
     "curve_fit",
     "fit",
     "fit_many",
+    "fit_many_dask",
     "leastsq",
     "show_config",
 ]

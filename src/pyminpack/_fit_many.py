@@ -156,9 +156,13 @@ def fit_many(
     workers : int, optional
         Threads to use (default ``os.cpu_count()``); the results do not
         depend on it.
-    ftol, xtol, gtol, maxfev, epsfcn, factor
-        As for :func:`pyminpack.leastsq` (defaults included: ``maxfev`` 0
-        means ``200*(n+1)``, or ``100*(n+1)`` with ``jacobian``).
+    ftol, xtol, gtol : float, optional
+        As for :func:`pyminpack.leastsq`, with its defaults.
+    maxfev : int, optional
+        As for ``leastsq``: 0 means ``200*(n+1)``, or ``100*(n+1)`` with
+        ``jacobian``.
+    epsfcn, factor : float, optional
+        As for ``leastsq``, with its defaults.
     allow_nonfinite : bool, optional
         As for ``leastsq``: by default a nan/inf residual at the starting
         point or in a Jacobian stops that curve's fit with ``ier`` -2.
