@@ -77,6 +77,8 @@ def test_examples_run(name: str) -> None:
     tests = doctest.DocTestFinder().find(module, name)
     if not HAVE_MATPLOTLIB and any("plot" in example.source for test in tests for example in test.examples):
         pytest.skip("the examples draw plots: needs matplotlib")
+    if name == "pyminpack._dask":
+        pytest.importorskip("dask.array", reason="the examples run on dask: pip install 'pyminpack[dask]'")
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     for test in tests:
         runner.run(test)

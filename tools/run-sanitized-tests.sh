@@ -7,8 +7,9 @@
 #   sh tools/run-sanitized-tests.sh [pytest arguments]
 #
 # The instrumented build goes into a throwaway virtual environment, never
-# into the Python you develop with (numba is left out: its compiled
-# callbacks are tested with ctypes too; those tests skip themselves).  CPython itself is not instrumented, so the ASan runtime is
+# into the Python you develop with.  numba and matplotlib are left out
+# (their tests skip themselves): numba's compiled callbacks are tested with
+# ctypes too, and matplotlib's own C extensions abort under ASan at import.  CPython itself is not instrumented, so the ASan runtime is
 # preloaded, and leak detection is off: the interpreter keeps memory alive
 # until exit by design, which LeakSanitizer would report as noise.  Any
 # invalid access makes ASan print a report and abort, failing the run.
@@ -17,7 +18,7 @@ cd "$(dirname "$0")/.."
 venv=${PYMINPACK_ASAN_VENV:-/tmp/pyminpack-asan-venv}
 python3 -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    meson-python meson ninja numpy pytest hypothesis matplotlib scipy
+    meson-python meson ninja numpy pytest hypothesis scipy
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps \
     -Csetup-args=-Db_sanitize=address -Csetup-args=-Db_lundef=false \
     -Cbuild-dir=build/asan .
