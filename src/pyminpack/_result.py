@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._covariance import covariance_from_qr
-from ._messages import IMPROPER_INPUT, LEASTSQ_FAILURE, LEASTSQ_SUCCESS, leastsq_message
+from ._messages import LEASTSQ_FAILURE, LEASTSQ_SUCCESS, OUTCOMES, leastsq_message
 
 
 def leastsq_result(
@@ -76,8 +76,9 @@ def leastsq_result(
         cov_x = covariance_from_qr(fjac, ipvt) if info in LEASTSQ_SUCCESS else None
         infodict = {"fvec": fvec, **counts, "fjac": fjac, "ipvt": ipvt, "qtf": qtf}
         return x, cov_x, infodict, mesg, info
-    if info in LEASTSQ_FAILURE:
+    error = OUTCOMES[info].error
+    if info in LEASTSQ_FAILURE:  # SciPy warns here, though its table names ValueError
         warnings.warn(mesg, RuntimeWarning, stacklevel=stacklevel + 1)
-    elif info == IMPROPER_INPUT:
-        raise TypeError(mesg)
+    elif error is not None:  # INFO 0: the table's TypeError
+        raise error(mesg)
     return x, info
