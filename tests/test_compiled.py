@@ -97,6 +97,8 @@ def test_failure_warns_and_improper_input_raises(native, data):
     python = leastsq(nf.rational_residuals, [1, 1, 1], args=(x, y), ftol=-1.0, full_output=True)
     assert full[4] == 0
     np.testing.assert_array_equal(full[2]["fvec"], python[2]["fvec"])  # func(x0), as SciPy reports
+    for key in ("fjac", "ipvt", "qtf"):  # never written by MINPACK: the same zeros on both paths
+        np.testing.assert_array_equal(full[2][key], python[2][key])
 
 
 def test_pycapsule(native, data):

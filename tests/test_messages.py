@@ -209,6 +209,9 @@ def test_improper_input_with_full_output_returns_ier_0(kwargs, use_dfun):
     assert (ier, mesg, cov_x) == (0, "Improper input parameters.", None)
     assert infodict["nfev"] == 0
     np.testing.assert_array_equal(x, EXP.x0)
+    # MINPACK wrote none of these: zeros (ipvt 0-based), never leftover memory.
+    assert not infodict["fjac"].any() and not infodict["qtf"].any()
+    np.testing.assert_array_equal(infodict["ipvt"], [-1, -1])
 
 
 def test_warning_is_a_runtime_warning_not_an_error():

@@ -124,3 +124,64 @@ def test_allow_nonfinite_restores_the_unchecked_behaviour(use_dfun):
     # Nothing is checked: MINPACK runs on nan and returns what it makes of it.
     assert np.isnan(info["fvec"]).all()
     assert info["nfev"] > 1
+
+
+# Every copy path into MINPACK's arrays scans what it copies: the C fast
+# paths (a float64 array of the expected layout, scanned as it is copied)
+# and the checker's path (any other array-like, converted by numpy).  The bad
+# value goes first, last, or in the middle of a length that is no multiple
+# of a vector width, so both a vectorised scan's body and its tail are hit.
+T = np.linspace(0.0, 1.0, 37)
+Y = 1.0 + 2.0 * T
+
+
+def line_residuals(p):
+    return p[0] + p[1] * T - Y
+
+
+def line_jacobian_rows(p):
+    return np.column_stack([np.ones_like(T), T])
+
+
+POSITIONS = {"first": 0, "middle": 18, "last": -1}
+RESULT_FORMS = {
+    "float64": lambda a: a,
+    "float32": lambda a: a.astype(np.float32),
+    "Fortran-ordered": np.asfortranarray,
+    "nested lists": lambda a: a.tolist(),
+}
+
+
+def spoiled_at(function, call, position, form):
+    """``function`` whose ``call``-th result has nan at flat ``position``, returned as ``form``."""
+    calls = []
+
+    def spoiled(p):
+        calls.append(p)
+        result = np.array(function(p), dtype=float)
+        if len(calls) == call:
+            result.flat[position] = np.nan
+        return form(result)
+
+    return spoiled
+
+
+@pytest.mark.parametrize("form", RESULT_FORMS.values(), ids=RESULT_FORMS.keys())
+@pytest.mark.parametrize("position", POSITIONS.values(), ids=POSITIONS.keys())
+def test_a_nonfinite_forward_difference_is_found_wherever_it_is(form, position):
+    func = spoiled_at(line_residuals, 3, position, form)  # the checking call, then evaluations 1 and 2
+    with pytest.raises(ValueError, match=r"at evaluation 2 \(forming the forward-difference Jacobian\)"):
+        leastsq(func, [0.0, 0.0])
+
+
+@pytest.mark.parametrize("form", RESULT_FORMS.values(), ids=RESULT_FORMS.keys())
+@pytest.mark.parametrize("position", POSITIONS.values(), ids=POSITIONS.keys())
+@pytest.mark.parametrize("col_deriv", [False, True], ids=["rows", "col_deriv"])
+def test_a_nonfinite_jacobian_entry_is_found_wherever_it_is(form, position, col_deriv):
+    def jacobian(p):
+        rows = line_jacobian_rows(p)
+        return rows.T if col_deriv else rows
+
+    dfun = spoiled_at(jacobian, 2, position, form)  # the checking call, then evaluation 1
+    with pytest.raises(ValueError, match=r"returned nan or inf at evaluation 1 \(forming the Jacobian\)"):
+        leastsq(line_residuals, [0.0, 0.0], Dfun=dfun, col_deriv=col_deriv)

@@ -41,7 +41,6 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,11 +48,7 @@
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <numpy/arrayobject.h>
 
-#if defined(_MSC_VER)
-#define PYMINPACK_THREAD_LOCAL __declspec(thread)
-#else
-#define PYMINPACK_THREAD_LOCAL __thread
-#endif
+#include "_fcn_common.h"
 
 typedef int (*residuals_fn)(int m, int n, const double *x, double *fvec, void *user_data);
 typedef int (*jacobian_fn)(int m, int n, const double *x, double *fjac, int ldfjac, void *user_data);
@@ -101,17 +96,6 @@ typedef struct Context {
 } Context;
 
 static PYMINPACK_THREAD_LOCAL Context *active = NULL;
-
-static int
-all_finite(const double *values, long count)
-{
-    for (long i = 0; i < count; i++) {
-        if (!isfinite(values[i])) {
-            return 0;
-        }
-    }
-    return 1;
-}
 
 /* Residuals at x into fvec: the user's residuals, or fit_many's
  * (model(p, x) - y) * weight.  Nonzero: stop (ctx->status set). */

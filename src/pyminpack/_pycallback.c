@@ -27,9 +27,9 @@
  * of exactly the expected shape, and hands anything else to the Python
  * checkers.  It also scans for nan/inf the results MINPACK would build on
  * (the residuals at the starting point, and every Jacobian, analytic or by
- * forward differences: a loop over the values just copied, far cheaper than
- * any Python-level check) and, when it finds one, lets the Python side word
- * the error.  Residuals at a trial point are not scanned: MINPACK rejects a
+ * forward differences: a branch-free scan fused with the copy, which costs
+ * what memcpy costs, see _fcn_common.h) and, when it finds one, lets the
+ * Python side word the error.  Residuals at a trial point are not scanned: MINPACK rejects a
  * trial step whose residual norm is not smaller (nan and inf included) and
  * shortens the step, which is how fits such as NIST's MGH17 get past an
  * overflowing exp().  Last, it forwards MINPACK's IFLAG = 0 "report
@@ -38,17 +38,12 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include <math.h>
 #include <string.h>
 
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <numpy/arrayobject.h>
 
-#if defined(_MSC_VER)
-#define PYMINPACK_THREAD_LOCAL __declspec(thread)
-#else
-#define PYMINPACK_THREAD_LOCAL __thread
-#endif
+#include "_fcn_common.h"
 
 typedef struct Evaluator {
     PyObject_HEAD
@@ -97,28 +92,20 @@ new_array_copy(const double *values, npy_intp count)
     return array;
 }
 
+/* Whether the guard scans what comes back during `stage` (NULL: a stage
+ * MINPACK survives, not scanned). */
 static int
-all_finite(const double *values, npy_intp count)
+guarded(Evaluator *ev, const char *stage)
 {
-    for (npy_intp i = 0; i < count; i++) {
-        if (!isfinite(values[i])) {
-            return 0;
-        }
-    }
-    return 1;
+    return stage != NULL && ev->on_nonfinite != Py_None;
 }
 
-/* After `values` came back from `what` (func or Dfun) at evaluation
- * `evaluation` during `stage` (NULL: a stage MINPACK survives, not checked):
- * 0 when they are finite or unchecked, else -1 with the exception that
- * on_nonfinite raised. */
+/* `what` (func or Dfun) returned nan or inf at evaluation `evaluation`
+ * during `stage`: -1 with the exception that on_nonfinite raised. */
 static int
-check_finite(Evaluator *ev, const char *what, Py_ssize_t evaluation, const char *stage, npy_intp n,
-             const double *x, const double *values, npy_intp count)
+report_nonfinite(Evaluator *ev, const char *what, Py_ssize_t evaluation, const char *stage, npy_intp n,
+                 const double *x)
 {
-    if (stage == NULL || ev->on_nonfinite == Py_None || all_finite(values, count)) {
-        return 0;
-    }
     PyObject *xcopy = new_array_copy(x, n);
     if (xcopy == NULL) {
         return -1;
@@ -165,15 +152,20 @@ call_with_x(Evaluator *ev, PyObject *fn, npy_intp n, const double *x)
     return result;
 }
 
+/* What the copies below return: the values are in MINPACK's array and
+ * finite (or not scanned), or one of them is nan or inf, or the copy failed
+ * with an exception. */
+enum { COPIED = 0, COPIED_NONFINITE = 1, COPY_FAILED = -1 };
+
 /* Copy `checked` (a checker's result, any layout and real dtype, of shape
- * `dims`) into MINPACK's column-major work array `out`.  numpy casts and
- * reorders straight into a view of `out`, so a Jacobian given row by row is
- * transposed without a temporary m-by-n copy. */
+ * `dims`) into MINPACK's column-major work array `out`, and scan it when
+ * `scan`.  numpy casts and reorders straight into a view of `out`, so a
+ * Jacobian given row by row is transposed without a temporary m-by-n copy. */
 static int
-copy_checked(PyObject *checked, double *out, int ndim, npy_intp *dims)
+copy_checked(PyObject *checked, double *out, int ndim, npy_intp *dims, int scan)
 {
     if (checked == NULL) {
-        return -1;
+        return COPY_FAILED;
     }
     PyObject *view = PyArray_New(&PyArray_Type, ndim, dims, NPY_DOUBLE, NULL, out, 0, NPY_ARRAY_FARRAY, NULL);
     PyObject *source = view == NULL ? NULL : PyArray_FROM_O(checked);
@@ -181,57 +173,81 @@ copy_checked(PyObject *checked, double *out, int ndim, npy_intp *dims)
     Py_XDECREF(source);
     Py_XDECREF(view);
     Py_DECREF(checked);
-    return status;
+    if (status < 0) {
+        return COPY_FAILED;
+    }
+    return !scan || all_finite(out, PyArray_MultiplyList(dims, ndim)) ? COPIED : COPIED_NONFINITE;
 }
 
-static int
-copy_residuals(Evaluator *ev, PyObject *result, double *fvec)
+/* A float64 array of exactly this shape, C-contiguous, native byte order:
+ * the layout the fast paths below copy without asking numpy. */
+static const double *
+exact_float64_data(PyObject *result, int ndim, npy_intp rows, npy_intp cols)
 {
-    if (PyArray_CheckExact(result)) {
-        PyArrayObject *array = (PyArrayObject *)result;
-        if (PyArray_TYPE(array) == NPY_DOUBLE && PyArray_NDIM(array) == 1 &&
-            PyArray_DIM(array, 0) == ev->m && PyArray_ISCARRAY_RO(array) &&
-            PyArray_ISNOTSWAPPED(array)) {
-            memcpy(fvec, PyArray_DATA(array), (size_t)ev->m * sizeof(double));
-            return 0;
+    if (!PyArray_CheckExact(result)) {
+        return NULL;
+    }
+    PyArrayObject *array = (PyArrayObject *)result;
+    if (PyArray_TYPE(array) != NPY_DOUBLE || PyArray_NDIM(array) != ndim || PyArray_DIM(array, 0) != rows ||
+        (ndim == 2 && PyArray_DIM(array, 1) != cols) || !PyArray_ISCARRAY_RO(array) ||
+        !PyArray_ISNOTSWAPPED(array)) {
+        return NULL;
+    }
+    return PyArray_DATA(array);
+}
+
+/* Copy func's result into MINPACK's fvec (scanned when `scan`). */
+static int
+copy_residuals(Evaluator *ev, PyObject *result, double *fvec, int scan)
+{
+    const double *values = exact_float64_data(result, 1, ev->m, 0);
+    if (values == NULL) {
+        PyObject *checked = PyObject_CallFunction(ev->check_fvec, "OOn", ev->func, result, ev->m);
+        return copy_checked(checked, fvec, 1, &ev->m, scan);
+    }
+    if (!scan) {
+        memcpy(fvec, values, (size_t)ev->m * sizeof(double));
+        return COPIED;
+    }
+    return copy_all_finite(fvec, values, ev->m) ? COPIED : COPIED_NONFINITE;
+}
+
+/* Transpose m rows of n values into MINPACK's column-major fjac; 1 when
+ * every value is finite (the scan rides along with the copy). */
+static int
+copy_rows_all_finite(double *fjac, const double *values, npy_intp m, npy_intp n)
+{
+    uint64_t seen = 0;
+    for (npy_intp i = 0; i < m; i++) {
+        for (npy_intp j = 0; j < n; j++) {
+            double value = values[i * n + j];
+            fjac[i + j * m] = value;
+            seen |= nonfinite_bit(value);
         }
     }
-    return copy_checked(PyObject_CallFunction(ev->check_fvec, "OOn", ev->func, result, ev->m), fvec, 1, &ev->m);
+    return (seen >> 63) == 0;
 }
 
 static const char STAGE_START[] = "at the starting point";
 static const char STAGE_DIFFERENCES[] = "forming the forward-difference Jacobian";
 static const char STAGE_JACOBIAN[] = "forming the Jacobian";
 
-/* Copy Dfun's result into MINPACK's column-major fjac.  A C-ordered float64
- * array of exactly the expected shape is copied here, transposing it when
- * it holds one residual per row; anything else goes to the Python checker. */
+/* Copy Dfun's result into MINPACK's column-major fjac (scanned when
+ * `scan`).  A C-ordered float64 array of exactly the expected shape is
+ * copied here, transposing it when it holds one residual per row; anything
+ * else goes to the Python checker. */
 static int
-copy_jacobian(Evaluator *ev, PyObject *result, npy_intp n, double *fjac)
+copy_jacobian(Evaluator *ev, PyObject *result, npy_intp n, double *fjac, int scan)
 {
     npy_intp m = ev->m;
-    if (PyArray_CheckExact(result)) {
-        PyArrayObject *array = (PyArrayObject *)result;
-        npy_intp rows = ev->col_deriv ? n : m, cols = ev->col_deriv ? m : n;
-        if (PyArray_TYPE(array) == NPY_DOUBLE && PyArray_NDIM(array) == 2 &&
-            PyArray_DIM(array, 0) == rows && PyArray_DIM(array, 1) == cols &&
-            PyArray_ISCARRAY_RO(array) && PyArray_ISNOTSWAPPED(array)) {
-            const double *values = PyArray_DATA(array);
-            if (ev->col_deriv) { /* (n, m) row-major is (m, n) column-major */
-                memcpy(fjac, values, (size_t)(m * n) * sizeof(double));
-            }
-            else {
-                for (npy_intp i = 0; i < m; i++) {
-                    for (npy_intp j = 0; j < n; j++) {
-                        fjac[i + j * m] = values[i * n + j];
-                    }
-                }
-            }
-            return 0;
-        }
+    const double *values = exact_float64_data(result, 2, ev->col_deriv ? n : m, ev->col_deriv ? m : n);
+    if (values == NULL) {
+        npy_intp dims[2] = {m, n};
+        return copy_checked(PyObject_CallOneArg(ev->check_fjac, result), fjac, 2, dims, scan);
     }
-    npy_intp dims[2] = {m, n};
-    return copy_checked(PyObject_CallOneArg(ev->check_fjac, result), fjac, 2, dims);
+    int finite = ev->col_deriv ? copy_all_finite(fjac, values, m * n) /* (n, m) row-major is (m, n) column-major */
+                               : copy_rows_all_finite(fjac, values, m, n);
+    return finite || !scan ? COPIED : COPIED_NONFINITE;
 }
 
 static int
@@ -242,12 +258,9 @@ evaluate_residuals(Evaluator *ev, npy_intp n, const double *x, double *fvec, con
     if (result == NULL) {
         return -1;
     }
-    int status = copy_residuals(ev, result, fvec);
+    int status = copy_residuals(ev, result, fvec, guarded(ev, stage));
     Py_DECREF(result);
-    if (status < 0) {
-        return -1;
-    }
-    return check_finite(ev, "func", ev->nfev, stage, n, x, fvec, ev->m);
+    return status == COPIED_NONFINITE ? report_nonfinite(ev, "func", ev->nfev, stage, n, x) : status;
 }
 
 static int
@@ -258,12 +271,9 @@ evaluate_jacobian(Evaluator *ev, npy_intp n, const double *x, double *fjac)
     if (result == NULL) {
         return -1;
     }
-    int status = copy_jacobian(ev, result, n, fjac);
+    int status = copy_jacobian(ev, result, n, fjac, guarded(ev, STAGE_JACOBIAN));
     Py_DECREF(result);
-    if (status < 0) {
-        return -1;
-    }
-    return check_finite(ev, "Dfun", ev->njev, STAGE_JACOBIAN, n, x, fjac, ev->m * n);
+    return status == COPIED_NONFINITE ? report_nonfinite(ev, "Dfun", ev->njev, STAGE_JACOBIAN, n, x) : status;
 }
 
 /* MINPACK's IFLAG = 0 call (every NPRINT iterations): progress(x, fvec). */

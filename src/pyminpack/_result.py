@@ -72,6 +72,9 @@ def leastsq_result(
     if full_output or info not in LEASTSQ_SUCCESS:
         mesg = leastsq_message(info, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev)
     if full_output:
+        if info == 0:  # MINPACK refused its input before writing these (allocated unfilled)
+            for output in (fjac, ipvt, qtf):
+                output[...] = 0
         ipvt -= 1
         cov_x = covariance_from_qr(fjac, ipvt) if info in LEASTSQ_SUCCESS else None
         infodict = {"fvec": fvec, **counts, "fjac": fjac, "ipvt": ipvt, "qtf": qtf}

@@ -1,0 +1,66 @@
+/*
+ * What MINPACK's two C-side FCNs share: _pycallback.c (Python residual
+ * functions) and _native.c (compiled callbacks).
+ *
+ * - PYMINPACK_THREAD_LOCAL: MINPACK's FCN has no user-data argument, so each
+ *   module finds its active solve through a thread-local pointer.
+ * - The non-finite scan of the guard.  A binary64 value is nan or inf exactly
+ *   when its 11 exponent bits are all ones; adding one unit of the exponent
+ *   field to the masked exponent then carries into the sign bit, and only
+ *   then.  OR-ing those sums over an array and testing bit 63 finds any nan
+ *   or inf with no branch in the loop, so compilers vectorise it (a loop that
+ *   returns at the first nan is not vectorised: measured 3x slower per value
+ *   at m = 10^6 with gcc -O3).  Fused with the copy the FCN makes anyway, the
+ *   scan costs what memcpy costs: each value is read from memory once.
+ */
+#ifndef PYMINPACK_FCN_COMMON_H
+#define PYMINPACK_FCN_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(_MSC_VER)
+#define PYMINPACK_THREAD_LOCAL __declspec(thread)
+#else
+#define PYMINPACK_THREAD_LOCAL __thread
+#endif
+
+#define PYMINPACK_EXPONENT_MASK UINT64_C(0x7ff0000000000000)
+#define PYMINPACK_EXPONENT_UNIT UINT64_C(0x0010000000000000)
+
+/* Bit 63 set exactly when `value` is nan or inf. */
+static inline uint64_t
+nonfinite_bit(double value)
+{
+    uint64_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    return (bits & PYMINPACK_EXPONENT_MASK) + PYMINPACK_EXPONENT_UNIT;
+}
+
+/* 1 when every one of `count` values is finite, else 0. */
+static inline int
+all_finite(const double *values, ptrdiff_t count)
+{
+    uint64_t seen = 0;
+    for (ptrdiff_t i = 0; i < count; i++) {
+        seen |= nonfinite_bit(values[i]);
+    }
+    return (seen >> 63) == 0;
+}
+
+/* Copy `count` doubles from `source` to `target` in one pass; 1 when every
+ * one is finite, else 0. */
+static inline int
+copy_all_finite(double *target, const double *source, ptrdiff_t count)
+{
+    uint64_t seen = 0;
+    for (ptrdiff_t i = 0; i < count; i++) {
+        double value = source[i];
+        target[i] = value;
+        seen |= nonfinite_bit(value);
+    }
+    return (seen >> 63) == 0;
+}
+
+#endif /* PYMINPACK_FCN_COMMON_H */
