@@ -18,6 +18,7 @@ import pytest
 from small_problems import EXP
 
 from pyminpack import leastsq
+from pyminpack._validation import all_finite
 
 BAD_VALUES = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf}
 
@@ -185,3 +186,23 @@ def test_a_nonfinite_jacobian_entry_is_found_wherever_it_is(form, position, col_
     dfun = spoiled_at(jacobian, 2, position, form)  # the checking call, then evaluation 1
     with pytest.raises(ValueError, match=r"returned nan or inf at evaluation 1 \(forming the Jacobian\)"):
         leastsq(line_residuals, [0.0, 0.0], Dfun=dfun, col_deriv=col_deriv)
+
+
+# leastsq's own checks of long results (func(x0) and Dfun(x0)) sum them
+# first; finite values whose sum overflows must still count as finite.
+LONG = 1000
+ALL_FINITE_CASES = {
+    "moderate": (np.linspace(-1.0, 1.0, LONG), True),
+    "huge, the sum overflows": (np.full(LONG, 1e307), True),
+    "float32, the sum overflows": (np.full(LONG, 3e38, dtype=np.float32), True),
+    "a Jacobian, 2-D": (np.full((LONG, 3), -1e307), True),
+    "nan last": (np.append(np.ones(LONG), np.nan), False),
+    "inf first": (np.append(np.inf, np.ones(LONG)), False),
+    "inf and -inf, the sum is nan": (np.append([np.inf, -np.inf], np.ones(LONG)), False),
+    "huge and inf": (np.append(np.full(LONG, 1e307), -np.inf), False),
+}
+
+
+@pytest.mark.parametrize(("values", "expected"), ALL_FINITE_CASES.values(), ids=ALL_FINITE_CASES.keys())
+def test_the_check_of_long_results_is_exact(values, expected):
+    assert all_finite(values) is expected
