@@ -10,12 +10,12 @@ residuals into a temporary directory); SciPy and numba are optional.
     leastsq(Compiled(numba cfunc)), pyminpack and SciPy leastsq with a Python
     callback.
 (d) K Gaussian peaks a*exp(-((x-mu)/s)**2/2)+c, 32 points, 4 parameters:
-    fit_many with 1 and 2 workers (best of 3), with and without the analytic
+    fit_many with 1 and 2 workers, with and without the analytic
     Jacobian, against the Fortran driver on one core, two Fortran drivers
     run at once on K/2 curves each (what this machine's two cores give a
     program with no shared state at all: the ceiling for fit_many's scaling),
-    and a Python loop over scipy.optimize.curve_fit (timed on a subset,
-    extrapolated to K).
+    all four best of 3 rounds taken in turn, and a Python loop over
+    scipy.optimize.curve_fit (timed on a subset, extrapolated to K).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +95,7 @@ def write_data(path: Path, x: np.ndarray, y: np.ndarray, p0: np.ndarray) -> None
 
 
 def run_driver(driver: Path, problem: int, jacobian: int, repeats: int, data: Path) -> tuple[float, np.ndarray, int]:
+    """One run: (seconds per fit, the first curve's parameters, its nfev)."""
     out = subprocess.run(
         [str(driver), str(problem), str(jacobian), str(repeats), str(data)], check=True, capture_output=True, text=True
     ).stdout.split("\n")
@@ -108,13 +110,19 @@ def run_drivers_at_once(driver: Path, problem: int, jacobian: int, halves: list[
     return max(per_fit) * curves / 2
 
 
-def best_of(repeat: int, f) -> float:
-    """Best wall time of ``repeat`` calls of ``f()``, in seconds."""
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        f()
-        best = min(best, time.perf_counter() - t)
+def wall_time(f: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    f()
+    return time.perf_counter() - start
+
+
+def best_in_alternation(rounds: int, measurements: dict[str, Callable[[], float]]) -> dict[str, float]:
+    """Best of ``rounds`` for each measurement, taken in turn, so that a busy spell of a shared machine
+    hits all of them rather than one."""
+    best = dict.fromkeys(measurements, float("inf"))
+    for _ in range(rounds):
+        for name, measure in measurements.items():
+            best[name] = min(best[name], measure())
     return best
 
 
@@ -159,6 +167,7 @@ def part_c(driver: Path, funcs: dict, work: Path) -> None:
     data = work / "expdecay.bin"
     write_data(data, x, y[None, :], p0)
     fortran, fortran_p, fortran_nfev = run_driver(driver, 1, 0, 200_000, data)
+    fortran = min(fortran, *(run_driver(driver, 1, 0, 200_000, data)[0] for _ in range(2)))
     xy = np.concatenate([x, y])
     rows = [("Fortran driver (lmdif, no Python)", fortran)]
     compiled = Compiled(funcs["expdecay"], 50, user_data=xy)
@@ -221,29 +230,35 @@ def part_d(driver: Path, funcs: dict, work: Path, K: int) -> None:
     fortran_lmdif = None
     for jac in (0, 1):
         fortran, fp, fnfev = run_driver(driver, 2, jac, 1, data)
-        fortran_lmdif = fortran_lmdif or fortran
         label = "lmder, analytic Jacobian" if jac else "lmdif, forward differences"
-        rows = [
-            (f"Fortran driver, 1 core ({label})", fortran * K),
-            ("Fortran driver, 2 processes at once, K/2 curves each", run_drivers_at_once(driver, 2, jac, halves, K)),
-        ]
         jacobian = funcs["gauss_jacobian"] if jac else None
-        for workers in (1, 2):
 
-            def fit(workers=workers, jacobian=jacobian):
-                return fit_many(funcs["gauss"], y, p0, x=x, jacobian=jacobian, workers=workers)
+        def fit(workers: int, jacobian: object = jacobian) -> object:
+            return fit_many(funcs["gauss"], y, p0, x=x, jacobian=jacobian, workers=workers)
 
-            rows.append((f"fit_many, workers={workers}", best_of(3, fit)))
-        fits = fit()
+        rows = best_in_alternation(
+            3,
+            {
+                f"Fortran driver, 1 core ({label})": lambda jac=jac: run_driver(driver, 2, jac, 1, data)[0] * K,
+                "Fortran driver, 2 processes at once, K/2 curves each": lambda jac=jac: run_drivers_at_once(
+                    driver, 2, jac, halves, K
+                ),
+                "fit_many, workers=1": lambda: wall_time(lambda: fit(1)),
+                "fit_many, workers=2": lambda: wall_time(lambda: fit(2)),
+            },
+        )
+        fortran = rows[f"Fortran driver, 1 core ({label})"] / K
+        fortran_lmdif = fortran_lmdif or fortran
+        fits = fit(2)
         same = np.array_equal(fits.params[0], fp) and fits.nfev[0] == fnfev
         ok = np.isin(fits.ier, [1, 2, 3, 4]).mean()
         print(f"  {label}: {ok:.1%} converged; curve 0 identical to the Fortran driver's: {same}")
-        for name, seconds in rows:
+        for name, seconds in rows.items():
             print(f"    {name:56s} {seconds:9.3f} {seconds / K * 1e6:9.2f} {seconds / (fortran * K):10.2f}")
-        times = dict(rows)
         print(
-            f"    1 -> 2: fit_many x{times['fit_many, workers=1'] / times['fit_many, workers=2']:.2f}, "
-            f"the two Fortran processes x{fortran * K / rows[1][1]:.2f} (this machine's ceiling)"
+            f"    1 -> 2: fit_many x{rows['fit_many, workers=1'] / rows['fit_many, workers=2']:.2f}, the two Fortran "
+            f"processes x{fortran * K / rows['Fortran driver, 2 processes at once, K/2 curves each']:.2f} "
+            "(this machine's ceiling)"
         )
     try:
         import scipy

@@ -118,6 +118,33 @@ def test_failed_fits_do_not_stop_the_others(native):
         np.testing.assert_array_equal(fits.params[k], expected[row][0])
 
 
+STANDARD_ERROR_EDGES = {
+    # m == n: the fits are exact, and there is no degree of freedom left.
+    "m == n": lambda: curves(4, m=3),
+    # x = 0 everywhere: p[0] and p[2] have no effect, R is singular.
+    "singular R": lambda: (np.zeros(30), curves(4)[1]),
+}
+
+
+@pytest.mark.parametrize("jacobian", [False, True])
+@pytest.mark.parametrize("make", STANDARD_ERROR_EDGES.values(), ids=STANDARD_ERROR_EDGES.keys())
+def test_standard_errors_are_nan_where_leastsq_has_no_covariance(native, make, jacobian):
+    x, y = make()
+    fits = fit_many(
+        native["rational_model"],
+        y,
+        [1.0, 1.0, 0.5],
+        x=x,
+        jacobian=native["rational_model_jacobian"] if jacobian else None,
+        workers=1,
+    )
+    assert np.isin(fits.ier, [1, 2, 3, 4]).all()
+    assert np.isnan(fits.stderr).all()
+    for k, (p, _cov, info, _mesg, ier) in enumerate(one_by_one(x, y, [1.0, 1.0, 0.5], jacobian=jacobian)):
+        np.testing.assert_array_equal(fits.params[k], p)
+        assert (fits.ier[k], fits.nfev[k]) == (ier, info["nfev"])
+
+
 def test_maxfev_failure_is_reported(native):
     x, y = curves(3)
     fits = fit_many(native["rational_model"], y, [1.0, 1.0, 0.5], x=x, maxfev=5, workers=1)

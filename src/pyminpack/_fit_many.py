@@ -33,7 +33,6 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _native  # type: ignore[attr-defined]
 from ._compiled import MODEL, MODEL_JACOBIAN, native_function, user_data_address
-from ._messages import LEASTSQ_SUCCESS
 from ._validation import evaluation_limit, finite_float, machine_epsilon
 
 __all__ = ["IER_NONFINITE", "IER_USER_STOP", "ManyFits", "fit_many"]
@@ -81,34 +80,6 @@ class ManyFits(NamedTuple):
     nfev: NDArray[np.int32]
     chisqr: NDArray[np.float64]
     stderr: NDArray[np.float64]
-
-
-def _standard_errors(
-    r: NDArray[np.float64], ipvt: NDArray[np.int32], ier: NDArray[np.int32], chisqr: NDArray[np.float64], m: int
-) -> NDArray[np.float64]:
-    """``sqrt(diag(cov_x) * chisqr/(m-n))`` for every curve, vectorised.
-
-    ``r[k]`` holds ``infodict['fjac'][:, :n]`` of curve ``k``; ``cov_x`` is
-    formed as :func:`._covariance.covariance_from_qr` forms it (the same
-    ``numpy.linalg.inv`` of ``R``), but only its diagonal, as sums of squares
-    of the rows of ``inv(R)``; so it agrees with ``leastsq``'s ``cov_x`` to
-    rounding, not bit for bit.
-    """
-    K, n, _ = r.shape
-    R = np.triu(np.swapaxes(r, 1, 2))
-    diagonal = np.diagonal(R, axis1=1, axis2=2)
-    usable = np.isin(ier, LEASTSQ_SUCCESS) & np.all(diagonal != 0, axis=1) & np.isfinite(R).all(axis=(1, 2))
-    R[~usable] = np.eye(n)
-    inv_r = np.linalg.inv(R)
-    variances = np.empty((K, n))
-    # MINPACK leaves ipvt unset when a fit stops before its first Jacobian.
-    order = np.where(usable[:, None], ipvt.astype(np.intp) - 1, np.arange(n))
-    np.put_along_axis(variances, order, np.square(inv_r).sum(axis=2), axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = chisqr / (m - n) if m > n else np.full(K, np.nan)
-        stderr = np.sqrt(variances * scale[:, None])
-    stderr[~usable] = np.nan
-    return stderr
 
 
 def fit_many(
@@ -260,8 +231,7 @@ def fit_many(
     ier = np.empty(K, dtype=np.int32)
     nfev = np.empty(K, dtype=np.int32)
     chisqr = np.empty(K)
-    r = np.empty((K, n, n))
-    ipvt = np.empty((K, n), dtype=np.int32)
+    stderr = np.empty((K, n))
 
     def run(start: int, stop: int) -> None:
         _native.fit_many(
@@ -277,8 +247,7 @@ def fit_many(
             ier,
             nfev,
             chisqr,
-            r,
-            ipvt,
+            stderr,
             ftol,
             xtol,
             gtol,
@@ -297,4 +266,4 @@ def fit_many(
                 future.result()
     # model_fn, jacobian_fn and ud_keep (locals) kept the functions and user_data alive until here.
     del ud_keep
-    return ManyFits(p, ier, nfev, chisqr, _standard_errors(r, ipvt, ier, chisqr, m))
+    return ManyFits(p, ier, nfev, chisqr, stderr)

@@ -41,6 +41,7 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,14 +374,60 @@ native_leastsq(PyObject *self, PyObject *args)
 
 /* ---- fit_many ---------------------------------------------------------- */
 
+/* One fit's standard errors, sqrt(diag(cov_x) * chisqr / (m - n)), into
+ * stderr (n doubles).  cov_x = P inv(R) inv(R)^T P^T as _covariance.py forms
+ * leastsq's, from MINPACK's fjac (R in the upper triangle of its leading n
+ * rows, column-major, leading dimension m) and ipvt (1-based); inv(R) by
+ * back substitution into rinv (n*n doubles of workspace), so the two agree
+ * to rounding.  All nan when the fit did not converge (INFO not 1-4), when
+ * m == n (no degrees of freedom), or when R is singular or not finite.
+ * Computed here, per curve in the worker threads, because as a vectorised
+ * numpy pass after all the fits it was serial time that kept two workers
+ * from scaling. */
+static void
+standard_errors(int info, int m, int n, const double *fjac, const int *ipvt, double chisqr, double *rinv,
+                double *stderr)
+{
+    int usable = info >= 1 && info <= 4 && m > n;
+    for (int j = 0; j < n && usable; j++) {
+        usable = fjac[j + (long)j * m] != 0.0;
+        for (int i = 0; i <= j && usable; i++) {
+            usable = isfinite(fjac[i + (long)j * m]);
+        }
+    }
+    if (!usable) {
+        for (int j = 0; j < n; j++) {
+            stderr[j] = NAN;
+        }
+        return;
+    }
+    for (int j = 0; j < n; j++) { /* column j of inv(R), upper triangular */
+        rinv[j + j * n] = 1.0 / fjac[j + (long)j * m];
+        for (int i = j - 1; i >= 0; i--) {
+            double sum = 0.0;
+            for (int k = i + 1; k <= j; k++) {
+                sum += fjac[i + (long)k * m] * rinv[k + j * n];
+            }
+            rinv[i + j * n] = -sum / fjac[i + (long)i * m];
+        }
+    }
+    double scale = chisqr / (m - n);
+    for (int i = 0; i < n; i++) { /* row i of inv(R) belongs to parameter ipvt[i] */
+        double variance = 0.0;
+        for (int j = i; j < n; j++) {
+            variance += rinv[i + j * n] * rinv[i + j * n];
+        }
+        stderr[ipvt[i] - 1] = sqrt(variance * scale);
+    }
+}
+
 PyDoc_STRVAR(fit_many_doc,
 "fit_many(model, model_jacobian, user_data, xdata, y, weight, p, start, stop,\n"
-"         ier, nfev, chisqr, r, ipvt, ftol, xtol, gtol, maxfev, epsfcn, factor, check)\n\n"
+"         ier, nfev, chisqr, stderr, ftol, xtol, gtol, maxfev, epsfcn, factor, check)\n\n"
 "Fit curves start..stop-1 of y (K by m) with the compiled model, the GIL\n"
 "released throughout.  p (K by n) holds the starting points and receives\n"
-"the solutions; ier, nfev (int32 K), chisqr (K), r (K by n by n: the\n"
-"transpose of R, rows of MINPACK's fjac) and ipvt (int32 K by n, 1-based)\n"
-"are written for those rows.  xdata: None or m doubles; weight: None, m or\n"
+"the solutions; ier, nfev (int32 K), chisqr (K) and stderr (K by n) are\n"
+"written for those rows.  xdata: None or m doubles; weight: None, m or\n"
 "K by m doubles (1/sigma).  ier is MINPACK's INFO, -1 when the model asked\n"
 "to stop, -2 when the non-finite guard stopped the fit.");
 
@@ -388,13 +435,13 @@ static PyObject *
 native_fit_many(PyObject *self, PyObject *args)
 {
     unsigned long long model_addr, mjac_addr, ud_addr;
-    PyObject *oxdata, *oy, *oweight, *op, *oier, *onfev, *ochisqr, *or, *oipvt;
+    PyObject *oxdata, *oy, *oweight, *op, *oier, *onfev, *ochisqr, *ostderr;
     Py_ssize_t start, stop;
     Settings s;
     int check;
     (void)self;
-    if (!PyArg_ParseTuple(args, "KKKOOOOnnOOOOOdddiddp:fit_many", &model_addr, &mjac_addr, &ud_addr, &oxdata,
-                          &oy, &oweight, &op, &start, &stop, &oier, &onfev, &ochisqr, &or, &oipvt, &s.ftol,
+    if (!PyArg_ParseTuple(args, "KKKOOOOnnOOOOdddiddp:fit_many", &model_addr, &mjac_addr, &ud_addr, &oxdata,
+                          &oy, &oweight, &op, &start, &stop, &oier, &onfev, &ochisqr, &ostderr, &s.ftol,
                           &s.xtol, &s.gtol, &s.maxfev, &s.epsfcn, &s.factor, &check)) {
         return NULL;
     }
@@ -416,9 +463,8 @@ native_fit_many(PyObject *self, PyObject *args)
     int *ier = p ? array_data(oier, "ier", NPY_INT32, K, 1) : NULL;
     int *nfev = ier ? array_data(onfev, "nfev", NPY_INT32, K, 1) : NULL;
     double *chisqr = nfev ? array_data(ochisqr, "chisqr", NPY_DOUBLE, K, 1) : NULL;
-    double *r = chisqr ? array_data(or, "r", NPY_DOUBLE, K * n * n, 1) : NULL;
-    int *ipvt = r ? array_data(oipvt, "ipvt", NPY_INT32, K * n, 1) : NULL;
-    if (ipvt == NULL) {
+    double *stderr = chisqr ? array_data(ostderr, "stderr", NPY_DOUBLE, K * n, 1) : NULL;
+    if (stderr == NULL) {
         return NULL;
     }
     const double *xdata = optional_data(oxdata, "xdata", m, &ok);
@@ -431,14 +477,17 @@ native_fit_many(PyObject *self, PyObject *args)
     if (!ok) {
         return NULL;
     }
-    /* fvec, fjac, qtf, diag, xbad, wa */
-    size_t doubles = (size_t)m + (size_t)m * n + 3 * (size_t)n + (3 * (size_t)n + (size_t)m);
+    /* fvec, fjac, qtf, diag, xbad, wa, rinv; ipvt */
+    size_t doubles = (size_t)m + (size_t)m * n + 3 * (size_t)n + (3 * (size_t)n + (size_t)m) + (size_t)n * n;
     double *work = PyMem_RawMalloc(doubles * sizeof(double));
-    if (work == NULL) {
+    int *ipvt = PyMem_RawMalloc((size_t)n * sizeof(int));
+    if (work == NULL || ipvt == NULL) {
+        PyMem_RawFree(work);
+        PyMem_RawFree(ipvt);
         return PyErr_NoMemory();
     }
     double *fvec = work, *fjac = fvec + m, *qtf = fjac + m * n, *diag = qtf + n, *xbad = diag + n,
-           *wa = xbad + n;
+           *wa = xbad + n, *rinv = wa + 3 * n + m;
     Py_BEGIN_ALLOW_THREADS
     for (npy_intp k = start; k < stop; k++) {
         Context ctx;
@@ -455,8 +504,8 @@ native_fit_many(PyObject *self, PyObject *args)
             diag[j] = 1.0;
         }
         int kn, kj;
-        int info = solve(&ctx, mjac_addr != 0, (int)m, (int)n, p + k * n, fvec, fjac, ipvt + k * n, qtf, diag,
-                         wa, &s, &kn, &kj);
+        int info = solve(&ctx, mjac_addr != 0, (int)m, (int)n, p + k * n, fvec, fjac, ipvt, qtf, diag, wa, &s,
+                         &kn, &kj);
         ier[k] = ctx.status != 0 ? IER_USER_STOP : ctx.stage != STAGE_NONE ? IER_NONFINITE : info;
         nfev[k] = kn;
         double sum = 0.0;
@@ -464,15 +513,11 @@ native_fit_many(PyObject *self, PyObject *args)
             sum += fvec[i] * fvec[i];
         }
         chisqr[k] = info == 0 ? NAN : sum; /* INFO 0: MINPACK evaluated nothing */
-        /* r[k] = the leading n rows of fjac (m by n, column-major), as
-         * infodict['fjac'][:, :n] holds them: row j of r = column j. */
-        double *rk = r + k * n * n;
-        for (npy_intp j = 0; j < n; j++) {
-            memcpy(rk + j * n, fjac + j * m, (size_t)n * sizeof(double));
-        }
+        standard_errors(ier[k], (int)m, (int)n, fjac, ipvt, sum, rinv, stderr + k * n);
     }
     Py_END_ALLOW_THREADS
     PyMem_RawFree(work);
+    PyMem_RawFree(ipvt);
     Py_RETURN_NONE;
 }
 
