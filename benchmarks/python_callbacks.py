@@ -16,6 +16,10 @@ printed for each:
   makes an extra call on some problems), this divides its overhead by more
   calls, so read it together with the solve time.
 
+A last table times the exp decay through the calls users make most --
+``leastsq`` plain and with ``full_output=True`` (which adds ``cov_x``), and
+``curve_fit`` -- whole calls, the SciPy function of the same name beside.
+
 The two solvers are timed in alternation and the best of ``repeats`` rounds
 is kept, which makes the comparison robust on a shared, noisy machine.
 Ratios below 1 favour pyminpack.  SciPy >= 1.15 runs a C translation of MINPACK, SciPy <= 1.14 the
@@ -38,6 +42,7 @@ import mgh
 
 try:
     import scipy
+    import scipy.optimize as scipy_optimize
     from scipy.optimize import leastsq as scipy_leastsq
 except ImportError:  # pragma: no cover - the benchmark needs SciPy as reference
     sys.exit("this benchmark compares with SciPy: pip install scipy")
@@ -95,6 +100,37 @@ def problems():
             yield case.id, mgh.residuals, mgh.jacobian, case.x0, case.args
 
 
+def everyday_calls(rounds):
+    """Rows (name, pyminpack s, SciPy s): the exp decay through the calls users make most."""
+    t = np.linspace(0.0, 5.0, 50)
+    y = 2.0 * np.exp(-1.5 * t) + 0.5 + np.random.default_rng(0).normal(0.0, 0.2, t.size)
+
+    def decay(p, t, y):
+        return p[0] * np.exp(-p[1] * t) + p[2] - y
+
+    def model(t, a, b, c):
+        return a * np.exp(-b * t) + c
+
+    calls = {
+        "leastsq(func, x0, args)": lambda module: module.leastsq(decay, np.ones(3), args=(t, y)),
+        "leastsq(..., full_output=True)": lambda module: module.leastsq(
+            decay, np.ones(3), args=(t, y), full_output=True
+        ),
+        "curve_fit(f, x, y, p0)": lambda module: module.curve_fit(model, t, y, p0=np.ones(3)),
+    }
+    rows = []
+    for name, call in calls.items():
+        best = {pyminpack: np.inf, scipy_optimize: np.inf}
+        for _ in range(rounds):
+            for module in best:
+                start = _clock()
+                for _ in range(20):
+                    call(module)
+                best[module] = min(best[module], (_clock() - start) / 20)
+        rows.append((name, best[pyminpack], best[scipy_optimize]))
+    return rows
+
+
 def main():
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 30
     print(f"pyminpack {pyminpack.__version__} vs SciPy {scipy.__version__}; best of {rounds} rounds")
@@ -116,6 +152,9 @@ def main():
         f"geometric mean of the ratios: solve time {np.exp(np.mean(np.log(solve_ratios))):.2f}, "
         f"overhead per call {np.exp(np.mean(np.log(call_ratios))):.2f}"
     )
+    print(f"\n{'exp decay, whole call':34} {'':5} {'us':>9} {'SciPy':>9} {'ratio':>6}")
+    for name, ours, theirs in everyday_calls(rounds):
+        print(f"{name:34} {'':5} {ours * 1e6:9.1f} {theirs * 1e6:9.1f} {ours / theirs:6.2f}")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ detects.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +59,18 @@ def _bound_array(name: str, value: ArrayLike, n: int) -> NDArray[np.float64]:
     return array
 
 
+def _is_unbounded(bounds: Any) -> bool:
+    """Whether ``bounds`` is the pair of floats ``(-inf, inf)``, ``curve_fit``'s default."""
+    return (
+        type(bounds) is tuple
+        and len(bounds) == 2
+        and type(bounds[0]) is float
+        and type(bounds[1]) is float
+        and bounds[0] == -np.inf
+        and bounds[1] == np.inf
+    )
+
+
 def parse_bounds(bounds: Any, n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Return ``(lb, ub)``, each ``n`` floats, from ``curve_fit``'s ``bounds``.
 
@@ -86,6 +99,8 @@ def parse_bounds(bounds: Any, n: int) -> tuple[NDArray[np.float64], NDArray[np.f
     >>> lb, ub
     (array([0., 0.]), array([ 1., inf]))
     """
+    if _is_unbounded(bounds):  # the default: nothing to check (~4 us of a small fit)
+        return np.full(n, -np.inf), np.full(n, np.inf)
     if hasattr(bounds, "lb") and hasattr(bounds, "ub"):
         lower, upper = bounds.lb, bounds.ub
     else:
@@ -138,10 +153,10 @@ class ParameterTransform:
     def _upper_only(self) -> NDArray[np.bool_]:
         return ~np.isfinite(self.lb) & np.isfinite(self.ub)
 
-    @property
+    @functools.cached_property
     def is_identity(self) -> bool:
         """Whether no parameter has a finite bound (then ``p`` is ``q``)."""
-        return bool(np.all(np.isneginf(self.lb) & np.isposinf(self.ub)))
+        return not (np.isfinite(self.lb).any() or np.isfinite(self.ub).any())
 
     def default_start(self) -> NDArray[np.float64]:
         """Return SciPy's default ``p0`` for these bounds.
@@ -158,6 +173,8 @@ class ParameterTransform:
 
     def check_start(self, p0: NDArray[np.float64]) -> None:
         """Raise ``ValueError`` naming the first parameter of ``p0`` outside its bounds."""
+        if self.is_identity:
+            return
         outside = np.flatnonzero((p0 < self.lb) | (p0 > self.ub))
         if outside.size:
             i = int(outside[0])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -41,12 +43,22 @@ def covariance_from_qr(fjac: NDArray[np.float64], ipvt: NDArray[np.integer]) -> 
            [-0.03125 ,  0.0625  ]])
     """
     n = len(ipvt)
-    r = np.triu(fjac.T[:n, :])
-    if not np.all(np.diagonal(r)):
+    r = fjac[:, :n].T.copy()
+    r[_strictly_lower_triangle(n)] = 0.0  # numpy.triu, without its per-call mask (~4 us of a small fit)
+    if not r.diagonal().all():
         return None
     # A nearly singular R gives huge entries; inf is then the honest answer,
     # not a RuntimeWarning from inside the solver.
     with np.errstate(over="ignore", invalid="ignore"):
         inv_r = np.linalg.inv(r)
-        inv_r[ipvt] = inv_r.copy()
-        return inv_r @ inv_r.T
+        permuted = np.empty_like(inv_r)
+        permuted[ipvt] = inv_r
+        return permuted @ permuted.T
+
+
+@functools.lru_cache(maxsize=32)
+def _strictly_lower_triangle(n: int) -> NDArray[np.bool_]:
+    """The boolean mask of the entries below the diagonal of an n-by-n matrix (read-only, shared)."""
+    mask = np.tri(n, k=-1, dtype=bool)
+    mask.flags.writeable = False
+    return mask
