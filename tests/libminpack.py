@@ -115,6 +115,51 @@ def _ptr(array):
     return array.ctypes.data_as(_double_p)
 
 
+def _tolerances(ftol, xtol, gtol, maxfev):
+    """``FTOL, XTOL, GTOL, MAXFEV``, in the order both routines take them."""
+    return (
+        _ref(ftol, ctypes.c_double),
+        _ref(xtol, ctypes.c_double),
+        _ref(gtol, ctypes.c_double),
+        _ref(maxfev, ctypes.c_int),
+    )
+
+
+class _Workspace:
+    """The arrays and counters that ``lmdif`` and ``lmder`` both take.
+
+    Each method returns one run of arguments, by reference, in the order of
+    the Fortran argument lists (the two lists share these runs and differ in
+    where ``FJAC, LDFJAC`` stand and in ``EPSFCN``/``NJEV``).
+    """
+
+    def __init__(self, x0, m):
+        self.x = np.array(x0, dtype=float)
+        self.m = m
+        self.n = n = len(self.x)
+        self.fvec, self.fjac = np.zeros(m), np.zeros((n, m))
+        self.diag, self.qtf = np.zeros(n), np.zeros(n)
+        self.wa = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(m)
+        self.ipvt = (ctypes.c_int * n)()
+        self.info, self.nfev, self.njev = ctypes.c_int(0), ctypes.c_int(0), ctypes.c_int(0)
+
+    def problem(self):
+        """``M, N, X, FVEC``."""
+        return _ref(self.m, ctypes.c_int), _ref(self.n, ctypes.c_int), _ptr(self.x), _ptr(self.fvec)
+
+    def jacobian(self):
+        """``FJAC, LDFJAC``."""
+        return _ptr(self.fjac), _ref(self.m, ctypes.c_int)
+
+    def scaling(self, factor):
+        """``DIAG, MODE, FACTOR, NPRINT`` with ``MODE = 1`` and ``NPRINT = 0``."""
+        return _ptr(self.diag), _ref(1, ctypes.c_int), _ref(factor, ctypes.c_double), _ref(0, ctypes.c_int)
+
+    def work(self):
+        """``IPVT, QTF, WA1, WA2, WA3, WA4``."""
+        return (self.ipvt, _ptr(self.qtf), *map(_ptr, self.wa))
+
+
 def lmdif(lib, func, x0, m, args=(), *, ftol, xtol, gtol, maxfev, epsfcn, factor=100.0):
     """Call ``lmdif`` with ``mode = 1`` (internal scaling) and ``nprint = 0``.
 
@@ -137,103 +182,48 @@ def lmdif(lib, func, x0, m, args=(), *, ftol, xtol, gtol, maxfev, epsfcn, factor
     -------
     Result
     """
-    x = np.array(x0, dtype=float)
-    n = len(x)
-    fvec, fjac = np.zeros(m), np.zeros((n, m))
-    diag, qtf = np.zeros(n), np.zeros(n)
-    wa1, wa2, wa3, wa4 = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(m)
-    ipvt = (ctypes.c_int * n)()
-    info, nfev = ctypes.c_int(0), ctypes.c_int(0)
+    w = _Workspace(x0, m)
     callback = _Callback(func, None, args)
     fcn = _LMDIF_FCN(callback.lmdif_fcn)
+    # lmdif(fcn, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, mode, factor, nprint,
+    #       info, nfev, fjac, ldfjac, ipvt, qtf, wa1, wa2, wa3, wa4)
     lib.lmdif_(
         fcn,
-        _ref(m, ctypes.c_int),
-        _ref(n, ctypes.c_int),
-        _ptr(x),
-        _ptr(fvec),
-        _ref(ftol, ctypes.c_double),
-        _ref(xtol, ctypes.c_double),
-        _ref(gtol, ctypes.c_double),
-        _ref(maxfev, ctypes.c_int),
+        *w.problem(),
+        *_tolerances(ftol, xtol, gtol, maxfev),
         _ref(epsfcn, ctypes.c_double),
-        _ptr(diag),
-        _ref(1, ctypes.c_int),
-        _ref(factor, ctypes.c_double),
-        _ref(0, ctypes.c_int),
-        ctypes.byref(info),
-        ctypes.byref(nfev),
-        _ptr(fjac),
-        _ref(m, ctypes.c_int),
-        ipvt,
-        _ptr(qtf),
-        _ptr(wa1),
-        _ptr(wa2),
-        _ptr(wa3),
-        _ptr(wa4),
+        *w.scaling(factor),
+        ctypes.byref(w.info),
+        ctypes.byref(w.nfev),
+        *w.jacobian(),
+        *w.work(),
     )
     callback.reraise()
-    return Result(x, fvec, info.value, nfev.value)
+    return Result(w.x, w.fvec, w.info.value, w.nfev.value)
 
 
 def lmder(lib, func, jac, x0, m, args=(), *, ftol, xtol, gtol, maxfev, factor=100.0):
     """Call ``lmder`` with ``mode = 1`` (internal scaling) and ``nprint = 0``.
 
-    Parameters
-    ----------
-    lib : ctypes.CDLL
-        The library, from :func:`load`.
-    func : callable
-        ``func(x, *args)`` returning the `m` residuals.
-    jac : callable
-        ``jac(x, *args)`` returning the Jacobian, shape ``(m, n)``.
-    x0 : array_like, shape (n,)
-        The starting point.
-    m : int
-        Number of residuals.
-    args : tuple, optional
-        Extra arguments of `func` and `jac`.
-    ftol, xtol, gtol, maxfev, factor
-        ``lmder``'s arguments of the same names.
-
-    Returns
-    -------
-    Result
+    Parameters as for :func:`lmdif`, less `epsfcn`, plus `jac`:
+    ``jac(x, *args)`` returning the Jacobian, shape ``(m, n)``. Returns a
+    :class:`Result` with `njev` set.
     """
-    x = np.array(x0, dtype=float)
-    n = len(x)
-    fvec, fjac = np.zeros(m), np.zeros((n, m))
-    diag, qtf = np.zeros(n), np.zeros(n)
-    wa1, wa2, wa3, wa4 = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(m)
-    ipvt = (ctypes.c_int * n)()
-    info, nfev, njev = ctypes.c_int(0), ctypes.c_int(0), ctypes.c_int(0)
+    w = _Workspace(x0, m)
     callback = _Callback(func, jac, args)
     fcn = _LMDER_FCN(callback.lmder_fcn)
+    # lmder(fcn, m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, maxfev, diag, mode, factor, nprint,
+    #       info, nfev, njev, ipvt, qtf, wa1, wa2, wa3, wa4)
     lib.lmder_(
         fcn,
-        _ref(m, ctypes.c_int),
-        _ref(n, ctypes.c_int),
-        _ptr(x),
-        _ptr(fvec),
-        _ptr(fjac),
-        _ref(m, ctypes.c_int),
-        _ref(ftol, ctypes.c_double),
-        _ref(xtol, ctypes.c_double),
-        _ref(gtol, ctypes.c_double),
-        _ref(maxfev, ctypes.c_int),
-        _ptr(diag),
-        _ref(1, ctypes.c_int),
-        _ref(factor, ctypes.c_double),
-        _ref(0, ctypes.c_int),
-        ctypes.byref(info),
-        ctypes.byref(nfev),
-        ctypes.byref(njev),
-        ipvt,
-        _ptr(qtf),
-        _ptr(wa1),
-        _ptr(wa2),
-        _ptr(wa3),
-        _ptr(wa4),
+        *w.problem(),
+        *w.jacobian(),
+        *_tolerances(ftol, xtol, gtol, maxfev),
+        *w.scaling(factor),
+        ctypes.byref(w.info),
+        ctypes.byref(w.nfev),
+        ctypes.byref(w.njev),
+        *w.work(),
     )
     callback.reraise()
-    return Result(x, fvec, info.value, nfev.value, njev.value)
+    return Result(w.x, w.fvec, w.info.value, w.nfev.value, w.njev.value)

@@ -153,6 +153,17 @@ def rational_data(m: int = 40) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+def rational_curves(K: int, m: int = 30, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """x, shape ``(m,)``, and K noisy curves of the rational model, shape ``(K, m)`` (fit_many's tests)."""
+    rng = np.random.default_rng(seed)
+    x = np.linspace(0.0, 4.0, m)
+    a = rng.uniform(1, 3, K)[:, None]
+    b = rng.uniform(0, 2, K)[:, None]
+    c = rng.uniform(0.1, 1, K)[:, None]
+    y = (a * x + b) / (1 + c * x) + 0.01 * rng.standard_normal((K, m))
+    return x, y
+
+
 def rational_residuals(p: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The Python twin of the C ``rational``: the same operations in the same order."""
     return (p[0] * x + p[1]) / (1.0 + p[2] * x) - y

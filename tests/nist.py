@@ -246,12 +246,9 @@ class Model:
 
         Parameters
         ----------
-        b : ndarray
-            Parameters.
-        x : ndarray
-            Predictor values.
-        y : ndarray
-            Response values (unused: the residual is linear in ``y``).
+        b, x, y : ndarray
+            As for :meth:`residuals` (``y`` unused: the residual is linear in
+            ``y``).
 
         Returns
         -------

@@ -38,13 +38,8 @@ def spec_with_jacobian(native):
     return SharedLibraryModel(Path(native["lib"]._name), "rational_model", "rational_model_jacobian")
 
 
-def curves(K: int, m: int = 30, seed: int = 1):
-    rng = np.random.default_rng(seed)
-    x = np.linspace(0.0, 4.0, m)
-    a = rng.uniform(1, 3, K)[:, None]
-    b = rng.uniform(0, 2, K)[:, None]
-    c = rng.uniform(0.1, 1, K)[:, None]
-    y = (a * x + b) / (1 + c * x) + 0.01 * rng.standard_normal((K, m))
+def curves(K: int):
+    x, y = nf.rational_curves(K)
     y[3, 0] = np.nan  # a failed fit (the non-finite guard) travels too
     return x, y
 

@@ -21,14 +21,7 @@ def native(tmp_path_factory):
     return nf.build(tmp_path_factory.mktemp("native_many"))
 
 
-def curves(K: int, m: int = 30, seed: int = 1):
-    rng = np.random.default_rng(seed)
-    x = np.linspace(0.0, 4.0, m)
-    a = rng.uniform(1, 3, K)[:, None]
-    b = rng.uniform(0, 2, K)[:, None]
-    c = rng.uniform(0.1, 1, K)[:, None]
-    y = (a * x + b) / (1 + c * x) + 0.01 * rng.standard_normal((K, m))
-    return x, y
+curves = nf.rational_curves
 
 
 def one_by_one(x, y, p0, sigma=None, jacobian=False, **kwargs):

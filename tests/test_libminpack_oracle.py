@@ -34,8 +34,24 @@ FTOL = XTOL = 1.49012e-08
 GTOL = 0.0
 FACTOR = 100.0
 EPSFCN = float(np.finfo(np.float64).eps)
+LEASTSQ_DEFAULTS = {"ftol": FTOL, "xtol": XTOL, "gtol": GTOL, "factor": FACTOR}
+
+#: The easy drivers' settings (LMDER1, LMDIF1: ``factor`` is 100, the default).
+DRIVER_SETTINGS = {"ftol": mgh.DRIVER_TOL, "xtol": mgh.DRIVER_TOL, "gtol": 0.0}
 
 REFERENCE = mgh.driver_reference()
+
+
+def _libminpack_lmder(case, **settings):
+    """libminpack's lmder on `case`, ``maxfev = 100 (n + 1)`` (leastsq's and LMDER1's)."""
+    return libminpack.lmder(
+        LIB, mgh.residuals, mgh.jacobian, case.x0, case.m, case.args, maxfev=100 * (case.n + 1), **settings
+    )
+
+
+def _libminpack_lmdif(case, **settings):
+    """libminpack's lmdif on `case`, ``maxfev = 200 (n + 1)`` (leastsq's and LMDIF1's)."""
+    return libminpack.lmdif(LIB, mgh.residuals, case.x0, case.m, case.args, maxfev=200 * (case.n + 1), **settings)
 
 
 def _assert_same_bits(actual, expected):
@@ -45,56 +61,19 @@ def _assert_same_bits(actual, expected):
 
 @pytest.mark.parametrize("case", mgh.CASES, ids=lambda case: case.id)
 def test_lmder_matches_libminpack(case):
-    expected = libminpack.lmder(
-        LIB,
-        mgh.residuals,
-        mgh.jacobian,
-        case.x0,
-        case.m,
-        case.args,
-        ftol=FTOL,
-        xtol=XTOL,
-        gtol=GTOL,
-        maxfev=100 * (case.n + 1),
-        factor=FACTOR,
-    )
+    expected = _libminpack_lmder(case, **LEASTSQ_DEFAULTS)
     x, _, infodict, _, ier = pyminpack.leastsq(
-        mgh.residuals,
-        case.x0,
-        args=case.args,
-        Dfun=mgh.jacobian,
-        full_output=True,
+        mgh.residuals, case.x0, args=case.args, Dfun=mgh.jacobian, full_output=True
     )
-    assert (infodict["nfev"], infodict["njev"], ier) == (
-        expected.nfev,
-        expected.njev,
-        expected.info,
-    )
+    assert (infodict["nfev"], infodict["njev"], ier) == (expected.nfev, expected.njev, expected.info)
     _assert_same_bits(x, expected.x)
     _assert_same_bits(infodict["fvec"], expected.fvec)
 
 
 @pytest.mark.parametrize("case", mgh.CASES, ids=lambda case: case.id)
 def test_lmdif_matches_libminpack(case):
-    expected = libminpack.lmdif(
-        LIB,
-        mgh.residuals,
-        case.x0,
-        case.m,
-        case.args,
-        ftol=FTOL,
-        xtol=XTOL,
-        gtol=GTOL,
-        maxfev=200 * (case.n + 1),
-        epsfcn=EPSFCN,
-        factor=FACTOR,
-    )
-    x, _, infodict, _, ier = pyminpack.leastsq(
-        mgh.residuals,
-        case.x0,
-        args=case.args,
-        full_output=True,
-    )
+    expected = _libminpack_lmdif(case, **LEASTSQ_DEFAULTS, epsfcn=EPSFCN)
+    x, _, infodict, _, ier = pyminpack.leastsq(mgh.residuals, case.x0, args=case.args, full_output=True)
     assert (infodict["nfev"], ier) == (expected.nfev, expected.info)
     _assert_same_bits(x, expected.x)
     _assert_same_bits(infodict["fvec"], expected.fvec)
@@ -103,46 +82,15 @@ def test_lmdif_matches_libminpack(case):
 @pytest.mark.parametrize("case", mgh.CASES, ids=lambda case: case.id)
 def test_mgh_replays_lmder1_driver(case):
     ref = REFERENCE[case]["lmder1"]
-    tol = mgh.DRIVER_TOL
-    got = libminpack.lmder(
-        LIB,
-        mgh.residuals,
-        mgh.jacobian,
-        case.x0,
-        case.m,
-        case.args,
-        ftol=tol,
-        xtol=tol,
-        gtol=0.0,
-        maxfev=100 * (case.n + 1),
-    )
-    assert (got.nfev, got.njev, mgh.driver_info(got.info)) == (
-        ref["nfev"],
-        ref["njev"],
-        ref["info"],
-    )
+    got = _libminpack_lmder(case, **DRIVER_SETTINGS)
+    assert (got.nfev, got.njev, mgh.driver_info(got.info)) == (ref["nfev"], ref["njev"], ref["info"])
     _assert_same_bits(got.x, np.array(ref["x"]))
 
 
 @pytest.mark.parametrize("case", mgh.CASES, ids=lambda case: case.id)
 def test_mgh_replays_lmdif1_driver(case):
     ref = REFERENCE[case]["lmdif1"]
-    tol = mgh.DRIVER_TOL
-    got = libminpack.lmdif(
-        LIB,
-        mgh.residuals,
-        case.x0,
-        case.m,
-        case.args,
-        ftol=tol,
-        xtol=tol,
-        gtol=0.0,
-        maxfev=200 * (case.n + 1),
-        epsfcn=0.0,
-    )
+    got = _libminpack_lmdif(case, **DRIVER_SETTINGS, epsfcn=0.0)
     # See test_mgh.py: the driver's njev counts forward-difference Jacobians.
-    assert (got.nfev, mgh.driver_info(got.info)) == (
-        ref["nfev"] + case.n * ref["njev"],
-        ref["info"],
-    )
+    assert (got.nfev, mgh.driver_info(got.info)) == (ref["nfev"] + case.n * ref["njev"], ref["info"])
     _assert_same_bits(got.x, np.array(ref["x"]))
