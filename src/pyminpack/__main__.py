@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from ._demo import run_demo
 from ._fit_command import (
@@ -48,8 +48,16 @@ examples:
 {_EXIT_STATUS}"""
 
 
-class _OneLineErrorParser(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one line on stderr (exit status 2)."""
+class _CommandParser(argparse.ArgumentParser):
+    """An argument parser whose help ends with an epilog kept as laid out, and whose usage errors are one line.
+
+    The epilog is the exit statuses unless given; a usage error is one
+    line on stderr, with exit status 2.  The sub-commands' parsers are of
+    this class too: argparse makes them of their parent's class.
+    """
+
+    def __init__(self, *, epilog: str = _EXIT_STATUS, **kwargs: Any) -> None:
+        super().__init__(epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -78,11 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     >>> build_parser().parse_args(["fit", "data.csv", "--model", "a*x"]).model
     'a*x'
     """
-    parser = _OneLineErrorParser(
+    parser = _CommandParser(
         prog="pyminpack",
         description="The original Fortran MINPACK Levenberg-Marquardt solver: a demo, and curve fitting of CSV data.",
-        epilog=_EXIT_STATUS,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="{demo,fit}")
     demo = commands.add_parser(
@@ -92,8 +98,6 @@ def build_parser() -> argparse.ArgumentParser:
             "Fit the three examples of the leastsq tutorial (quadratic, exponential decay, sinusoid) "
             "and print each fit report."
         ),
-        epilog=_EXIT_STATUS,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     demo.add_argument(
         "--plot",
@@ -108,7 +112,6 @@ def build_parser() -> argparse.ArgumentParser:
             "and print lmfit's style of fit report, or JSON."
         ),
         epilog=_FIT_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     fit.add_argument(
         "data",

@@ -326,6 +326,57 @@ class Compiled:
         return f"Compiled({self.residuals!r}, m={self.m}{jac}{ud})"
 
 
+def solver_settings(
+    ftol: float, xtol: float, gtol: float, maxfev: int, epsfcn: float | None, factor: float, n: int, *,
+    has_jacobian: bool,
+) -> tuple[float, float, float, int, float, float]:  # fmt: skip
+    """Check the settings of a compiled solve and fill in the defaults of ``maxfev`` and ``epsfcn``.
+
+    Parameters
+    ----------
+    ftol, xtol, gtol, factor : float
+        As for :func:`pyminpack.leastsq`: finite real numbers.
+    maxfev : int
+        As for ``leastsq``: 0 means ``200*(n+1)``, or ``100*(n+1)`` with a
+        Jacobian; larger than MINPACK can hold means the most it can.
+    epsfcn : float or None
+        As for ``leastsq``: None means the machine precision of float64.
+    n : int
+        The number of parameters.
+    has_jacobian : bool
+        Whether a compiled Jacobian is given (MINPACK's ``lmder``).
+
+    Returns
+    -------
+    tuple
+        ``(ftol, xtol, gtol, maxfev, epsfcn, factor)``, as floats and int,
+        in the order that ``_native``'s solvers take them.
+
+    Raises
+    ------
+    TypeError
+        A setting is not a real number, or ``maxfev`` is not an integer.
+    ValueError
+        A setting is nan or infinite.
+
+    Examples
+    --------
+    >>> solver_settings(1e-8, 1e-8, 0.0, 0, None, 100, 2, has_jacobian=True)
+    (1e-08, 1e-08, 0.0, 300, 2.220446049250313e-16, 100.0)
+    """
+    if not (type(ftol) is float and type(xtol) is float and type(gtol) is float and math.isfinite(ftol + xtol + gtol)):
+        ftol = finite_float("ftol", ftol)
+        xtol = finite_float("xtol", xtol)
+        gtol = finite_float("gtol", gtol)
+    factor = finite_float("factor", factor)
+    if type(maxfev) is not int or not 0 < maxfev <= MAXFEV_LIMIT:
+        maxfev = evaluation_limit(maxfev)
+    if maxfev == 0:
+        maxfev = (100 if has_jacobian else 200) * (n + 1)
+    epsfcn = _EPSILON if epsfcn is None else finite_float("epsfcn", epsfcn)
+    return ftol, xtol, gtol, maxfev, epsfcn, factor
+
+
 _STAGES = {
     _native.STAGE_START: "at the starting point",
     _native.STAGE_DIFFERENCES: "forming the forward-difference Jacobian",
@@ -386,16 +437,9 @@ def compiled_leastsq(
         raise TypeError(
             f"Improper input: func input vector length N={n} must not exceed func output vector length M={m}"
         )
-    if not (type(ftol) is float and type(xtol) is float and type(gtol) is float and math.isfinite(ftol + xtol + gtol)):
-        ftol = finite_float("ftol", ftol)
-        xtol = finite_float("xtol", xtol)
-        gtol = finite_float("gtol", gtol)
-    factor = finite_float("factor", factor)
-    if type(maxfev) is not int or not 0 < maxfev <= MAXFEV_LIMIT:
-        maxfev = evaluation_limit(maxfev)
-    if maxfev == 0:
-        maxfev = (200 if jacobian is None else 100) * (n + 1)
-    epsfcn = _EPSILON if epsfcn is None else finite_float("epsfcn", epsfcn)
+    ftol, xtol, gtol, maxfev, epsfcn, factor = solver_settings(
+        ftol, xtol, gtol, maxfev, epsfcn, factor, n, has_jacobian=jacobian is not None
+    )
     scale = None if diag is None else scaling(diag, n)
     fvec, fjac, ipvt, qtf, info, nfev, njev, status, stopped_by, stage, evaluation, xbad = _native.leastsq(
         func._residuals.address,

@@ -146,9 +146,42 @@ def _is_number(cell: str) -> bool:
 def _number(cell: str, source: str, line: int, column: int) -> float:
     """Return ``cell`` as a finite float, or raise naming where it is."""
     try:
-        value = float(cell)
+        return finite_number(cell)
+    except ValueError as error:
+        raise DataFileError(f"{source}, line {line}, column {column}: {error}") from None
+
+
+def finite_number(text: str) -> float:
+    """Return ``text`` as a finite float: a cell of a data file, or a value on the command line.
+
+    Parameters
+    ----------
+    text : str
+        The number as written.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        ``text`` is not a number, or is nan or infinite; the message quotes
+        it, for the caller to say where it stands.
+
+    Examples
+    --------
+    >>> finite_number(" 2.5")
+    2.5
+    >>> finite_number("-inf")
+    Traceback (most recent call last):
+    ...
+    ValueError: '-inf' is not finite (nan or inf)
+    """
+    try:
+        value = float(text)
     except ValueError:
-        raise DataFileError(f"{source}, line {line}, column {column}: {cell.strip()!r} is not a number") from None
+        raise ValueError(f"{text.strip()!r} is not a number") from None
     if not math.isfinite(value):
-        raise DataFileError(f"{source}, line {line}, column {column}: {cell.strip()!r} is not finite (nan or inf)")
+        raise ValueError(f"{text.strip()!r} is not finite (nan or inf)")
     return value

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._atomic_write import atomic_output
-from ._data_file import DataFileError, DataTable, read_table
+from ._data_file import DataFileError, DataTable, finite_number, read_table
 from ._fit import FitResult, fit
 from ._model_expression import ModelExpression, ModelExpressionError
 from ._plot import MISSING_MATPLOTLIB, plot_format
@@ -86,12 +86,9 @@ def parse_assignments(text: str, option: str, parameters: tuple[str, ...]) -> di
 
 def _finite_number(text: str, option: str, name: str) -> float:
     try:
-        value = float(text)
-    except ValueError:
-        raise CommandError(f"{option}: {name}={text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise CommandError(f"{option}: {name}={text!r} must be finite")
-    return value
+        return finite_number(text)
+    except ValueError as error:
+        raise CommandError(f"{option}: {name}={error}") from None
 
 
 def parse_p0(text: str | None, parameters: tuple[str, ...]) -> NDArray[np.float64] | None:

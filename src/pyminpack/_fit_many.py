@@ -32,8 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _native  # type: ignore[attr-defined]
-from ._compiled import MODEL, MODEL_JACOBIAN, native_function, user_data_address
-from ._validation import evaluation_limit, finite_float, machine_epsilon
+from ._compiled import MODEL, MODEL_JACOBIAN, native_function, solver_settings, user_data_address
 
 __all__ = ["IER_NONFINITE", "IER_USER_STOP", "ManyFits", "fit_many"]
 
@@ -216,14 +215,7 @@ def fit_many(
         if not (np.isfinite(s).all() and (s > 0).all()):
             raise ValueError("sigma must be positive and finite.")
         weight = np.ascontiguousarray(1.0 / s)
-    ftol = finite_float("ftol", ftol)
-    xtol = finite_float("xtol", xtol)
-    gtol = finite_float("gtol", gtol)
-    factor = finite_float("factor", factor)
-    maxfev = evaluation_limit(maxfev)
-    if maxfev == 0:
-        maxfev = (200 if jacobian_fn is None else 100) * (n + 1)
-    epsfcn = machine_epsilon(np.dtype(np.float64)) if epsfcn is None else finite_float("epsfcn", epsfcn)
+    settings = solver_settings(ftol, xtol, gtol, maxfev, epsfcn, factor, n, has_jacobian=jacobian_fn is not None)
     workers = (os.cpu_count() or 1) if workers is None else int(workers)
     if workers < 1:
         raise ValueError(f"workers must be at least 1; got {workers}.")
@@ -248,12 +240,7 @@ def fit_many(
             nfev,
             chisqr,
             stderr,
-            ftol,
-            xtol,
-            gtol,
-            maxfev,
-            epsfcn,
-            factor,
+            *settings,
             not allow_nonfinite,
         )
 

@@ -39,8 +39,8 @@ MAX_LENGTH = 2000
 #: The longest snippet of a refused expression quoted in an error message.
 _SNIPPET_LENGTH = 40
 
-_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
-_UNARY_OPERATORS = (ast.UAdd, ast.USub)
+#: The operators allowed: + - * / ** and unary + -.
+_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.UAdd, ast.USub)
 _OPERATOR_SYMBOLS = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|",
                      ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>", ast.Not: "not", ast.Invert: "~"}  # fmt: skip
 #: Why a node outside the whitelist is refused, for the error message.
@@ -236,27 +236,27 @@ def _check(node: ast.AST, expression: str) -> None:
                 expression,
             )
     elif isinstance(node, ast.BinOp):
-        if not isinstance(node.op, _OPERATORS):
-            raise _refuse(
-                f"operator {_OPERATOR_SYMBOLS.get(type(node.op), '?')!r} is not allowed (allowed: + - * / **)",
-                node,
-                expression,
-            )
+        _check_operator(node, expression)
         _check(node.left, expression)
         _check(node.right, expression)
     elif isinstance(node, ast.UnaryOp):
-        if not isinstance(node.op, _UNARY_OPERATORS):
-            raise _refuse(
-                f"operator {_OPERATOR_SYMBOLS.get(type(node.op), '?')!r} is not allowed (allowed: + - * / **)",
-                node,
-                expression,
-            )
+        _check_operator(node, expression)
         _check(node.operand, expression)
     elif isinstance(node, ast.Call):
         _check_call(node, expression)
     else:
         raise _refuse(
             _REFUSALS.get(type(node), f"{type(node).__name__} is not allowed"),
+            node,
+            expression,
+        )
+
+
+def _check_operator(node: ast.BinOp | ast.UnaryOp, expression: str) -> None:
+    """Raise :class:`ModelExpressionError` unless ``node``'s operator is whitelisted."""
+    if not isinstance(node.op, _OPERATORS):
+        raise _refuse(
+            f"operator {_OPERATOR_SYMBOLS.get(type(node.op), '?')!r} is not allowed (allowed: + - * / **)",
             node,
             expression,
         )

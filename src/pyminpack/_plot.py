@@ -9,17 +9,17 @@ GUI backend needed, nothing left open; Jupyter shows it, and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._atomic_write import atomic_output
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-    from ._fit import FitResult
 
 #: The message when matplotlib is missing.
 MISSING_MATPLOTLIB = "plotting needs matplotlib: pip install pyminpack[plot]"
@@ -27,6 +27,29 @@ MISSING_MATPLOTLIB = "plotting needs matplotlib: pip install pyminpack[plot]"
 CURVE_POINTS = 500
 #: The file types a plot can be written as, by suffix.
 FORMATS = {".png": "png", ".svg": "svg"}
+
+
+class FitData(Protocol):
+    """What a plot reads of a fit: :class:`pyminpack.FitResult` has it all, under the same names."""
+
+    @property
+    def model(self) -> Callable[..., Any]: ...
+    @property
+    def xdata(self) -> Any: ...
+    @property
+    def ydata(self) -> NDArray[np.float64]: ...
+    @property
+    def sigma(self) -> NDArray[np.float64] | None: ...
+    @property
+    def values(self) -> NDArray[np.float64]: ...
+    @property
+    def success(self) -> bool: ...
+    @property
+    def best_fit(self) -> NDArray[np.float64]: ...
+    @property
+    def residuals(self) -> NDArray[np.float64]: ...
+    @property
+    def ndata(self) -> int: ...
 
 
 def _figure_class() -> type[Figure]:
@@ -67,7 +90,7 @@ def plot_format(path: str | Path) -> str:
 
 
 def plot_fit(
-    result: FitResult,
+    result: FitData,
     path: str | Path | None = None,
     *,
     xlabel: str = "x",
@@ -83,8 +106,8 @@ def plot_fit(
 
     Parameters
     ----------
-    result : FitResult
-        The fit.
+    result : FitData
+        The fit: a :class:`pyminpack.FitResult`.
     path : str or Path, optional
         Also write the figure there, PNG or SVG by the suffix, through a
         temporary file so that no partial file is left behind.
@@ -146,7 +169,7 @@ def plot_fit(
     return figure
 
 
-def _abscissae_and_curve(result: FitResult) -> tuple[Any, Any, Any]:
+def _abscissae_and_curve(result: FitData) -> tuple[Any, Any, Any]:
     """Return the data's x (None unless 1-D and numeric) and the points of the model curve."""
     try:
         x = np.asarray(result.xdata, dtype=float)
@@ -164,7 +187,7 @@ def _abscissae_and_curve(result: FitResult) -> tuple[Any, Any, Any]:
     return x, grid, curve
 
 
-def _error_bars(result: FitResult) -> Any:
+def _error_bars(result: FitData) -> Any:
     """Return the standard deviations of the data from ``sigma`` (1-D, or a covariance's diagonal), or None."""
     if result.sigma is None:
         return None
