@@ -17,6 +17,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 SOURCE = r"""
 #include <math.h>
@@ -186,3 +187,27 @@ def capsule(function: object, name: str) -> object:
 
 
 _NAMES: list[bytes] = []
+
+
+def numba_rational_model() -> object:
+    """``rational_model`` as a numba ``@cfunc`` with fit_many's model signature (skips without numba)."""
+    numba = pytest.importorskip("numba")
+    from numba import carray, types
+
+    signature = types.intc(
+        types.intc,
+        types.intc,
+        types.CPointer(types.double),
+        types.CPointer(types.double),
+        types.CPointer(types.double),
+        types.voidptr,
+    )
+
+    @numba.cfunc(signature)
+    def model(m, n, p_, x_, out_, user_data):
+        p, x, out = carray(p_, (n,)), carray(x_, (m,)), carray(out_, (m,))
+        for i in range(m):
+            out[i] = (p[0] * x[i] + p[1]) / (1.0 + p[2] * x[i])
+        return 0
+
+    return model

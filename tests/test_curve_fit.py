@@ -454,3 +454,19 @@ def test_docstring_examples(module):
     failures, attempted = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert attempted > 0
     assert failures == 0
+
+
+WARNING_CASES = {
+    # a parameter with no effect: the covariance cannot be estimated
+    "covariance": ({"f": lambda x, a, b: a + 0.0 * b * x}, "Covariance of the parameters could not be estimated"),
+    # the slope (about 2) held below its optimum by an upper bound
+    "at a bound": ({"f": lambda x, a, b: a * x + b, "bounds": ([0.0, -5.0], [1.0, 5.0])}, "ended at a bound"),
+}
+
+
+@pytest.mark.parametrize(("arguments", "message"), WARNING_CASES.values(), ids=WARNING_CASES.keys())
+def test_warnings_point_at_the_line_that_called_curve_fit(arguments, message):
+    x = np.linspace(0.0, 1.0, 10)
+    with pytest.warns(OptimizeWarning, match=message) as record:
+        curve_fit(xdata=x, ydata=2.0 * x + 1.0, p0=[0.5, 0.5], **arguments)
+    assert {warning.filename for warning in record} == {__file__}

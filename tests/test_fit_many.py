@@ -173,27 +173,7 @@ def test_bad_input(native):
 
 
 def test_numba_model():
-    numba = pytest.importorskip("numba")
-    from numba import carray, types
-
-    sig = types.intc(
-        types.intc,
-        types.intc,
-        types.CPointer(types.double),
-        types.CPointer(types.double),
-        types.CPointer(types.double),
-        types.voidptr,
-    )
-
-    @numba.cfunc(sig)
-    def model(m, n, p_, x_, out_, ud):
-        p = carray(p_, (n,))
-        x = carray(x_, (m,))
-        out = carray(out_, (m,))
-        for i in range(m):
-            out[i] = (p[0] * x[i] + p[1]) / (1.0 + p[2] * x[i])
-        return 0
-
+    model = nf.numba_rational_model()
     x, y = curves(6)
     fits = fit_many(model, y, [1.0, 1.0, 0.5], x=x, workers=2)
     assert_matches(fits, one_by_one(x, y, [1.0, 1.0, 0.5]), len(x))

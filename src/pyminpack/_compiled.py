@@ -325,6 +325,108 @@ class Compiled:
         ud = "" if self.user_data is None else f", user_data={type(self.user_data).__name__}"
         return f"Compiled({self.residuals!r}, m={self.m}{jac}{ud})"
 
+    def _native_call(self) -> tuple[int, tuple[Any, ...]]:
+        """``_native.leastsq``'s residual address and its trailing model arguments (none here)."""
+        return self._residuals.address, ()
+
+
+class CompiledModel(Compiled):
+    """``curve_fit``'s compiled model as ``leastsq``'s ``func``: residuals formed in C.
+
+    The residuals are ``(model(p, xdata) - ydata) * weight``, formed by
+    ``_native`` as :func:`pyminpack.fit_many` forms them; MINPACK's solve
+    then makes no Python call, as for :class:`Compiled`.
+
+    Parameters
+    ----------
+    model : compiled function
+        ``fit_many``'s model signature, ``int model(int m, int n, const double
+        *p, const double *x, double *out, void *user_data)``.
+    ydata : ndarray of float64, shape (m,)
+        The data.
+    xdata : ndarray of float64, shape (m,), or None
+        What the model gets as ``x`` (None: NULL).
+    weight : ndarray of float64, shape (m,) or (1,), or None
+        ``1/sigma`` (one value: the same for every residual).
+    jacobian : compiled function, optional
+        ``fit_many``'s model-Jacobian signature.
+    user_data : optional
+        As for :class:`Compiled`.
+    """
+
+    __slots__ = ("weight", "xdata", "ydata")
+
+    def __init__(
+        self, model: object, ydata: NDArray[np.float64], xdata: NDArray[np.float64] | None,
+        weight: NDArray[np.float64] | None, jacobian: object = None, user_data: object = None,
+    ) -> None:  # fmt: skip
+        self._residuals = native_function(model, MODEL, "f")
+        self._jacobian = None if jacobian is None else native_function(jacobian, MODEL_JACOBIAN, "jac")
+        self.m = ydata.size
+        self.residuals, self.jacobian, self.user_data = model, jacobian, user_data
+        self._user_data = user_data_address(user_data)
+        self.ydata, self.xdata = np.ascontiguousarray(ydata, dtype=np.float64), xdata
+        self.weight = None if weight is None else np.ascontiguousarray(np.broadcast_to(weight, ydata.shape))
+
+    def _native_call(self) -> tuple[int, tuple[Any, ...]]:
+        """No residual address: the model's, then the data it is compared with."""
+        return 0, (self._residuals.address, self.xdata, self.ydata, self.weight)
+
+
+_DOUBLES = ctypes.POINTER(ctypes.c_double)
+_MODEL_CALL = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, _DOUBLES, _DOUBLES, _DOUBLES, ctypes.c_void_p)
+
+
+class CallableModel:
+    """A compiled model called from Python as ``model(x, *params)``: what :class:`pyminpack.FitResult` plots.
+
+    Parameters
+    ----------
+    model : compiled function
+        ``fit_many``'s model signature (see :class:`CompiledModel`).
+    user_data : optional
+        As for :class:`Compiled`.
+    m : int
+        The number of values when ``x`` is None (the model then reads its
+        abscissae from ``user_data``).
+
+    Raises
+    ------
+    UserTermination
+        The model returned nonzero.
+
+    Examples
+    --------
+    >>> import ctypes
+    >>> P = ctypes.POINTER(ctypes.c_double)
+    >>> @ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, P, P, P, ctypes.c_void_p)
+    ... def line(m, n, p, x, out, user_data):
+    ...     for i in range(m):
+    ...         out[i] = p[0] * x[i] + p[1]
+    ...     return 0
+    >>> CallableModel(line, None, 2)([0.0, 1.0, 2.0], 2.0, 1.0)
+    array([1., 3., 5.])
+    """
+
+    def __init__(self, model: object, user_data: object, m: int) -> None:
+        self.compiled = model
+        self.__name__ = str(getattr(model, "__name__", "compiled model"))
+        self._call = _MODEL_CALL(native_function(model, MODEL, "f").address)
+        self._user_data = user_data_address(user_data)
+        self._m = m
+
+    def __call__(self, x: ArrayLike | None, *params: float) -> NDArray[np.float64]:
+        p = np.array(params, dtype=np.float64)
+        xs = None if x is None else np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
+        out = np.empty(self._m if xs is None else xs.size)
+        status = self._call(
+            out.size, p.size, p.ctypes.data_as(_DOUBLES), None if xs is None else xs.ctypes.data_as(_DOUBLES),
+            out.ctypes.data_as(_DOUBLES), self._user_data[0],
+        )  # fmt: skip
+        if status:
+            raise UserTermination(status, "func", p, 1, 0)
+        return out
+
 
 def solver_settings(
     ftol: float, xtol: float, gtol: float, maxfev: int, epsfcn: float | None, factor: float, n: int, *,
@@ -441,8 +543,9 @@ def compiled_leastsq(
         ftol, xtol, gtol, maxfev, epsfcn, factor, n, has_jacobian=jacobian is not None
     )
     scale = None if diag is None else scaling(diag, n)
+    residuals_address, model_arguments = func._native_call()
     fvec, fjac, ipvt, qtf, info, nfev, njev, status, stopped_by, stage, evaluation, xbad = _native.leastsq(
-        func._residuals.address,
+        residuals_address,
         0 if jacobian is None else jacobian.address,
         func._user_data[0],
         x,
@@ -455,6 +558,7 @@ def compiled_leastsq(
         epsfcn,
         factor,
         not allow_nonfinite,
+        *model_arguments,
     )
     if stage:
         on_jacobian = stage == _native.STAGE_JACOBIAN

@@ -20,6 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._bounds import ParameterTransform, parse_bounds
 from ._check_jacobian import check_jacobian
+from ._compiled import CompiledModel, is_compiled
 from ._leastsq import leastsq
 from ._messages import LEASTSQ_SUCCESS
 from ._triangular import solve_lower
@@ -96,7 +97,7 @@ def _warn_at_bounds(transform: ParameterTransform, popt: NDArray[np.float64]) ->
             "has zero slope at a bound), does not describe their uncertainty: their "
             "standard errors and covariances in pcov are unreliable.",
             category=OptimizeWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
 
 
@@ -149,6 +150,7 @@ def curve_fit(
     nan_policy: str | None = None,
     check_jac: bool = False,
     callback: Callable[[NDArray[np.float64], NDArray[np.float64]], Any] | None = None,
+    user_data: Any = None,
     **kwargs: Any,
 ) -> tuple[Any, ...]:
     """Use non-linear least squares to fit a function, f, to data.
@@ -160,10 +162,14 @@ def curve_fit(
 
     Parameters
     ----------
-    f : callable
+    f : callable or compiled function
         The model function, ``f(x, ...)``. It must take the independent
         variable as the first argument and the parameters to fit as separate
-        remaining arguments.
+        remaining arguments. pyminpack only: or a compiled model with
+        :func:`pyminpack.fit_many`'s C signature (a numba ``@cfunc``, a
+        ctypes function pointer or a PyCapsule), ``int f(int m, int n, const
+        double *p, const double *x, double *out, void *user_data)``; the
+        whole fit then runs in C with the GIL released (see Notes).
     xdata : array_like or object
         The independent variable where the data is measured, usually an
         M-length sequence or a (k, M)-shaped array for k predictors. A list,
@@ -198,11 +204,12 @@ def curve_fit(
     method : {None, 'lm'}, optional
         Only 'lm' (Levenberg-Marquardt, MINPACK) is available; None means
         'lm'. Unlike SciPy, 'lm' accepts `bounds`.
-    jac : callable, optional
+    jac : callable or compiled function, optional
         ``jac(x, ...)`` returning the M by N Jacobian of the model function
         with respect to the parameters; it is weighted by `sigma` and passed
         to `leastsq` as ``Dfun``. If None, the Jacobian is estimated by
-        forward differences.
+        forward differences. With a compiled `f`, a compiled Jacobian with
+        ``fit_many``'s signature (``fjac[i + j*ldfjac]``, column-major).
     full_output : bool, optional
         If True, also return `infodict`, `mesg` and `ier`.
     nan_policy : {'raise', 'omit', None}, optional
@@ -222,6 +229,10 @@ def curve_fit(
         user's, also when `bounds` are given) and the weighted residuals
         ``(f(xdata, *params) - ydata) / sigma``. Its return value is
         ignored; an exception it raises stops the fit and reaches the caller.
+    user_data : array_like or ctypes pointer, optional
+        pyminpack only, with a compiled `f`: the ``void *user_data`` handed
+        to `f` and `jac` (a numpy array is passed by its data pointer, and
+        kept alive for the fit).
     **kwargs
         Keyword arguments passed to :func:`pyminpack.leastsq` (``ftol``,
         ``xtol``, ``maxfev``, ...), except ``args``.
@@ -286,6 +297,16 @@ def curve_fit(
     triangular solve in NumPy. Unlike SciPy (whose solve then raises on
     them), nan or inf in the model's output are passed on to MINPACK here.
 
+    **A compiled model.** With a compiled `f` the residuals
+    ``(f(xdata, p) - ydata) / sigma`` are formed in C, as
+    :func:`pyminpack.fit_many` forms them, and the fit makes no Python call:
+    `popt`, `pcov` and `infodict` are those of the same model written in
+    Python, bit for bit when both do the same floating-point operations.
+    `xdata` is then None (the model gets NULL) or M values, `sigma` None, a
+    scalar or M values, and `p0` is required (a compiled function has no
+    signature to count parameters from); `bounds`, a 2-D `sigma`,
+    `check_jac` and `callback` need a Python model and are refused.
+
     **Bounds.** MINPACK has none; as MINUIT and lmfit do, each bounded
     parameter ``p`` is fitted through an unbounded internal parameter
     ``q``: ``p = lb + (ub - lb) * (sin(q) + 1) / 2`` between two bounds,
@@ -321,6 +342,45 @@ def curve_fit(
     >>> np.sqrt(np.diag(pcov)).round(6)
     array([0.042426, 0.079373])
     """
+    popt, pcov, infodict, errmsg, ier = solve_curve_fit(
+        f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, method, jac,
+        nan_policy=nan_policy, check_jac=check_jac, callback=callback, user_data=user_data, **kwargs,
+    )  # fmt: skip
+    if ier not in LEASTSQ_SUCCESS:
+        raise RuntimeError("Optimal parameters not found: " + errmsg)
+    if full_output:
+        return popt, pcov, infodict, errmsg, ier
+    return popt, pcov
+
+
+def solve_curve_fit(
+    f: Any, xdata: Any, ydata: ArrayLike, p0: ArrayLike | None = None, sigma: ArrayLike | None = None,
+    absolute_sigma: bool = False, check_finite: bool | None = None, bounds: Any = (-np.inf, np.inf),
+    method: str | None = None, jac: Any = None, *, nan_policy: str | None = None, check_jac: bool = False,
+    callback: Any = None, user_data: Any = None, **kwargs: Any,
+) -> tuple[Any, ...]:  # fmt: skip
+    """:func:`curve_fit`, but a fit that MINPACK ends without converging is returned, not raised.
+
+    Parameters
+    ----------
+    f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, method, jac
+        As for :func:`curve_fit`.
+    nan_policy, check_jac, callback, user_data
+        As for :func:`curve_fit`.
+    **kwargs
+        ``curve_fit``'s further keyword arguments, for :func:`leastsq`.
+
+    Returns
+    -------
+    tuple
+        ``(popt, pcov, infodict, mesg, ier)``; for ``ier`` outside 1-4,
+        ``popt`` is where MINPACK stopped and ``pcov`` is None.
+    """
+    compiled = is_compiled(f)
+    if compiled:
+        _refuse_for_compiled_model(p0, sigma, jac, check_jac, callback)
+    elif user_data is not None:
+        raise TypeError("curve_fit: user_data is handed to a compiled model only; f is a Python function.")
     if p0 is None:
         n = _parameter_count(f)
     else:
@@ -331,6 +391,8 @@ def curve_fit(
             f"pyminpack.curve_fit supports only method='lm' (MINPACK's Levenberg-Marquardt); got method={method!r}."
         )
     parameters = ParameterTransform(*parse_bounds(bounds, n))
+    if compiled and not parameters.is_identity:
+        raise ValueError("curve_fit: bounds need a Python model; a compiled model is fitted without them.")
     if p0 is None:
         p0 = parameters.default_start()
     else:
@@ -370,44 +432,21 @@ def curve_fit(
                     sigma = sigma[~has_nan][:, ~has_nan]
 
     transform = _sigma_transform(sigma, ydata.size)
-
-    def residuals(params: NDArray[np.float64]) -> Any:
-        model: Any = f(xdata, *params)  # any array-like; SciPy subtracts ydata from it as it is
-        return _whiten(transform, model - ydata)
-
-    dfun = jac  # as in SciPy, anything not callable is left for leastsq to refuse
-    if callable(jac):
-        jacobian = jac
-
-        def weighted_jacobian(params: NDArray[np.float64]) -> Any:
-            return _whiten(transform, jacobian(xdata, *params))
-
-        dfun = weighted_jacobian
-
     if "args" in kwargs:
         # f takes the parameters only; see the description of f.
         raise ValueError("'args' is not a supported keyword argument.")
     # With a single data point, f's output may be broadcast against it.
     if ydata.size != 1 and n > ydata.size:
         raise TypeError(f"The number of func parameters={n} must not exceed the number of data points={ydata.size}")
-    if check_jac:
-        if not callable(jac):
-            raise ValueError("check_jac=True needs an analytic Jacobian `jac` to check.")
-        _check_model_jacobian(f, jac, xdata, p0)
-
-    if callback is not None:
-        # leastsq reports its own variables; with bounds those are the internal ones.
-        kwargs["callback"] = (
-            callback if parameters.is_identity else lambda q, fvec: callback(parameters.to_external(q), fvec)  # type: ignore[misc]
-        )
-    if parameters.is_identity:
-        popt, pcov, infodict, errmsg, ier = leastsq(
-            _FirstPointMemo(residuals), p0, Dfun=_memoized(dfun), full_output=True, **kwargs
-        )
+    if compiled:
+        model = CompiledModel(f, ydata, _compiled_model_abscissae(xdata, ydata.size), transform, jac, user_data)
+        popt, pcov, infodict, errmsg, ier = leastsq(model, p0, full_output=True, **kwargs)
     else:
-        popt, pcov, infodict, errmsg, ier = _bounded_leastsq(parameters, residuals, dfun, p0, kwargs)
+        popt, pcov, infodict, errmsg, ier = _python_model_leastsq(
+            f, jac, xdata, ydata, transform, p0, parameters, check_jac, callback, kwargs
+        )
     if ier not in LEASTSQ_SUCCESS:
-        raise RuntimeError("Optimal parameters not found: " + errmsg)
+        return popt, None, infodict, errmsg, ier
     if not parameters.is_identity:
         _warn_at_bounds(parameters, popt)
     ysize = len(infodict["fvec"])
@@ -424,11 +463,79 @@ def curve_fit(
             pcov.fill(np.inf)
             warn_cov = True
     if warn_cov:
-        warnings.warn("Covariance of the parameters could not be estimated", category=OptimizeWarning, stacklevel=2)
+        warnings.warn("Covariance of the parameters could not be estimated", category=OptimizeWarning, stacklevel=3)
+    return popt, pcov, infodict, errmsg, ier
 
-    if full_output:
-        return popt, pcov, infodict, errmsg, ier
-    return popt, pcov
+
+def _python_model_leastsq(
+    f: Callable[..., Any], jac: Any, xdata: Any, ydata: NDArray[np.float64], transform: NDArray[np.float64] | None,
+    p0: NDArray[Any], parameters: ParameterTransform, check_jac: bool, callback: Any, kwargs: dict[str, Any],
+) -> tuple[Any, ...]:  # fmt: skip
+    """Fit a Python model: :func:`leastsq` on its weighted residuals (through the bounds' transform, if any)."""
+
+    def residuals(params: NDArray[np.float64]) -> Any:
+        model: Any = f(xdata, *params)  # any array-like; SciPy subtracts ydata from it as it is
+        return _whiten(transform, model - ydata)
+
+    dfun = jac  # as in SciPy, anything not callable is left for leastsq to refuse
+    if callable(jac):
+        jacobian = jac
+
+        def weighted_jacobian(params: NDArray[np.float64]) -> Any:
+            return _whiten(transform, jacobian(xdata, *params))
+
+        dfun = weighted_jacobian
+
+    if check_jac:
+        if not callable(jac):
+            raise ValueError("check_jac=True needs an analytic Jacobian `jac` to check.")
+        _check_model_jacobian(f, jac, xdata, p0)
+    if callback is not None:
+        # leastsq reports its own variables; with bounds those are the internal ones.
+        kwargs["callback"] = (
+            callback if parameters.is_identity else lambda q, fvec: callback(parameters.to_external(q), fvec)
+        )
+    if parameters.is_identity:
+        return leastsq(_FirstPointMemo(residuals), p0, Dfun=_memoized(dfun), full_output=True, **kwargs)
+    return _bounded_leastsq(parameters, residuals, dfun, p0, kwargs)
+
+
+def _refuse_for_compiled_model(p0: Any, sigma: Any, jac: Any, check_jac: bool, callback: Any) -> None:
+    """Raise for what needs a Python model when ``f`` is compiled (bounds are refused once they are parsed)."""
+    if p0 is None:
+        raise ValueError(
+            "curve_fit: p0 is required with a compiled model (a compiled function has no signature to count "
+            "its parameters from)."
+        )
+    if np.ndim(sigma) == 2:
+        raise ValueError(
+            "curve_fit: a 2-D sigma (a covariance matrix) needs a Python model; a compiled model takes None, a "
+            "scalar or one sigma per data point."
+        )
+    if jac is not None and not is_compiled(jac):
+        raise TypeError(
+            "curve_fit: with a compiled model, jac must be compiled too (fit_many's model_jacobian signature), "
+            "or None for forward differences."
+        )
+    if check_jac:
+        raise ValueError("curve_fit: check_jac calls the model from Python (chkder); not with a compiled model.")
+    if callback is not None:
+        raise TypeError(
+            "curve_fit: callback needs a Python call at every iteration; it is not available with a compiled model."
+        )
+
+
+def _compiled_model_abscissae(xdata: Any, m: int) -> NDArray[np.float64] | None:
+    """``xdata`` as a compiled model reads it: None (NULL), or ``m`` contiguous float64 values."""
+    if xdata is None:
+        return None
+    values = np.ascontiguousarray(xdata, dtype=np.float64)
+    if values.shape != (m,):
+        raise ValueError(
+            f"curve_fit: with a compiled model, xdata must be None or {m} values (one per data point); "
+            f"got shape {values.shape}."
+        )
+    return values
 
 
 def _memoized(dfun: Any) -> Any:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -23,14 +22,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._curve_fit import _sigma_transform, _whiten, curve_fit
-from ._messages import OUTCOMES
+from ._compiled import CallableModel, is_compiled
+from ._curve_fit import _sigma_transform, _whiten, solve_curve_fit
+from ._messages import LEASTSQ_SUCCESS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 #: The prefix of curve_fit's RuntimeError when the solver does not converge.
-_NOT_FOUND = "Optimal parameters not found: "
 
 
 @dataclass(frozen=True, eq=False)
@@ -317,10 +316,14 @@ def fit(
 
     Parameters
     ----------
-    model : callable
+    model : callable or compiled function
         ``model(x, p1, p2, ...)``. The names of ``p1, p2, ...`` in its
         signature name the parameters; ``p0, p1, ...`` when the signature
-        does not have one positional name per parameter.
+        does not have one positional name per parameter. Or a compiled model
+        with :func:`pyminpack.fit_many`'s C signature, fitted as
+        :func:`pyminpack.curve_fit` fits it (then `p0` is required, and
+        ``user_data=`` may be given); the result's ``model`` calls it from
+        Python for the report and the plot.
     xdata : array_like or object
         The independent variable, passed to `model`.
     ydata : array_like
@@ -392,48 +395,28 @@ def fit(
         if keyword in kwargs:
             raise ValueError(f"fit does not take {keyword!r}; use curve_fit for it.")
     ydata = np.asarray(ydata, dtype=float)
-    recorder = _EvaluationRecorder(model, ydata, sigma)
-    try:
-        values, covariance, infodict, message, ier = curve_fit(
-            recorder, xdata, ydata, p0, sigma=sigma, absolute_sigma=absolute_sigma, bounds=bounds, jac=jac,
-            full_output=True, **kwargs,
-        )  # fmt: skip
-    except RuntimeError as error:
-        if not str(error).startswith(_NOT_FOUND) or recorder.best_params is None:
-            raise
-        message = str(error).removeprefix(_NOT_FOUND)
-        return _result(model, xdata, ydata, sigma, recorder, recorder.best_params,
-                       np.full((recorder.n, recorder.n), np.nan), recorder.best_chisqr, recorder.calls, False,
-                       message, _ier_from_message(message))  # fmt: skip
-    chisqr = float(np.sum(infodict["fvec"] ** 2))
-    return _result(
-        model,
-        xdata,
-        ydata,
-        sigma,
-        recorder,
-        values,
-        covariance,
-        chisqr,
-        int(infodict["nfev"]),
-        True,
-        message,
-        int(ier),
-    )
-
-
-def _result(
-    model: Callable[..., Any], xdata: Any, ydata: NDArray[np.float64], sigma: Any, recorder: _EvaluationRecorder,
-    values: NDArray[np.float64], covariance: NDArray[np.float64], chisqr: float, nfev: int, success: bool,
-    message: str, ier: int | None,
-) -> FitResult:  # fmt: skip
-    """Assemble the :class:`FitResult` (``xdata`` as the model saw it)."""
-    assert recorder.first_params is not None, "curve_fit evaluates the model before it returns"
+    compiled = is_compiled(model)
+    recorder = None if compiled else _EvaluationRecorder(model, ydata, sigma)
+    values, covariance, infodict, message, ier = solve_curve_fit(
+        model if recorder is None else recorder, xdata, ydata, p0, sigma=sigma, absolute_sigma=absolute_sigma,
+        bounds=bounds, jac=jac, **kwargs,
+    )  # fmt: skip
+    success = ier in LEASTSQ_SUCCESS
+    chisqr, nfev = float(np.sum(infodict["fvec"] ** 2)), int(infodict["nfev"])
+    if recorder is None:  # the compiled model, callable from Python for the report and the plot
+        model = CallableModel(model, kwargs.get("user_data"), ydata.size)
+        init_values, model_xdata = np.array(p0, dtype=float, ndmin=1), xdata
+    else:
+        assert recorder.first_params is not None, "curve_fit evaluates the model before it returns"
+        init_values, model_xdata = recorder.first_params, recorder.xdata
+        if not success and recorder.best_params is not None:
+            # Where a failed fit stopped, up to the forward-difference steps around it.
+            values, chisqr, nfev = recorder.best_params, recorder.best_chisqr, recorder.calls
     return FitResult(
-        model=model, xdata=recorder.xdata if recorder.xdata is not None else xdata, ydata=ydata,
+        model=model, xdata=xdata if model_xdata is None else model_xdata, ydata=ydata,
         sigma=None if sigma is None else np.asarray(sigma, dtype=float), names=parameter_names(model, values.size),
-        init_values=recorder.first_params, values=np.asarray(values, dtype=float),
-        covariance=np.asarray(covariance, dtype=float),
+        init_values=init_values, values=np.asarray(values, dtype=float),
+        covariance=np.asarray(covariance, dtype=float) if success else np.full((values.size, values.size), np.nan),
         chisqr=chisqr, nfev=nfev, success=success, message=message, ier=ier,
     )  # fmt: skip
 
@@ -524,12 +507,3 @@ def parameter_names(model: Callable[..., Any], n: int) -> tuple[str, ...]:
 def _model_name(model: Callable[..., Any]) -> str:
     """Return the model's name for reports: its ``__name__``, else its repr."""
     return str(getattr(model, "__name__", repr(model)))
-
-
-def _ier_from_message(message: str) -> int | None:
-    """Return the MINPACK flag whose message template ``message`` fills in."""
-    for info, outcome in OUTCOMES.items():
-        pattern = ".*?".join(re.escape(part) for part in re.split(r"\{[^}]*\}", outcome.template))
-        if re.fullmatch(pattern, message, flags=re.DOTALL):
-            return info
-    return None

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _minpack  # type: ignore[attr-defined]
 from ._callbacks import LMDER_FCN, LMDIF_FCN, jacobian_evaluator, raise_stored_error, residual_evaluator
-from ._compiled import compiled_leastsq, is_compiled
+from ._compiled import Compiled, compiled_leastsq, is_compiled
 from ._result import leastsq_result
 from ._validation import (
     all_finite,
@@ -33,7 +33,7 @@ _REPORT_EVERY_ITERATION = 1
 
 
 def leastsq(
-    func: Callable[..., ArrayLike],
+    func: Callable[..., ArrayLike] | Compiled,
     x0: ArrayLike,
     args: Any = (),
     Dfun: Callable[..., ArrayLike] | None = None,
@@ -235,6 +235,7 @@ def leastsq(
             allow_nonfinite=allow_nonfinite,
             callback=callback,
         )
+    func = cast("Callable[..., ArrayLike]", func)  # not compiled: a Python callable from here on
     x0 = starting_point(x0)
     n = len(x0)
     if not isinstance(args, tuple):

@@ -275,7 +275,7 @@ optional_data(PyObject *obj, const char *name, npy_intp size, int *ok)
 
 PyDoc_STRVAR(leastsq_doc,
 "leastsq(residuals, jacobian, user_data, x, diag, m, ftol, xtol, gtol, maxfev,\n"
-"        epsfcn, factor, check)\n"
+"        epsfcn, factor, check, model=0, xdata=None, y=None, weight=None)\n"
 "-> (fvec, fjac, ipvt, qtf, info, nfev, njev, status, stopped_by, stage,\n"
 "    evaluation, xbad)\n\n"
 "One lmdif (jacobian 0) or lmder solve with compiled callbacks (addresses),\n"
@@ -283,19 +283,24 @@ PyDoc_STRVAR(leastsq_doc,
 "the solution; diag: None (MODE 1) or float64 (n,) (MODE 2, overwritten).\n"
 "fjac is returned as an (n, m) C-ordered array (MINPACK's column-major\n"
 "m by n fjac), ipvt as MINPACK's 1-based int32; xbad is where the\n"
-"non-finite guard stopped the solve (None when it did not).");
+"non-finite guard stopped the solve (None when it did not).\n\n"
+"With residuals 0 and a model address (curve_fit), the residuals are\n"
+"(model(x, xdata) - y) * weight, formed in C as fit_many forms them, and\n"
+"jacobian is the model's Jacobian; y: m doubles, xdata and weight: None or\n"
+"m doubles.");
 
 static PyObject *
 native_leastsq(PyObject *self, PyObject *args)
 {
-    unsigned long long res_addr, jac_addr, ud_addr;
-    PyObject *ox, *odiag;
+    unsigned long long res_addr, jac_addr, ud_addr, model_addr = 0;
+    PyObject *ox, *odiag, *oxdata = Py_None, *oy = Py_None, *oweight = Py_None;
     Py_ssize_t msize;
     Settings s;
     int check;
     (void)self;
-    if (!PyArg_ParseTuple(args, "KKKOOndddiddp:leastsq", &res_addr, &jac_addr, &ud_addr, &ox, &odiag, &msize,
-                          &s.ftol, &s.xtol, &s.gtol, &s.maxfev, &s.epsfcn, &s.factor, &check)) {
+    if (!PyArg_ParseTuple(args, "KKKOOndddiddp|KOOO:leastsq", &res_addr, &jac_addr, &ud_addr, &ox, &odiag,
+                          &msize, &s.ftol, &s.xtol, &s.gtol, &s.maxfev, &s.epsfcn, &s.factor, &check, &model_addr,
+                          &oxdata, &oy, &oweight)) {
         return NULL;
     }
     if (!PyArray_Check(ox)) {
@@ -303,12 +308,19 @@ native_leastsq(PyObject *self, PyObject *args)
         return NULL;
     }
     npy_intp n = PyArray_SIZE((PyArrayObject *)ox), m = msize;
-    if (n < 1 || m < 1 || m > INT_MAX || n > INT_MAX || m > NPY_MAX_INTP / n || res_addr == 0) {
+    if (n < 1 || m < 1 || m > INT_MAX || n > INT_MAX || m > NPY_MAX_INTP / n || (res_addr == 0) == (model_addr == 0)) {
         PyErr_SetString(PyExc_ValueError, "_native: bad problem size or function address");
         return NULL;
     }
     double *x = array_data(ox, "x", NPY_DOUBLE, n, 1);
     if (x == NULL) {
+        return NULL;
+    }
+    int ok = 1;
+    const double *y = model_addr == 0 ? NULL : array_data(oy, "y", NPY_DOUBLE, m, 0);
+    const double *xdata = optional_data(oxdata, "xdata", m, &ok);
+    const double *weight = ok ? optional_data(oweight, "weight", m, &ok) : NULL;
+    if ((model_addr != 0 && y == NULL) || !ok) {
         return NULL;
     }
     double *diag = NULL;
@@ -346,8 +358,17 @@ native_leastsq(PyObject *self, PyObject *args)
     double *fvec = PyArray_DATA((PyArrayObject *)ofvec);
     Context ctx;
     memset(&ctx, 0, sizeof ctx);
-    ctx.residuals = (residuals_fn)(uintptr_t)res_addr;
-    ctx.jacobian = (jacobian_fn)(uintptr_t)jac_addr;
+    if (model_addr == 0) {
+        ctx.residuals = (residuals_fn)(uintptr_t)res_addr;
+        ctx.jacobian = (jacobian_fn)(uintptr_t)jac_addr;
+    }
+    else {
+        ctx.model = (model_fn)(uintptr_t)model_addr;
+        ctx.model_jacobian = (model_jacobian_fn)(uintptr_t)jac_addr;
+        ctx.xdata = xdata;
+        ctx.y = y;
+        ctx.weight = weight;
+    }
     ctx.user_data = (void *)(uintptr_t)ud_addr;
     ctx.check = check;
     ctx.xbad = PyArray_DATA((PyArrayObject *)oxbad);
@@ -360,7 +381,8 @@ native_leastsq(PyObject *self, PyObject *args)
         /* Improper input: MINPACK evaluated nothing.  fvec gets func(x0),
          * as the Python path's checking call leaves it (SciPy's result);
          * this call is not counted in nfev, and its status is ignored. */
-        (void)ctx.residuals((int)m, (int)n, x, fvec, ctx.user_data);
+        (void)evaluate(&ctx, (int)m, (int)n, x, fvec);
+        ctx.status = ctx.stopped_by = 0;
     }
     Py_END_ALLOW_THREADS
     PyMem_RawFree(wa);
