@@ -24,6 +24,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._compiled import CallableModel, is_compiled
 from ._curve_fit import _sigma_transform, _whiten, solve_curve_fit
+from ._fit_report import format_report, model_name
 from ._messages import LEASTSQ_SUCCESS
 
 if TYPE_CHECKING:
@@ -220,8 +221,6 @@ class FitResult:
         [[Correlations]] (unreported correlations are < 0.100)
             C(slope, intercept) = -0.8018
         """
-        from ._fit_report import format_report
-
         return format_report(self, min_correl)
 
     def plot(self, path: str | Path | None = None, *, xlabel: str = "x", ylabel: str = "y") -> Figure:
@@ -276,7 +275,7 @@ class FitResult:
         ['aic', 'bic', 'chisqr', 'ndata', 'nfev', 'nvarys', 'r_squared', 'redchi']
         """
         return {
-            "model": _model_name(self.model),
+            "model": model_name(self.model),
             "params": dict(self.params),
             "stderr": dict(zip(self.names, map(float, self.stderr), strict=True)),
             "init_values": dict(zip(self.names, map(float, self.init_values), strict=True)),
@@ -502,8 +501,3 @@ def parameter_names(model: Callable[..., Any], n: int) -> tuple[str, ...]:
         if len(names) == n:
             return tuple(names)
     return tuple(f"p{i}" for i in range(n))
-
-
-def _model_name(model: Callable[..., Any]) -> str:
-    """Return the model's name for reports: its ``__name__``, else its repr."""
-    return str(getattr(model, "__name__", repr(model)))

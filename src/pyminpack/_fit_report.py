@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from ._fit import FitResult
+from numpy.typing import NDArray
 
 #: Width of a number in the report, as lmfit's ``gformat`` default.
 NUMBER_WIDTH = 11
@@ -50,13 +49,69 @@ def format_number(value: float, width: int = NUMBER_WIDTH) -> str:
     return f"{value: .{width - 7}e}"
 
 
-def format_report(result: FitResult, min_correl: float = 0.1) -> str:
+class ReportedFit(Protocol):
+    """What a report reads of a fit: :class:`pyminpack.FitResult` has it all, under the same names."""
+
+    @property
+    def model(self) -> Callable[..., Any]: ...
+    @property
+    def names(self) -> tuple[str, ...]: ...
+    @property
+    def values(self) -> NDArray[np.float64]: ...
+    @property
+    def init_values(self) -> NDArray[np.float64]: ...
+    @property
+    def stderr(self) -> NDArray[np.float64]: ...
+    @property
+    def correlation(self) -> NDArray[np.float64]: ...
+    @property
+    def nfev(self) -> int: ...
+    @property
+    def ndata(self) -> int: ...
+    @property
+    def nvarys(self) -> int: ...
+    @property
+    def chisqr(self) -> float: ...
+    @property
+    def redchi(self) -> float: ...
+    @property
+    def aic(self) -> float: ...
+    @property
+    def bic(self) -> float: ...
+    @property
+    def r_squared(self) -> float: ...
+    @property
+    def success(self) -> bool: ...
+    @property
+    def message(self) -> str: ...
+
+
+def model_name(model: Callable[..., Any]) -> str:
+    """Return the model's name for reports: its ``__name__``, else its repr.
+
+    Parameters
+    ----------
+    model : callable
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> model_name(abs)
+    'abs'
+    """
+    return str(getattr(model, "__name__", repr(model)))
+
+
+def format_report(result: ReportedFit, min_correl: float = 0.1) -> str:
     """Return the report of ``result``: model, statistics, variables, correlations.
 
     Parameters
     ----------
     result : FitResult
-        The fit.
+        The fit (anything with :class:`ReportedFit`'s attributes).
     min_correl : float, optional
         Correlations with absolute value at most this are left out; the
         section is left out when none remains.
@@ -86,12 +141,10 @@ def format_report(result: FitResult, min_correl: float = 0.1) -> str:
         a:  1.98000000 +/- 0.04242641 (2.14%) (init = 1)
         b:  1.03000000 +/- 0.07937254 (7.71%) (init = 1)
     """
-    from ._fit import _model_name
-
     return "\n".join(
         [
             "[[Model]]",
-            f"    {_model_name(result.model)}",
+            f"    {model_name(result.model)}",
             *_statistics(result),
             *_variables(result),
             *_correlations(result, min_correl),
@@ -104,7 +157,7 @@ def _statistic(value: float) -> str:
     return str(value) if isinstance(value, int) else format_number(value).strip()
 
 
-def _statistics(result: FitResult) -> list[str]:
+def _statistics(result: ReportedFit) -> list[str]:
     lines = [
         "[[Fit Statistics]]",
         "    # fitting method   = leastsq",
@@ -124,7 +177,7 @@ def _statistics(result: FitResult) -> list[str]:
     return lines
 
 
-def _variables(result: FitResult) -> list[str]:
+def _variables(result: ReportedFit) -> list[str]:
     width = max(len(name) for name in result.names)
     lines = ["[[Variables]]"]
     for name, value, stderr, init in zip(result.names, result.values, result.stderr, result.init_values, strict=True):
@@ -136,7 +189,7 @@ def _variables(result: FitResult) -> list[str]:
     return lines
 
 
-def _correlations(result: FitResult, min_correl: float) -> list[str]:
+def _correlations(result: ReportedFit, min_correl: float) -> list[str]:
     correlation = result.correlation
     names = result.names
     pairs = [
