@@ -181,3 +181,22 @@ def test_fit_plots_a_compiled_model(native, data, tmp_path):
     figure = fit(native["rational_model"], x, y, P0).plot()
     figure.savefig(tmp_path / "fit.png")
     assert (tmp_path / "fit.png").stat().st_size > 0
+
+
+def test_threads_fit_compiled_models_side_by_side(native, data):
+    # The solves hold no Python state between evaluations and release the GIL:
+    # eight threads at once give each the result a serial fit gives.
+    from concurrent.futures import ThreadPoolExecutor
+
+    x, y = data
+    curves = [y * (1.0 + 0.01 * k) for k in range(8)]
+
+    def one(curve):
+        return curve_fit(native["rational_model"], x, curve, P0, jac=native["rational_model_jacobian"])
+
+    serial = [one(curve) for curve in curves]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        threaded = list(pool.map(one, curves * 5))
+    for k, (popt, pcov) in enumerate(threaded):
+        np.testing.assert_array_equal(popt, serial[k % 8][0])
+        np.testing.assert_array_equal(pcov, serial[k % 8][1])
