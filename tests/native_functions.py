@@ -14,6 +14,9 @@ from __future__ import annotations
 import ctypes
 import shutil
 import subprocess
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +75,14 @@ int slow(int m, int n, const double *p, double *f, void *ud) {
     return 0;
 }
 
+/* slow_model: the line p[0]*x + p[1], each evaluation spinning first (the GIL test) */
+int slow_model(int m, int n, const double *p, const double *x, double *out, void *ud) {
+    volatile double s = 0.0;
+    for (long k = 0; k < 20000000; k++) s += 1e-9;
+    for (int i = 0; i < m; i++) out[i] = p[0] * x[i] + p[1] + 0.0 * s;
+    return 0;
+}
+
 /* fit_many models: the rational model and its Jacobian; stops when p[0] > 1000 */
 int rational_model(int m, int n, const double *p, const double *x, double *out, void *ud) {
     if (p[0] > 1000.0) return 1;
@@ -107,6 +118,7 @@ PROTOTYPES = {
     "linear": RESIDUALS,
     "inf_jacobian": JACOBIAN,
     "slow": RESIDUALS,
+    "slow_model": MODEL,
     "rational_model": MODEL,
     "rational_model_jacobian": MODEL_JACOBIAN,
     "rational_model_ud": MODEL,
@@ -211,3 +223,27 @@ def numba_rational_model() -> object:
         return 0
 
     return model
+
+
+def ticks_while_running(solve: Callable[[], object]) -> tuple[int, float]:
+    """Run ``solve()`` in a thread and spin here until it ends: (loop iterations here, seconds).
+
+    A solve that holds the GIL freezes this loop (a handful of ticks); one
+    that releases it lets the loop run freely.
+    """
+    started = threading.Event()
+
+    def run() -> None:
+        started.set()
+        solve()
+
+    thread = threading.Thread(target=run)
+    ticks = 0
+    thread.start()
+    started.wait()
+    begin = time.perf_counter()
+    while thread.is_alive():
+        ticks += 1
+    elapsed = time.perf_counter() - begin
+    thread.join()
+    return ticks, elapsed

@@ -9,8 +9,6 @@ against SciPy and MINPACK's documented results elsewhere.
 from __future__ import annotations
 
 import ctypes
-import threading
-import time
 
 import native_functions as nf
 import numpy as np
@@ -229,21 +227,11 @@ def test_nonfinite_jacobian_raises(native):
 def test_gil_released_during_solve(native):
     func = Compiled(native["slow"], 3)
     result = {}
-    started = threading.Event()
 
     def solve():
-        started.set()
         result["fit"] = leastsq(func, [10.0], maxfev=60)
 
-    thread = threading.Thread(target=solve)
-    ticks = 0
-    thread.start()
-    started.wait()
-    begin = time.perf_counter()
-    while thread.is_alive():
-        ticks += 1
-    elapsed = time.perf_counter() - begin
-    thread.join()
+    ticks, elapsed = nf.ticks_while_running(solve)
     assert result["fit"][1] in (1, 2, 3, 4)
     assert elapsed > 0.05, "the solve was too quick to tell"
     # With the GIL held for the solve, this thread would be frozen (a handful of ticks).

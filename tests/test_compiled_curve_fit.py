@@ -200,3 +200,17 @@ def test_threads_fit_compiled_models_side_by_side(native, data):
     for k, (popt, pcov) in enumerate(threaded):
         np.testing.assert_array_equal(popt, serial[k % 8][0])
         np.testing.assert_array_equal(pcov, serial[k % 8][1])
+
+
+def test_the_gil_is_released_for_the_whole_fit(native):
+    x = np.linspace(0.0, 1.0, 5)
+    result = {}
+
+    def solve():
+        result["popt"] = curve_fit(native["slow_model"], x, 2.0 * x + 1.0, [1.0, 0.0])[0]
+
+    ticks, elapsed = nf.ticks_while_running(solve)
+    np.testing.assert_allclose(result["popt"], [2.0, 1.0])
+    assert elapsed > 0.05, "the fit was too quick to tell"
+    # With the GIL held for the fit, this thread would be frozen (a handful of ticks).
+    assert ticks > 10_000, f"{ticks} ticks in {elapsed:.3f} s"
