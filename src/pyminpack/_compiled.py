@@ -308,9 +308,13 @@ class Compiled:
 
     __slots__ = ("_jacobian", "_residuals", "_user_data", "jacobian", "m", "residuals", "user_data")
 
+    #: The C signatures of the two functions, and their names in error messages.
+    _SIGNATURES = ((RESIDUALS, "residuals"), (JACOBIAN, "jacobian"))
+
     def __init__(self, residuals: object, m: int, jacobian: object = None, user_data: object = None) -> None:
-        self._residuals = native_function(residuals, RESIDUALS, "residuals")
-        self._jacobian = None if jacobian is None else native_function(jacobian, JACOBIAN, "jacobian")
+        (signature, name), (jacobian_signature, jacobian_name) = self._SIGNATURES
+        self._residuals = native_function(residuals, signature, name)
+        self._jacobian = None if jacobian is None else native_function(jacobian, jacobian_signature, jacobian_name)
         m = int(m)
         if m < 1:
             raise ValueError(f"m (the number of residuals) must be positive; got {m}.")
@@ -356,15 +360,13 @@ class CompiledModel(Compiled):
 
     __slots__ = ("weight", "xdata", "ydata")
 
+    _SIGNATURES = ((MODEL, "f"), (MODEL_JACOBIAN, "jac"))
+
     def __init__(
         self, model: object, ydata: NDArray[np.float64], xdata: NDArray[np.float64] | None,
         weight: NDArray[np.float64] | None, jacobian: object = None, user_data: object = None,
     ) -> None:  # fmt: skip
-        self._residuals = native_function(model, MODEL, "f")
-        self._jacobian = None if jacobian is None else native_function(jacobian, MODEL_JACOBIAN, "jac")
-        self.m = ydata.size
-        self.residuals, self.jacobian, self.user_data = model, jacobian, user_data
-        self._user_data = user_data_address(user_data)
+        super().__init__(model, ydata.size, jacobian, user_data)
         self.ydata, self.xdata = np.ascontiguousarray(ydata, dtype=np.float64), xdata
         self.weight = None if weight is None else np.ascontiguousarray(np.broadcast_to(weight, ydata.shape))
 

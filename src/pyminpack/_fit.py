@@ -438,11 +438,6 @@ class _EvaluationRecorder:
         self.best_params: NDArray[np.float64] | None = None
         self.best_chisqr = math.inf
 
-    @property
-    def n(self) -> int:
-        """The number of parameters."""
-        return 0 if self.first_params is None else self.first_params.size
-
     def __call__(self, x: Any, *params: float) -> Any:
         self.calls += 1
         value = self.model(x, *params)

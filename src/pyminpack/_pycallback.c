@@ -29,10 +29,10 @@
  * (the residuals at the starting point, and every Jacobian, analytic or by
  * forward differences: a branch-free scan fused with the copy, which costs
  * what memcpy costs, see _fcn_common.h) and, when it finds one, lets the
- * Python side word the error.  Residuals at a trial point are not scanned: MINPACK rejects a
- * trial step whose residual norm is not smaller (nan and inf included) and
- * shortens the step, which is how fits such as NIST's MGH17 get past an
- * overflowing exp().  Last, it forwards MINPACK's IFLAG = 0 "report
+ * Python side word the error.  Residuals at a trial point are not
+ * scanned: MINPACK rejects a trial step whose residual norm is not smaller
+ * (nan and inf included) and shortens the step, which is how fits such as
+ * NIST's MGH17 get past an overflowing exp().  Last, it forwards MINPACK's IFLAG = 0 "report
  * progress" calls (NPRINT) to an optional Python callback.
  */
 
