@@ -11,9 +11,10 @@ parameters (``_bounds.py``) and can check an analytic Jacobian first
 from __future__ import annotations
 
 import inspect
+import types
 import warnings
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -58,13 +59,29 @@ class _FirstPointMemo:
         return value
 
 
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def positional_parameters(f: Callable[..., Any]) -> tuple[str, ...]:
+    """Return the names of ``f``'s positional parameters, ``x`` first.
+
+    For a plain function they are read from its code object, what
+    ``inspect.signature`` would find there, at a fraction of its cost (a
+    small fit calls this once); anything else (a method, a
+    ``functools.partial``, a wrapper with ``__wrapped__`` or an object with
+    ``__signature__``) goes through ``inspect.signature``, which raises
+    ``TypeError`` or ``ValueError`` where there is none.
+    """
+    if type(f) is types.FunctionType and not hasattr(f, "__wrapped__") and not hasattr(f, "__signature__"):
+        code = f.__code__
+        return code.co_varnames[: code.co_argcount]  # co_argcount counts the positional-only ones too
+    parameters = inspect.signature(f).parameters.values()
+    return tuple(parameter.name for parameter in parameters if parameter.kind in _POSITIONAL)
+
+
 def _parameter_count(f: Callable[..., Any]) -> int:
     """Return how many parameters ``f(x, p1, p2, ...)`` takes after ``x``."""
-    positional = [
-        parameter
-        for parameter in inspect.signature(f).parameters.values()
-        if parameter.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    ]
+    positional = positional_parameters(f)
     if len(positional) < 2:
         raise ValueError("Unable to determine number of fit parameters.")
     return len(positional) - 1
@@ -132,6 +149,25 @@ def _whiten(transform: NDArray[np.float64] | None, values: Any) -> Any:
     if transform.ndim == 1:
         return transform[:, np.newaxis] * values if values.ndim == 2 else transform * values
     return solve_lower(transform, values)
+
+
+class CurveFitSolution(NamedTuple):
+    """What the curve_fit core returns: ``curve_fit``'s full output and the problem it solved.
+
+    The first five fields are ``curve_fit(..., full_output=True)``'s; the
+    last three are the start and data as the fit used them (``p0`` chosen
+    when not given, ``xdata`` and ``ydata`` converted), which
+    :func:`pyminpack.fit` reports.
+    """
+
+    popt: NDArray[np.float64]
+    pcov: NDArray[np.float64] | None
+    infodict: dict[str, Any]
+    mesg: str
+    ier: int
+    p0: NDArray[np.float64]
+    xdata: Any
+    ydata: NDArray[np.float64]
 
 
 def curve_fit(
@@ -342,7 +378,7 @@ def curve_fit(
     >>> np.sqrt(np.diag(pcov)).round(6)
     array([0.042426, 0.079373])
     """
-    popt, pcov, infodict, errmsg, ier = solve_curve_fit(
+    popt, pcov, infodict, errmsg, ier, *_ = solve_curve_fit(
         f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, method, jac,
         nan_policy=nan_policy, check_jac=check_jac, callback=callback, user_data=user_data, **kwargs,
     )  # fmt: skip
@@ -358,7 +394,7 @@ def solve_curve_fit(
     absolute_sigma: bool = False, check_finite: bool | None = None, bounds: Any = (-np.inf, np.inf),
     method: str | None = None, jac: Any = None, *, nan_policy: str | None = None, check_jac: bool = False,
     callback: Any = None, user_data: Any = None, **kwargs: Any,
-) -> tuple[Any, ...]:  # fmt: skip
+) -> CurveFitSolution:  # fmt: skip
     """:func:`curve_fit`, but a fit that MINPACK ends without converging is returned, not raised.
 
     Parameters
@@ -372,9 +408,9 @@ def solve_curve_fit(
 
     Returns
     -------
-    tuple
-        ``(popt, pcov, infodict, mesg, ier)``; for ``ier`` outside 1-4,
-        ``popt`` is where MINPACK stopped and ``pcov`` is None.
+    CurveFitSolution
+        ``(popt, pcov, infodict, mesg, ier, p0, xdata, ydata)``; for ``ier``
+        outside 1-4, ``popt`` is where MINPACK stopped and ``pcov`` is None.
     """
     compiled = is_compiled(f)
     if compiled:
@@ -446,7 +482,7 @@ def solve_curve_fit(
             f, jac, xdata, ydata, transform, p0, parameters, check_jac, callback, kwargs
         )
     if ier not in LEASTSQ_SUCCESS:
-        return popt, None, infodict, errmsg, ier
+        return CurveFitSolution(popt, None, infodict, errmsg, ier, p0, xdata, ydata)
     if not parameters.is_identity:
         _warn_at_bounds(parameters, popt)
     ysize = len(infodict["fvec"])
@@ -464,7 +500,7 @@ def solve_curve_fit(
             warn_cov = True
     if warn_cov:
         warnings.warn("Covariance of the parameters could not be estimated", category=OptimizeWarning, stacklevel=3)
-    return popt, pcov, infodict, errmsg, ier
+    return CurveFitSolution(popt, pcov, infodict, errmsg, ier, p0, xdata, ydata)
 
 
 def _python_model_leastsq(

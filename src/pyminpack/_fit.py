@@ -10,7 +10,6 @@ raising ``curve_fit``'s ``RuntimeError``.
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,14 +22,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._compiled import CallableModel, is_compiled
-from ._curve_fit import _sigma_transform, _whiten, solve_curve_fit
+from ._curve_fit import positional_parameters, solve_curve_fit
 from ._fit_report import format_report, model_name
 from ._messages import LEASTSQ_SUCCESS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-#: The prefix of curve_fit's RuntimeError when the solver does not converge.
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,8 +54,8 @@ class FitResult:
     init_values : ndarray
         Where the fit started.
     values : ndarray
-        The best-fit parameters; for a failed fit, the best the solver
-        evaluated before it stopped.
+        The best-fit parameters; for a failed fit, MINPACK's ``x`` where it
+        stopped.
     covariance : ndarray, shape (nvarys, nvarys)
         ``curve_fit``'s ``pcov``: inf where it cannot be estimated, nan for
         a failed fit.
@@ -66,15 +63,13 @@ class FitResult:
         Chi-square: ``sum(((ydata - best_fit) / sigma) ** 2)``, or
         ``r.T @ inv(sigma) @ r`` for a 2-D `sigma`.
     nfev : int
-        Evaluations of the residuals (``leastsq``'s ``nfev``; for a failed
-        fit, the calls of the model).
+        Evaluations of the residuals (``leastsq``'s ``nfev``).
     success : bool
         Whether MINPACK converged (``ier`` in 1 to 4).
     message : str
         The solver's message.
-    ier : int or None
-        MINPACK's flag as ``leastsq`` reports it; None if a failure's
-        message matches none of them.
+    ier : int
+        MINPACK's flag as ``leastsq`` reports it.
 
     Examples
     --------
@@ -103,7 +98,7 @@ class FitResult:
     nfev: int
     success: bool
     message: str
-    ier: int | None
+    ier: int
 
     def __post_init__(self) -> None:
         for name in ("ydata", "sigma", "init_values", "values", "covariance", "xdata"):
@@ -393,74 +388,21 @@ def fit(
     for keyword in ("full_output", "nan_policy"):
         if keyword in kwargs:
             raise ValueError(f"fit does not take {keyword!r}; use curve_fit for it.")
-    ydata = np.asarray(ydata, dtype=float)
-    compiled = is_compiled(model)
-    recorder = None if compiled else _EvaluationRecorder(model, ydata, sigma)
-    values, covariance, infodict, message, ier = solve_curve_fit(
-        model if recorder is None else recorder, xdata, ydata, p0, sigma=sigma, absolute_sigma=absolute_sigma,
-        bounds=bounds, jac=jac, **kwargs,
-    )  # fmt: skip
-    success = ier in LEASTSQ_SUCCESS
-    chisqr, nfev = float(np.sum(infodict["fvec"] ** 2)), int(infodict["nfev"])
-    if recorder is None:  # the compiled model, callable from Python for the report and the plot
-        model = CallableModel(model, kwargs.get("user_data"), ydata.size)
-        init_values, model_xdata = np.array(p0, dtype=float, ndmin=1), xdata
-    else:
-        assert recorder.first_params is not None, "curve_fit evaluates the model before it returns"
-        init_values, model_xdata = recorder.first_params, recorder.xdata
-        if not success and recorder.best_params is not None:
-            # Where a failed fit stopped, up to the forward-difference steps around it.
-            values, chisqr, nfev = recorder.best_params, recorder.best_chisqr, recorder.calls
+    solution = solve_curve_fit(
+        model, xdata, ydata, p0, sigma=sigma, absolute_sigma=absolute_sigma, bounds=bounds, jac=jac, **kwargs
+    )
+    success = solution.ier in LEASTSQ_SUCCESS
+    values = solution.popt
+    if is_compiled(model):  # callable from Python for the report and the plot
+        model = CallableModel(model, kwargs.get("user_data"), solution.ydata.size)
     return FitResult(
-        model=model, xdata=xdata if model_xdata is None else model_xdata, ydata=ydata,
+        model=model, xdata=solution.xdata, ydata=np.asarray(ydata, dtype=float),
         sigma=None if sigma is None else np.asarray(sigma, dtype=float), names=parameter_names(model, values.size),
-        init_values=init_values, values=np.asarray(values, dtype=float),
-        covariance=np.asarray(covariance, dtype=float) if success else np.full((values.size, values.size), np.nan),
-        chisqr=chisqr, nfev=nfev, success=success, message=message, ier=ier,
+        init_values=np.asarray(solution.p0, dtype=float), values=values,
+        covariance=np.full((values.size, values.size), np.nan) if solution.pcov is None else solution.pcov,
+        chisqr=float(np.sum(solution.infodict["fvec"] ** 2)), nfev=int(solution.infodict["nfev"]),
+        success=success, message=solution.mesg, ier=solution.ier,
     )  # fmt: skip
-
-
-class _EvaluationRecorder:
-    """Wrap the model: remember ``xdata``, the first and the best parameters evaluated, and count calls.
-
-    The best parameters (smallest chi-square) are where a failed fit stopped,
-    up to the small steps of the forward-difference Jacobian.
-    """
-
-    def __init__(self, model: Callable[..., Any], ydata: NDArray[np.float64], sigma: Any) -> None:
-        self.model = model
-        self._ydata = ydata
-        self._whitening = _sigma_transform(sigma, ydata.size)
-        self.__signature__ = _signature(model)
-        self.calls = 0
-        self.xdata: Any = None
-        self.first_params: NDArray[np.float64] | None = None
-        self.best_params: NDArray[np.float64] | None = None
-        self.best_chisqr = math.inf
-
-    def __call__(self, x: Any, *params: float) -> Any:
-        self.calls += 1
-        value = self.model(x, *params)
-        params_array = np.array(params, dtype=float)
-        if self.first_params is None:
-            self.xdata, self.first_params = x, params_array
-        try:
-            residuals = np.broadcast_to(np.asarray(value, dtype=float), self._ydata.shape) - self._ydata
-        except (TypeError, ValueError):
-            return value  # curve_fit and leastsq report what is wrong with it
-        with np.errstate(all="ignore"):
-            chisqr = float(np.sum(_whiten(self._whitening, residuals) ** 2))
-        if self.best_params is None or chisqr < self.best_chisqr:
-            self.best_params, self.best_chisqr = params_array, chisqr
-        return value
-
-
-def _signature(model: Callable[..., Any]) -> inspect.Signature | None:
-    """Return ``model``'s signature, or None where there is none."""
-    try:
-        return inspect.signature(model)
-    except (TypeError, ValueError):
-        return None
 
 
 def parameter_names(model: Callable[..., Any], n: int) -> tuple[str, ...]:
@@ -486,13 +428,8 @@ def parameter_names(model: Callable[..., Any], n: int) -> tuple[str, ...]:
     >>> parameter_names(lambda x, *p: p[0] * x + p[1], 2)
     ('p0', 'p1')
     """
-    signature = _signature(model)
-    positional = (
-        inspect.Parameter.POSITIONAL_ONLY,
-        inspect.Parameter.POSITIONAL_OR_KEYWORD,
-    )
-    if signature is not None:
-        names = [parameter.name for parameter in signature.parameters.values() if parameter.kind in positional][1:]
-        if len(names) == n:
-            return tuple(names)
-    return tuple(f"p{i}" for i in range(n))
+    try:
+        names = positional_parameters(model)[1:]
+    except (TypeError, ValueError):  # no signature to read (a builtin, a compiled function)
+        names = ()
+    return names if len(names) == n else tuple(f"p{i}" for i in range(n))
