@@ -165,9 +165,9 @@ def test_bounds_hold_a_parameter(data, capsys):
 
 
 def test_bounds_with_one_open_side_parse():
-    from pyminpack._fit_command import parse_bounds
+    from pyminpack._fit_command import parse_bounds_option
 
-    lower, upper = parse_bounds(["a=0:", "b=:inf,c=-1:1"], ("a", "b", "c"))
+    lower, upper = parse_bounds_option(["a=0:", "b=:inf,c=-1:1"], ("a", "b", "c"))
     np.testing.assert_array_equal(lower, [0.0, -np.inf, -1.0])
     np.testing.assert_array_equal(upper, [np.inf, np.inf, 1.0])
 
@@ -194,7 +194,9 @@ ERRORS = {
     "p0 not a number": ("x,y\n1,2\n3,4\n", ["--p0", "a=one"], 2, "--p0: a='one' is not a number"),
     "p0 not an assignment": ("x,y\n1,2\n3,4\n", ["--p0", "a"], 2, "--p0: expected name=value"),
     "bounds malformed": ("x,y\n1,2\n3,4\n", ["--bounds", "a=0"], 2, "not of the form lower:upper"),
-    "bounds reversed": ("x,y\n1,2\n3,4\n", ["--bounds", "a=2:1"], 2, "must be below its upper bound"),
+    "bound nan": ("x,y\n1,2\n3,4\n", ["--bounds", "a=nan:1"], 2, "--bounds: a='nan' is not a bound (nan)"),
+    "bound not a number": ("x,y\n1,2\n3,4\n", ["--bounds", "a=0:big"], 2, "--bounds: a='big' is not a number"),
+    "bounds reversed": ("x,y\n1,2\n3,4\n", ["--bounds", "a=2:1"], 2, "--bounds: Each lower bound must be strictly less than each upper bound; parameter a has lower bound 2 >= upper bound 1."),
     "p0 outside bounds": ("x,y\n1,2\n3,4\n5,7\n", ["--p0", "a=5", "--bounds", "a=0:1"], 2, "bound"),
     "sigma not positive": ("x,y,s\n1,2,0.1\n3,4,0\n", ["--sigma", "s"], 2, "must all be positive"),
     "plot suffix": ("x,y\n1,2\n3,4\n", ["--plot", "fit.pdf"], 2, "use .png or .svg"),

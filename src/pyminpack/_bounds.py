@@ -71,7 +71,9 @@ def _is_unbounded(bounds: Any) -> bool:
     )
 
 
-def parse_bounds(bounds: Any, n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def parse_bounds(
+    bounds: Any, n: int, names: tuple[str, ...] | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Return ``(lb, ub)``, each ``n`` floats, from ``curve_fit``'s ``bounds``.
 
     Parameters
@@ -82,6 +84,8 @@ def parse_bounds(bounds: Any, n: int) -> tuple[NDArray[np.float64], NDArray[np.f
         ``scipy.optimize.Bounds``-like object with those as ``.lb``/``.ub``.
     n : int
         The number of parameters.
+    names : tuple of str, optional
+        The parameters' names, for the messages (else their indices).
 
     Returns
     -------
@@ -114,7 +118,7 @@ def parse_bounds(bounds: Any, n: int) -> tuple[NDArray[np.float64], NDArray[np.f
         i = int(crossed[0])
         raise ValueError(
             "Each lower bound must be strictly less than each upper bound; "
-            f"parameter {i} has lower bound {lb[i]:g} >= upper bound {ub[i]:g}."
+            f"parameter {i if names is None else names[i]} has lower bound {lb[i]:g} >= upper bound {ub[i]:g}."
         )
     return lb, ub
 

@@ -55,6 +55,18 @@ class Signature(NamedTuple):
     def __str__(self) -> str:
         return f"{self.restype} ({', '.join(self.argtypes)})"
 
+    def prototype(self) -> Any:
+        """Return the ctypes function type (``CFUNCTYPE``) of this signature."""
+        return _prototype(self)
+
+
+_CTYPES = {"int": ctypes.c_int, "double *": ctypes.POINTER(ctypes.c_double), "void *": ctypes.c_void_p}
+
+
+@functools.cache
+def _prototype(signature: Signature) -> Any:
+    return ctypes.CFUNCTYPE(_CTYPES[signature.restype], *(_CTYPES[argtype] for argtype in signature.argtypes))
+
 
 RESIDUALS = Signature("int", ("int", "int", "double *", "double *", "void *"))
 JACOBIAN = Signature("int", ("int", "int", "double *", "double *", "int", "void *"))
@@ -375,8 +387,7 @@ class CompiledModel(Compiled):
         return 0, (self._residuals.address, self.xdata, self.ydata, self.weight)
 
 
-_DOUBLES = ctypes.POINTER(ctypes.c_double)
-_MODEL_CALL = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, _DOUBLES, _DOUBLES, _DOUBLES, ctypes.c_void_p)
+_DOUBLES = _CTYPES["double *"]
 
 
 class CallableModel:
@@ -413,7 +424,7 @@ class CallableModel:
     def __init__(self, model: object, user_data: object, m: int) -> None:
         self.compiled = model
         self.__name__ = str(getattr(model, "__name__", "compiled model"))
-        self._call = _MODEL_CALL(native_function(model, MODEL, "f").address)
+        self._call = MODEL.prototype()(native_function(model, MODEL, "f").address)
         self._user_data = user_data_address(user_data)
         self._m = m
 

@@ -33,13 +33,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._compiled import MODEL, MODEL_JACOBIAN
 from ._fit_many import ManyFits, fit_many
 
 __all__ = ["SharedLibraryModel", "fit_many_dask"]
-
-_P = ctypes.POINTER(ctypes.c_double)
-_MODEL_TYPE = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, _P, _P, _P, ctypes.c_void_p)
-_JACOBIAN_TYPE = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, _P, _P, _P, ctypes.c_int, ctypes.c_void_p)
 
 
 @dataclass(frozen=True)
@@ -99,8 +96,8 @@ class SharedLibraryModel:
         no such library
         """
         library = ctypes.CDLL(self.path)
-        model = _MODEL_TYPE((self.model, library))
-        jacobian = None if self.jacobian is None else _JACOBIAN_TYPE((self.jacobian, library))
+        model = MODEL.prototype()((self.model, library))
+        jacobian = None if self.jacobian is None else MODEL_JACOBIAN.prototype()((self.jacobian, library))
         return model, jacobian
 
 

@@ -151,13 +151,15 @@ def _number(cell: str, source: str, line: int, column: int) -> float:
         raise DataFileError(f"{source}, line {line}, column {column}: {error}") from None
 
 
-def finite_number(text: str) -> float:
-    """Return ``text`` as a finite float: a cell of a data file, or a value on the command line.
+def finite_number(text: str, *, infinite: bool = False) -> float:
+    """Return ``text`` as a float: a cell of a data file, or a value on the command line.
 
     Parameters
     ----------
     text : str
         The number as written.
+    infinite : bool, optional
+        Accept ``inf`` and ``-inf`` (a bound); nan is never accepted.
 
     Returns
     -------
@@ -166,8 +168,9 @@ def finite_number(text: str) -> float:
     Raises
     ------
     ValueError
-        ``text`` is not a number, or is nan or infinite; the message quotes
-        it, for the caller to say where it stands.
+        ``text`` is not a number, or is nan or (unless ``infinite``)
+        infinite; the message quotes it, for the caller to say where it
+        stands.
 
     Examples
     --------
@@ -177,11 +180,13 @@ def finite_number(text: str) -> float:
     Traceback (most recent call last):
     ...
     ValueError: '-inf' is not finite (nan or inf)
+    >>> finite_number("-inf", infinite=True)
+    -inf
     """
     try:
         value = float(text)
     except ValueError:
         raise ValueError(f"{text.strip()!r} is not a number") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{text.strip()!r} is not finite (nan or inf)")
+    if math.isnan(value) or not (infinite or math.isfinite(value)):
+        raise ValueError(f"{text.strip()!r} is not {'a bound (nan)' if infinite else 'finite (nan or inf)'}")
     return value

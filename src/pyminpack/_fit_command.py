@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._atomic_write import atomic_output
+from ._bounds import parse_bounds
 from ._data_file import DataFileError, DataTable, finite_number, read_table
 from ._fit import FitResult, fit
 from ._model_expression import ModelExpression, ModelExpressionError
@@ -84,9 +85,9 @@ def parse_assignments(text: str, option: str, parameters: tuple[str, ...]) -> di
     return assignments
 
 
-def _finite_number(text: str, option: str, name: str) -> float:
+def _number(text: str, option: str, name: str, *, infinite: bool = False) -> float:
     try:
-        return finite_number(text)
+        return finite_number(text, infinite=infinite)
     except ValueError as error:
         raise CommandError(f"{option}: {name}={error}") from None
 
@@ -102,19 +103,20 @@ def parse_p0(text: str | None, parameters: tuple[str, ...]) -> NDArray[np.float6
     if text is None:
         return None
     given = parse_assignments(text, "--p0", parameters)
-    return np.array([_finite_number(given[name], "--p0", name) if name in given else 1.0 for name in parameters])
+    return np.array([_number(given[name], "--p0", name) if name in given else 1.0 for name in parameters])
 
 
-def parse_bounds(
+def parse_bounds_option(
     texts: list[str] | None, parameters: tuple[str, ...]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
     """Return ``(lower, upper)`` from ``--bounds b=0:inf,c=-1:1`` (repeatable); None without ``--bounds``.
 
-    An empty side is unbounded (``b=0:`` is ``b=0:inf``).
+    An empty side is unbounded (``b=0:`` is ``b=0:inf``).  The values are
+    checked as ``curve_fit`` checks its ``bounds``, with the parameters named.
 
     Examples
     --------
-    >>> parse_bounds(["b=0:inf", "c=-1:"], ("a", "b", "c"))
+    >>> parse_bounds_option(["b=0:inf", "c=-1:"], ("a", "b", "c"))
     (array([-inf,   0.,  -1.]), array([inf, inf, inf]))
     """
     if not texts:
@@ -127,22 +129,14 @@ def parse_bounds(
         if not colon:
             raise CommandError(f"--bounds: {name}={interval!r} is not of the form lower:upper")
         i = parameters.index(name)
-        lower[i], upper[i] = (_bound(text, name, default) for text, default in ((low, -np.inf), (high, np.inf)))
-        if not lower[i] < upper[i]:
-            raise CommandError(f"--bounds: the lower bound of {name} must be below its upper bound, got {interval!r}")
-    return lower, upper
-
-
-def _bound(text: str, name: str, default: float) -> float:
-    if not text.strip():
-        return default
+        if low.strip():
+            lower[i] = _number(low, "--bounds", name, infinite=True)
+        if high.strip():
+            upper[i] = _number(high, "--bounds", name, infinite=True)
     try:
-        value = float(text)
-    except ValueError:
-        raise CommandError(f"--bounds: {name}: {text!r} is not a number") from None
-    if math.isnan(value):
-        raise CommandError(f"--bounds: {name}: a bound cannot be nan")
-    return value
+        return parse_bounds((lower, upper), len(parameters), names=parameters)
+    except ValueError as error:
+        raise CommandError(f"--bounds: {error}") from None
 
 
 def variable_name(x_column: str | None) -> str:
@@ -266,7 +260,7 @@ def run_fit(args: Any, stdout: TextIO | None = None, stderr: TextIO | None = Non
     progress = ProgressPrinter(model.parameters, stderr) if args.progress else None
     result = _fit(
         _StartCheck(model), xdata, ydata, parse_p0(args.p0, model.parameters), sigma,
-        parse_bounds(args.bounds, model.parameters), args.absolute_sigma, args.maxfev, stderr, progress,
+        parse_bounds_option(args.bounds, model.parameters), args.absolute_sigma, args.maxfev, stderr, progress,
     )  # fmt: skip
     if plot_path is not None:
         result.plot(plot_path, xlabel=table.name(x_key), ylabel=table.name(y_key))
