@@ -103,7 +103,7 @@ def parse_bounds(
     >>> lb, ub
     (array([0., 0.]), array([ 1., inf]))
     """
-    if _is_unbounded(bounds):  # the default: nothing to check (~4 us of a small fit)
+    if _is_unbounded(bounds):  # the default: nothing to check on an unbounded fit's path
         return np.full(n, -np.inf), np.full(n, np.inf)
     if hasattr(bounds, "lb") and hasattr(bounds, "ub"):
         lower, upper = bounds.lb, bounds.ub

@@ -142,8 +142,8 @@ def _is_numba_cfunc(obj: object) -> bool:
 def is_compiled(obj: object) -> bool:
     """Return whether ``obj`` is a compiled function (or :class:`Compiled`).
 
-    Cheap for the common objects that are not (~40 ns): leastsq asks it of
-    every ``func`` and ``Dfun``.
+    Cheap for the common objects that are not (a type lookup): leastsq asks
+    it of every ``func`` and ``Dfun``.
     """
     cls = type(obj)
     if cls in _NOT_COMPILED:

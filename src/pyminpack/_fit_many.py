@@ -41,9 +41,9 @@ IER_USER_STOP: int = _native.IER_USER_STOP
 #: ``ier`` of a fit stopped by the non-finite guard (nan/inf at the start or in a Jacobian).
 IER_NONFINITE: int = _native.IER_NONFINITE
 
-#: Curves per call of the C loop when several workers share them (small
-#: enough to balance the load, large enough that the Python overhead per
-#: chunk, ~10 us, is negligible).
+#: Curves per call of the C loop when several workers share them: small
+#: enough to balance the load, large enough that the Python work per chunk
+#: is negligible beside the fits.
 _CHUNK = 256
 
 

@@ -34,11 +34,11 @@ def all_finite(values: NDArray[Any]) -> bool:
     """Return whether every entry of a real array is finite, cheaply.
 
     Short arrays (a typical fit's parameters) are checked as Python floats,
-    several times faster than a numpy call.  Long ones (a large fit's
-    residuals or Jacobian) are summed first: nan and inf make the sum
-    non-finite, so a finite sum proves them all finite in one pass with no
-    temporary array (1.7x faster than ``isfinite(values).all()`` at 10^7
-    values); only a non-finite sum, which finite values can also give by
+    which costs less than a numpy call.  Long ones (a large fit's residuals
+    or Jacobian) are summed first: nan and inf make the sum non-finite, so a
+    finite sum proves them all finite in one pass with no temporary array
+    (``isfinite(values).all()`` makes an array of booleans as large as the
+    input); only a non-finite sum, which finite values can also give by
     overflowing, is checked value by value.
     """
     if values.dtype.kind != "f":
