@@ -703,8 +703,6 @@ def test_dfun_changing_its_output_size_raises_value_error(shape):
 
 
 BAD_X0 = {
-    "empty": ([], ValueError, "empty"),
-    "empty-2d": (np.zeros((0, 3)), ValueError, "empty"),
     "nan": ([1.0, np.nan], ValueError, "finite"),
     "inf": ([np.inf, 1.0], ValueError, "finite"),
     "-inf": ([1.0, -np.inf], ValueError, "finite"),

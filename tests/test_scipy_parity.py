@@ -15,8 +15,6 @@ specified, without SciPy, in ``test_leastsq.py``):
   past them); pyminpack raises ValueError.  Non-numeric ``diag``: SciPy's
   ValueError is f2py's ("object of too small depth"); pyminpack raises
   TypeError.
-* empty ``x0``: SciPy says TypeError("Improper input parameters.");
-  pyminpack says ValueError naming x0.
 * ``func``/``Dfun`` returning None, text, complex, objects or a 2-D array:
   SciPy reports a misleading "N must not exceed M" or a bare
   ``minpack.error("Result from function call is not a proper array of

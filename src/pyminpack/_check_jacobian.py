@@ -220,6 +220,8 @@ def check_jacobian(
     """
     x = starting_point(x0)
     n = x.size
+    if n == 0:
+        raise ValueError("check_jacobian: x0 is empty; there is no Jacobian column to check.")
     if not isinstance(args, tuple):
         args = (args,)
     first, _ = check_func("check_jacobian", "func", func, x, args, n)

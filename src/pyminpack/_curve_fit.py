@@ -305,7 +305,7 @@ def curve_fit(
         `kwargs`; `check_jac` finds `jac` wrong, or is given without `jac`.
     TypeError
         There are more parameters than data points (and more than one data
-        point).
+        point), or none (`p0` is empty).
     RuntimeError
         The least-squares minimization fails (``ier`` not 1 to 4); the
         message is ``"Optimal parameters not found: "`` and `leastsq`'s.
@@ -471,6 +471,10 @@ def solve_curve_fit(
     if "args" in kwargs:
         # f takes the parameters only; see the description of f.
         raise ValueError("'args' is not a supported keyword argument.")
+    if n == 0:
+        # SciPy's curve_fit raises TypeError too (its memoizer answers the
+        # first call at an empty p0 with None), on every path.
+        raise TypeError("curve_fit: p0 is empty; there are no parameters to fit.")
     # With a single data point, f's output may be broadcast against it.
     if ydata.size != 1 and n > ydata.size:
         raise TypeError(f"The number of func parameters={n} must not exceed the number of data points={ydata.size}")

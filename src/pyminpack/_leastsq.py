@@ -166,14 +166,14 @@ def leastsq(
     Raises
     ------
     TypeError
-        MINPACK reports improper input (``ier`` 0) without ``full_output``;
-        ``func`` returns fewer values than there are parameters, or output
+        MINPACK reports improper input (``ier`` 0: an empty ``x0``, say)
+        without ``full_output``; ``func`` returns fewer values than there are parameters, or output
         that is not an array of real numbers; ``Dfun``'s output has the
         wrong shape.
     ValueError
         ``func``/``Dfun`` return nan or inf (unless ``allow_nonfinite``);
         ``func``/``Dfun`` change the size of their output during the solve;
-        ``x0`` is empty or not finite; ``diag`` has the wrong length or is
+        ``x0`` is not finite; ``diag`` has the wrong length or is
         not finite; a tolerance, ``factor`` or ``epsfcn`` is nan or inf.
     Exception
         Whatever ``func`` or ``Dfun`` raise reaches the caller unchanged.
@@ -263,6 +263,18 @@ def leastsq(
     else:
         mode, scale = _MODE_USER_SCALING, scaling(diag, n)
 
+    if Dfun is not None:
+        expected = (n, m) if col_deriv else (m, n)
+        jacobian, _ = check_func("leastsq", "Dfun", Dfun, x0, args, n, expected)
+        if not allow_nonfinite and not all_finite(jacobian):
+            raise_nonfinite("Dfun", Dfun, 0, x0, "at the starting point")
+        del jacobian
+    if n == 0:
+        return _without_parameters(
+            fvec, Dfun is not None, callback,
+            full_output=full_output, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev,
+        )  # fmt: skip
+
     if Dfun is None:
         epsfcn = machine_epsilon(dtype) if epsfcn is None else finite_float("epsfcn", epsfcn)
         if maxfev == 0:
@@ -274,11 +286,6 @@ def leastsq(
             )
         counts = {"nfev": nfev}
     else:
-        expected = (n, m) if col_deriv else (m, n)
-        jacobian, _ = check_func("leastsq", "Dfun", Dfun, x0, args, n, expected)
-        if not allow_nonfinite and not all_finite(jacobian):
-            raise_nonfinite("Dfun", Dfun, 0, x0, "at the starting point")
-        del jacobian
         if maxfev == 0:
             maxfev = 100 * (n + 1)
         evaluator = jacobian_evaluator(
@@ -294,4 +301,32 @@ def leastsq(
     return leastsq_result(
         x, fvec, fjac.T, ipvt, qtf, counts, info,
         full_output=full_output, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev, stacklevel=2,
+    )  # fmt: skip
+
+
+def _without_parameters(
+    fvec: NDArray[np.float64],
+    has_jacobian: bool,
+    callback: Callable[[NDArray[np.float64], NDArray[np.float64]], Any] | None,
+    *,
+    full_output: bool,
+    ftol: float,
+    xtol: float,
+    gtol: float,
+    maxfev: int,
+) -> tuple[Any, ...]:
+    """MINPACK's answer to an empty ``x0``, which f2py cannot hand it (it has no zero-length arrays).
+
+    lmdif and lmder test ``N <= 0`` first and go straight to their exit:
+    INFO = 0 ("Improper input parameters."), nothing evaluated, one progress
+    report when NPRINT > 0.  ``fvec`` is ``func(x0)`` from the checking
+    call, as SciPy returns it; ``fjac`` is ``(0, M)``.
+    """
+    x = np.empty(0)
+    if callback is not None:
+        callback(x.copy(), fvec.copy())
+    counts = {"nfev": 0, "njev": 0} if has_jacobian else {"nfev": 0}
+    return leastsq_result(
+        x, fvec, np.empty((0, fvec.shape[0])), np.empty(0, dtype=np.intc), np.empty(0), counts, 0,
+        full_output=full_output, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev, stacklevel=3,
     )  # fmt: skip

@@ -307,8 +307,10 @@ native_leastsq(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_TypeError, "_native: x must be an ndarray");
         return NULL;
     }
+    /* n = 0 is allowed: MINPACK answers it with INFO = 0, as SciPy does. */
     npy_intp n = PyArray_SIZE((PyArrayObject *)ox), m = msize;
-    if (n < 1 || m < 1 || m > INT_MAX || n > INT_MAX || m > NPY_MAX_INTP / n || (res_addr == 0) == (model_addr == 0)) {
+    if (m < 1 || m > INT_MAX || n > INT_MAX || (n > 0 && m > NPY_MAX_INTP / n) ||
+        (res_addr == 0) == (model_addr == 0)) {
         PyErr_SetString(PyExc_ValueError, "_native: bad problem size or function address");
         return NULL;
     }

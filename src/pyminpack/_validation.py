@@ -259,10 +259,13 @@ def check_func(
 def starting_point(x0: object) -> NDArray[Any]:
     """Return ``x0`` flattened to 1-D, checked to hold finite real numbers.
 
+    An empty ``x0`` is returned as it is: ``leastsq`` hands it to MINPACK,
+    which answers "Improper input parameters." as it does in SciPy.
+
     Raises
     ------
     ValueError
-        If ``x0`` is empty or holds nan or inf.
+        If ``x0`` holds nan or inf.
     TypeError
         If ``x0`` is not numeric.
     """
@@ -270,8 +273,6 @@ def starting_point(x0: object) -> NDArray[Any]:
         x0 = np.asarray(x0).flatten()
     except ValueError as exc:  # a ragged nested sequence
         raise ValueError(f"x0 must be an array of numbers; {exc}") from None
-    if x0.size == 0:
-        raise ValueError("x0 must hold at least one parameter; it is empty.")
     if x0.dtype.kind not in "biuf":
         raise TypeError(f"x0 must hold real numbers; it has dtype {x0.dtype}.")
     if not all_finite(x0):
