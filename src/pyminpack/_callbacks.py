@@ -19,23 +19,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 from numpy.typing import NDArray
 
 from ._pycallback import LMDER_FCN, LMDIF_FCN, Evaluator
+from ._settings import SolverSettings
 from ._validation import jacobian_matrix, raise_nonfinite, residual_vector
 
 __all__ = ["LMDER_FCN", "LMDIF_FCN", "jacobian_evaluator", "raise_stored_error", "residual_evaluator"]
 
 
-def residual_evaluator(
-    func: Callable[..., Any],
-    args: tuple[Any, ...],
-    m: int,
-    *,
-    allow_nonfinite: bool = False,
-    progress: Callable[[NDArray[np.float64], NDArray[np.float64]], Any] | None = None,
-) -> Evaluator:
+def residual_evaluator(func: Callable[..., Any], args: tuple[Any, ...], m: int, settings: SolverSettings) -> Evaluator:
     """Return the evaluator behind ``lmdif``'s FCN (:data:`LMDIF_FCN`).
 
     Parameters
@@ -46,10 +39,9 @@ def residual_evaluator(
         Its extra arguments.
     m : int
         The number of residuals it returned on the checking call.
-    allow_nonfinite : bool, optional
-        Let nan/inf residuals through to MINPACK instead of raising.
-    progress : callable, optional
-        Called as ``progress(x, fvec)`` on MINPACK's progress reports.
+    settings : SolverSettings
+        Whether nan/inf residuals raise (``check_nonfinite``) and what to call
+        on MINPACK's progress reports (``progress(x, fvec)``).
 
     Returns
     -------
@@ -61,8 +53,8 @@ def residual_evaluator(
         args,
         m,
         residual_vector,
-        on_nonfinite=None if allow_nonfinite else raise_nonfinite,
-        progress=progress,
+        on_nonfinite=raise_nonfinite if settings.check_nonfinite else None,
+        progress=settings.progress,
     )
 
 
@@ -73,9 +65,7 @@ def jacobian_evaluator(
     m: int,
     n: int,
     col_deriv: bool,
-    *,
-    allow_nonfinite: bool = False,
-    progress: Callable[[NDArray[np.float64], NDArray[np.float64]], Any] | None = None,
+    settings: SolverSettings,
 ) -> Evaluator:
     """Return the evaluator behind ``lmder``'s FCN (:data:`LMDER_FCN`).
 
@@ -90,11 +80,10 @@ def jacobian_evaluator(
     col_deriv : bool
         True when ``dfun`` returns derivatives down the columns (shape
         ``(n, m)``), False for rows (shape ``(m, n)``).
-    allow_nonfinite : bool, optional
-        Let nan/inf residuals and derivatives through to MINPACK instead of
-        raising.
-    progress : callable, optional
-        Called as ``progress(x, fvec)`` on MINPACK's progress reports.
+    settings : SolverSettings
+        Whether nan/inf residuals and derivatives raise
+        (``check_nonfinite``) and what to call on MINPACK's progress reports
+        (``progress(x, fvec)``).
 
     Returns
     -------
@@ -120,8 +109,8 @@ def jacobian_evaluator(
         dfun,
         check_fjac,
         col_deriv=col_deriv,
-        on_nonfinite=None if allow_nonfinite else raise_nonfinite,
-        progress=progress,
+        on_nonfinite=raise_nonfinite if settings.check_nonfinite else None,
+        progress=settings.progress,
     )
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import math
 import re
 import types
 from typing import Any, NamedTuple
@@ -33,15 +32,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _native  # type: ignore[attr-defined]
 from ._result import leastsq_result
-from ._validation import (
-    MAXFEV_LIMIT,
-    evaluation_limit,
-    finite_float,
-    machine_epsilon,
-    raise_nonfinite,
-    scaling,
-    starting_point,
-)
+from ._settings import SolverSettings, check_problem_size
+from ._validation import raise_nonfinite
 
 __all__ = ["Compiled", "UserTermination", "is_compiled", "native_function", "user_data_address"]
 
@@ -60,7 +52,7 @@ class Signature(NamedTuple):
         return _prototype(self)
 
 
-_CTYPES = {"int": ctypes.c_int, "double *": ctypes.POINTER(ctypes.c_double), "void *": ctypes.c_void_p}
+_CTYPES: dict[str, Any] = {"int": ctypes.c_int, "double *": ctypes.POINTER(ctypes.c_double), "void *": ctypes.c_void_p}
 
 
 @functools.cache
@@ -83,7 +75,6 @@ DOCUMENTED = {
 
 _CAPSULE = _native.CapsuleType
 _FLOAT64 = np.dtype(np.float64)
-_EPSILON = machine_epsilon(_FLOAT64)
 _CFUNCPTR = ctypes._CFuncPtr  # type: ignore[attr-defined]
 _NOT_COMPILED = frozenset(
     {types.FunctionType, types.MethodType, types.BuiltinFunctionType, type(None), functools.partial, np.ufunc}
@@ -441,57 +432,6 @@ class CallableModel:
         return out
 
 
-def solver_settings(
-    ftol: float, xtol: float, gtol: float, maxfev: int, epsfcn: float | None, factor: float, n: int, *,
-    has_jacobian: bool,
-) -> tuple[float, float, float, int, float, float]:  # fmt: skip
-    """Check the settings of a compiled solve and fill in the defaults of ``maxfev`` and ``epsfcn``.
-
-    Parameters
-    ----------
-    ftol, xtol, gtol, factor : float
-        As for :func:`pyminpack.leastsq`: finite real numbers.
-    maxfev : int
-        As for ``leastsq``: 0 means ``200*(n+1)``, or ``100*(n+1)`` with a
-        Jacobian; larger than MINPACK can hold means the most it can.
-    epsfcn : float or None
-        As for ``leastsq``: None means the machine precision of float64.
-    n : int
-        The number of parameters.
-    has_jacobian : bool
-        Whether a compiled Jacobian is given (MINPACK's ``lmder``).
-
-    Returns
-    -------
-    tuple
-        ``(ftol, xtol, gtol, maxfev, epsfcn, factor)``, as floats and int,
-        in the order that ``_native``'s solvers take them.
-
-    Raises
-    ------
-    TypeError
-        A setting is not a real number, or ``maxfev`` is not an integer.
-    ValueError
-        A setting is nan or infinite.
-
-    Examples
-    --------
-    >>> solver_settings(1e-8, 1e-8, 0.0, 0, None, 100, 2, has_jacobian=True)
-    (1e-08, 1e-08, 0.0, 300, 2.220446049250313e-16, 100.0)
-    """
-    if not (type(ftol) is float and type(xtol) is float and type(gtol) is float and math.isfinite(ftol + xtol + gtol)):
-        ftol = finite_float("ftol", ftol)
-        xtol = finite_float("xtol", xtol)
-        gtol = finite_float("gtol", gtol)
-    factor = finite_float("factor", factor)
-    if type(maxfev) is not int or not 0 < maxfev <= MAXFEV_LIMIT:
-        maxfev = evaluation_limit(maxfev)
-    if maxfev == 0:
-        maxfev = (100 if has_jacobian else 200) * (n + 1)
-    epsfcn = _EPSILON if epsfcn is None else finite_float("epsfcn", epsfcn)
-    return ftol, xtol, gtol, maxfev, epsfcn, factor
-
-
 _STAGES = {
     _native.STAGE_START: "at the starting point",
     _native.STAGE_DIFFERENCES: "forming the forward-difference Jacobian",
@@ -499,25 +439,25 @@ _STAGES = {
 }
 
 
-def compiled_leastsq(
-    func: object,
-    x0: ArrayLike,
-    args: Any,
-    Dfun: object,
-    full_output: bool,
-    col_deriv: bool,
-    ftol: float,
-    xtol: float,
-    gtol: float,
-    maxfev: int,
-    epsfcn: float | None,
-    factor: float,
-    diag: ArrayLike | None,
-    *,
-    allow_nonfinite: bool,
-    callback: object,
-) -> tuple[Any, ...]:
-    """:func:`pyminpack.leastsq` for a :class:`Compiled` ``func``: same results."""
+class CompiledSolve(NamedTuple):
+    """What a compiled solve calls: the :class:`Compiled` residuals and the Jacobian, if any."""
+
+    func: Compiled
+    jacobian: NativeFunction | None
+    jacobian_object: object
+
+
+def compiled_functions(func: object, args: Any, Dfun: object, col_deriv: bool, callback: object) -> CompiledSolve:
+    """Check that ``leastsq``'s arguments make a compiled solve; return its functions.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``func`` is not a :class:`Compiled` (a bare compiled function, or a
+        compiled ``Dfun`` with a Python ``func``), or an argument needs a
+        Python call (``args``, ``callback``) or does not apply (``col_deriv``,
+        a Jacobian given twice).
+    """
     if not isinstance(func, Compiled):
         if is_compiled(func):
             raise TypeError(
@@ -536,41 +476,47 @@ def compiled_leastsq(
         raise ValueError(
             "leastsq: col_deriv does not apply to a compiled Jacobian, which always writes column-major fjac."
         )
-    jacobian = func._jacobian
-    jacobian_object = func.jacobian
-    if Dfun is not None:
-        if jacobian is not None:
-            raise TypeError("leastsq: the Jacobian is given twice (Compiled(jacobian=...) and Dfun).")
-        jacobian = native_function(Dfun, JACOBIAN, "Dfun")
-        jacobian_object = Dfun
-    x = starting_point(x0)  # a fresh copy: MINPACK's x, overwritten
-    if x.dtype != _FLOAT64:
-        x = x.astype(_FLOAT64)
-    n = len(x)
-    m = func.m
-    if n > m:
-        raise TypeError(
-            f"Improper input: func input vector length N={n} must not exceed func output vector length M={m}"
-        )
-    ftol, xtol, gtol, maxfev, epsfcn, factor = solver_settings(
-        ftol, xtol, gtol, maxfev, epsfcn, factor, n, has_jacobian=jacobian is not None
-    )
-    scale = None if diag is None else scaling(diag, n)
+    if Dfun is None:
+        return CompiledSolve(func, func._jacobian, func.jacobian)
+    if func._jacobian is not None:
+        raise TypeError("leastsq: the Jacobian is given twice (Compiled(jacobian=...) and Dfun).")
+    return CompiledSolve(func, native_function(Dfun, JACOBIAN, "Dfun"), Dfun)
+
+
+def compiled_leastsq(
+    compiled: CompiledSolve, x0: NDArray[Any], settings: SolverSettings, *, full_output: bool
+) -> tuple[Any, ...]:
+    """:func:`pyminpack.leastsq` for a :class:`Compiled` ``func``: same results.
+
+    Parameters
+    ----------
+    compiled : CompiledSolve
+        From :func:`compiled_functions`.
+    x0 : ndarray
+        The checked starting point (``leastsq``'s flattened copy).
+    settings : SolverSettings
+        The solve's settings.
+    full_output : bool
+        As for ``leastsq``.
+    """
+    func, jacobian, jacobian_object = compiled
+    x = x0 if x0.dtype == _FLOAT64 else x0.astype(_FLOAT64)  # MINPACK's x, overwritten
+    check_problem_size(len(x), func.m)
     residuals_address, model_arguments = func._native_call()
     fvec, fjac, ipvt, qtf, info, nfev, njev, status, stopped_by, stage, evaluation, xbad = _native.leastsq(
         residuals_address,
         0 if jacobian is None else jacobian.address,
         func._user_data[0],
         x,
-        scale,
-        m,
-        ftol,
-        xtol,
-        gtol,
-        maxfev,
-        epsfcn,
-        factor,
-        not allow_nonfinite,
+        settings.diag,
+        func.m,
+        settings.ftol,
+        settings.xtol,
+        settings.gtol,
+        settings.maxfev,
+        settings.step_epsilon(),
+        settings.factor,
+        settings.check_nonfinite,
         *model_arguments,
     )
     if stage:
@@ -585,8 +531,4 @@ def compiled_leastsq(
     if status:
         raise UserTermination(status, "func" if stopped_by == 1 else "Dfun", x, nfev, njev)
     counts = {"nfev": nfev} if jacobian is None else {"nfev": nfev, "njev": njev}
-
-    return leastsq_result(
-        x, fvec, fjac, ipvt, qtf, counts, info,
-        full_output=full_output, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev, stacklevel=3,
-    )  # fmt: skip
+    return leastsq_result(x, fvec, fjac, ipvt, qtf, counts, info, settings, full_output=full_output, stacklevel=3)

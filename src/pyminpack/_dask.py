@@ -28,13 +28,17 @@ import ctypes
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from ._compiled import MODEL, MODEL_JACOBIAN
 from ._fit_many import ManyFits, fit_many
+from ._settings import SolverOptions, SolverSettings
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["SharedLibraryModel", "fit_many_dask"]
 
@@ -182,13 +186,7 @@ def fit_many_dask(
     sigma: ArrayLike | None = None,
     user_data: np.ndarray | None = None,
     workers: int = 1,
-    ftol: float = 1.49012e-08,
-    xtol: float = 1.49012e-08,
-    gtol: float = 0.0,
-    maxfev: int = 0,
-    epsfcn: float | None = None,
-    factor: float = 100,
-    allow_nonfinite: bool = False,
+    **solver_options: Unpack[SolverOptions],
 ) -> ManyFits:
     """Fit one compiled model to each row of a dask array, chunk by chunk on a Dask cluster.
 
@@ -223,14 +221,10 @@ def fit_many_dask(
     workers : int, optional
         Threads per task for :func:`fit_many` (default 1: dask already runs
         the chunks in parallel).
-    ftol, xtol, gtol : float, optional
-        As for :func:`pyminpack.fit_many`.
-    maxfev : int, optional
-        As for :func:`pyminpack.fit_many`.
-    epsfcn, factor : float, optional
-        As for :func:`pyminpack.fit_many`.
-    allow_nonfinite : bool, optional
-        As for :func:`pyminpack.fit_many`.
+    **solver_options
+        MINPACK's settings, as for :func:`pyminpack.fit_many` (``ftol``,
+        ``xtol``, ``gtol``, ``maxfev``, ``epsfcn``, ``factor``,
+        ``allow_nonfinite``); checked here, before any task is made.
 
     Returns
     -------
@@ -329,17 +323,14 @@ def fit_many_dask(
         s_index: str | None = None
     else:
         s_arg, s_index, _ = per_curve("sigma", sigma, m)
+    # Checked here, so that a bad setting fails now rather than on every worker;
+    # whether the model has a Jacobian (the default maxfev) is known only there.
+    SolverSettings.check(n, has_jacobian=False, **solver_options)
     options = {
         "x": None if x is None else np.asarray(x, dtype=np.float64),
         "user_data": user_data,
         "workers": workers,
-        "ftol": ftol,
-        "xtol": xtol,
-        "gtol": gtol,
-        "maxfev": maxfev,
-        "epsfcn": epsfcn,
-        "factor": factor,
-        "allow_nonfinite": allow_nonfinite,
+        **solver_options,
     }
     token = tokenize(model, y, p_arg, s_arg, options)
     packed = da.blockwise(

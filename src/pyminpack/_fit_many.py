@@ -26,13 +26,17 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _native  # type: ignore[attr-defined]
-from ._compiled import MODEL, MODEL_JACOBIAN, native_function, solver_settings, user_data_address
+from ._compiled import MODEL, MODEL_JACOBIAN, native_function, user_data_address
+from ._settings import SolverOptions, SolverSettings
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["IER_NONFINITE", "IER_USER_STOP", "ManyFits", "fit_many"]
 
@@ -91,13 +95,7 @@ def fit_many(
     jacobian: object = None,
     user_data: object = None,
     workers: int | None = None,
-    ftol: float = 1.49012e-08,
-    xtol: float = 1.49012e-08,
-    gtol: float = 0.0,
-    maxfev: int = 0,
-    epsfcn: float | None = None,
-    factor: float = 100,
-    allow_nonfinite: bool = False,
+    **solver_options: Unpack[SolverOptions],
 ) -> ManyFits:
     """Fit one compiled model to each of ``K`` curves, on ``workers`` threads.
 
@@ -126,16 +124,13 @@ def fit_many(
     workers : int, optional
         Threads to use (default ``os.cpu_count()``); the results do not
         depend on it.
-    ftol, xtol, gtol : float, optional
-        As for :func:`pyminpack.leastsq`, with its defaults.
-    maxfev : int, optional
-        As for ``leastsq``: 0 means ``200*(n+1)``, or ``100*(n+1)`` with
-        ``jacobian``.
-    epsfcn, factor : float, optional
-        As for ``leastsq``, with its defaults.
-    allow_nonfinite : bool, optional
-        As for ``leastsq``: by default a nan/inf residual at the starting
-        point or in a Jacobian stops that curve's fit with ``ier`` -2.
+    **solver_options
+        MINPACK's settings, as for :func:`pyminpack.leastsq` and with its
+        defaults: ``ftol``, ``xtol``, ``gtol``, ``maxfev`` (0 means
+        ``200*(n+1)``, or ``100*(n+1)`` with ``jacobian``), ``epsfcn``,
+        ``factor``, and ``allow_nonfinite`` (by default a nan/inf residual
+        at the starting point or in a Jacobian stops that curve's fit with
+        ``ier`` -2).
 
     Returns
     -------
@@ -215,7 +210,7 @@ def fit_many(
         if not (np.isfinite(s).all() and (s > 0).all()):
             raise ValueError("sigma must be positive and finite.")
         weight = np.ascontiguousarray(1.0 / s)
-    settings = solver_settings(ftol, xtol, gtol, maxfev, epsfcn, factor, n, has_jacobian=jacobian_fn is not None)
+    settings = SolverSettings.check(n, has_jacobian=jacobian_fn is not None, **solver_options)
     workers = (os.cpu_count() or 1) if workers is None else int(workers)
     if workers < 1:
         raise ValueError(f"workers must be at least 1; got {workers}.")
@@ -240,8 +235,13 @@ def fit_many(
             nfev,
             chisqr,
             stderr,
-            *settings,
-            not allow_nonfinite,
+            settings.ftol,
+            settings.xtol,
+            settings.gtol,
+            settings.maxfev,
+            settings.step_epsilon(),
+            settings.factor,
+            settings.check_nonfinite,
         )
 
     if workers == 1 or K <= _CHUNK:

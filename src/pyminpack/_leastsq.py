@@ -10,26 +10,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _minpack  # type: ignore[attr-defined]
 from ._callbacks import LMDER_FCN, LMDIF_FCN, jacobian_evaluator, raise_stored_error, residual_evaluator
-from ._compiled import Compiled, compiled_leastsq, is_compiled
+from ._compiled import Compiled, compiled_functions, compiled_leastsq, is_compiled
 from ._result import leastsq_result
-from ._validation import (
-    all_finite,
-    check_func,
-    evaluation_limit,
-    finite_float,
-    machine_epsilon,
-    raise_nonfinite,
-    residual_vector,
-    scaling,
-    starting_point,
-)
-
-#: MINPACK's MODE: 1 lets it scale the variables itself, 2 takes ``diag``.
-_MODE_INTERNAL_SCALING = 1
-_MODE_USER_SCALING = 2
-#: MINPACK's NPRINT: report progress (FCN with IFLAG = 0) every NPRINT iterations.
-_NO_REPORTS = 0
-_REPORT_EVERY_ITERATION = 1
+from ._settings import FACTOR, FTOL, GTOL, MAXFEV, XTOL, SolverSettings, check_problem_size
+from ._validation import all_finite, check_func, raise_nonfinite, residual_vector, starting_point
 
 
 def leastsq(
@@ -39,12 +23,12 @@ def leastsq(
     Dfun: Callable[..., ArrayLike] | None = None,
     full_output: bool = False,
     col_deriv: bool = False,
-    ftol: float = 1.49012e-08,
-    xtol: float = 1.49012e-08,
-    gtol: float = 0.0,
-    maxfev: int = 0,
+    ftol: float = FTOL,
+    xtol: float = XTOL,
+    gtol: float = GTOL,
+    maxfev: int = MAXFEV,
     epsfcn: float | None = None,
-    factor: float = 100,
+    factor: float = FACTOR,
     diag: ArrayLike | None = None,
     *,
     allow_nonfinite: bool = False,
@@ -217,103 +201,64 @@ def leastsq(
     (array([2.99999999]), 1)
     """
     # pyminpack.Compiled: the solve makes no Python call (_compiled.py).
-    if is_compiled(func) or (Dfun is not None and is_compiled(Dfun)):
-        return compiled_leastsq(
-            func,
-            x0,
-            args,
-            Dfun,
-            full_output,
-            col_deriv,
-            ftol,
-            xtol,
-            gtol,
-            maxfev,
-            epsfcn,
-            factor,
-            diag,
-            allow_nonfinite=allow_nonfinite,
-            callback=callback,
-        )
-    func = cast("Callable[..., ArrayLike]", func)  # not compiled: a Python callable from here on
+    compiled = (
+        compiled_functions(func, args, Dfun, col_deriv, callback) if is_compiled(func) or is_compiled(Dfun) else None
+    )
     x0 = starting_point(x0)
     n = len(x0)
+    settings = SolverSettings.check(
+        n, has_jacobian=Dfun is not None if compiled is None else compiled.jacobian is not None,
+        ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev, epsfcn=epsfcn, factor=factor, diag=diag,
+        allow_nonfinite=allow_nonfinite, progress=callback,
+    )  # fmt: skip
+    if compiled is not None:
+        return compiled_leastsq(compiled, x0, settings, full_output=full_output)
+
+    func = cast("Callable[..., ArrayLike]", func)  # not compiled: a Python callable from here on
     if not isinstance(args, tuple):
         args = (args,)
-    ftol = finite_float("ftol", ftol)
-    xtol = finite_float("xtol", xtol)
-    gtol = finite_float("gtol", gtol)
-    factor = finite_float("factor", factor)
-    maxfev = evaluation_limit(maxfev)
     first, dtype = check_func("leastsq", "func", func, x0, args, n)
     # MINPACK's fvec work array, overwritten in place; until then func(x0).
     fvec = np.array(residual_vector(func, first), dtype=np.float64)
     del first  # with a large m, every m-vector counts
     m = fvec.shape[0]
-    if not allow_nonfinite and not all_finite(fvec):
+    if settings.check_nonfinite and not all_finite(fvec):
         raise_nonfinite("func", func, 0, x0, "at the starting point")
-    if n > m:
-        raise TypeError(
-            f"Improper input: func input vector length N={n} must not exceed func output vector length M={m}"
-        )
-    nprint = _REPORT_EVERY_ITERATION if callback is not None else _NO_REPORTS
-    if diag is None:
-        # MODE 1: MINPACK fills DIAG itself before it ever reads it.
-        mode, scale = _MODE_INTERNAL_SCALING, np.empty(n)
-    else:
-        mode, scale = _MODE_USER_SCALING, scaling(diag, n)
-
+    check_problem_size(n, m)
     if Dfun is not None:
         expected = (n, m) if col_deriv else (m, n)
         jacobian, _ = check_func("leastsq", "Dfun", Dfun, x0, args, n, expected)
-        if not allow_nonfinite and not all_finite(jacobian):
+        if settings.check_nonfinite and not all_finite(jacobian):
             raise_nonfinite("Dfun", Dfun, 0, x0, "at the starting point")
         del jacobian
     if n == 0:
-        return _without_parameters(
-            fvec, Dfun is not None, callback,
-            full_output=full_output, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev,
-        )  # fmt: skip
+        return _without_parameters(fvec, settings, Dfun is not None, full_output=full_output)
 
+    # MODE 1: MINPACK fills DIAG itself before it ever reads it.
+    scale = np.empty(n) if settings.diag is None else settings.diag
     if Dfun is None:
-        epsfcn = machine_epsilon(dtype) if epsfcn is None else finite_float("epsfcn", epsfcn)
-        if maxfev == 0:
-            maxfev = 200 * (n + 1)
-        evaluator = residual_evaluator(func, args, m, allow_nonfinite=allow_nonfinite, progress=callback)
+        evaluator = residual_evaluator(func, args, m, settings)
         with evaluator:
             x, fvec, info, nfev, fjac, ipvt, qtf = _minpack.lmdif(
-                LMDIF_FCN, x0, fvec, ftol, xtol, gtol, maxfev, epsfcn, scale, mode, factor, nprint
-            )
+                LMDIF_FCN, x0, fvec, settings.ftol, settings.xtol, settings.gtol, settings.maxfev,
+                settings.step_epsilon(dtype), scale, settings.mode, settings.factor, settings.nprint,
+            )  # fmt: skip
         counts = {"nfev": nfev}
     else:
-        if maxfev == 0:
-            maxfev = 100 * (n + 1)
-        evaluator = jacobian_evaluator(
-            func, Dfun, args, m, n, bool(col_deriv), allow_nonfinite=allow_nonfinite, progress=callback
-        )
+        evaluator = jacobian_evaluator(func, Dfun, args, m, n, bool(col_deriv), settings)
         with evaluator:
             x, fvec, fjac, info, nfev, njev, ipvt, qtf = _minpack.lmder(
-                LMDER_FCN, x0, fvec, ftol, xtol, gtol, maxfev, scale, mode, factor, nprint
-            )
+                LMDER_FCN, x0, fvec, settings.ftol, settings.xtol, settings.gtol, settings.maxfev,
+                scale, settings.mode, settings.factor, settings.nprint,
+            )  # fmt: skip
         counts = {"nfev": nfev, "njev": njev}
     raise_stored_error(evaluator)
 
-    return leastsq_result(
-        x, fvec, fjac.T, ipvt, qtf, counts, info,
-        full_output=full_output, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev, stacklevel=2,
-    )  # fmt: skip
+    return leastsq_result(x, fvec, fjac.T, ipvt, qtf, counts, info, settings, full_output=full_output, stacklevel=2)
 
 
 def _without_parameters(
-    fvec: NDArray[np.float64],
-    has_jacobian: bool,
-    callback: Callable[[NDArray[np.float64], NDArray[np.float64]], Any] | None,
-    *,
-    full_output: bool,
-    ftol: float,
-    xtol: float,
-    gtol: float,
-    maxfev: int,
+    fvec: NDArray[np.float64], settings: SolverSettings, has_jacobian: bool, *, full_output: bool
 ) -> tuple[Any, ...]:
     """MINPACK's answer to an empty ``x0``, which f2py cannot hand it (it has no zero-length arrays).
 
@@ -323,10 +268,10 @@ def _without_parameters(
     call, as SciPy returns it; ``fjac`` is ``(0, M)``.
     """
     x = np.empty(0)
-    if callback is not None:
-        callback(x.copy(), fvec.copy())
+    if settings.progress is not None:
+        settings.progress(x.copy(), fvec.copy())
     counts = {"nfev": 0, "njev": 0} if has_jacobian else {"nfev": 0}
     return leastsq_result(
-        x, fvec, np.empty((0, fvec.shape[0])), np.empty(0, dtype=np.intc), np.empty(0), counts, 0,
-        full_output=full_output, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev, stacklevel=3,
+        x, fvec, np.empty((0, fvec.shape[0])), np.empty(0, dtype=np.intc), np.empty(0), counts, 0, settings,
+        full_output=full_output, stacklevel=3,
     )  # fmt: skip

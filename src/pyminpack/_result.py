@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 
 from ._covariance import covariance_from_qr
 from ._messages import LEASTSQ_FAILURE, LEASTSQ_SUCCESS, OUTCOMES, leastsq_message
+from ._settings import SolverSettings
 
 
 def leastsq_result(
@@ -20,12 +21,9 @@ def leastsq_result(
     qtf: NDArray[np.float64],
     counts: dict[str, int],
     info: int,
+    settings: SolverSettings,
     *,
     full_output: bool,
-    ftol: float,
-    xtol: float,
-    gtol: float,
-    maxfev: int,
     stacklevel: int,
 ) -> tuple[Any, ...]:
     """Return ``leastsq``'s result; warn for INFO 5 to 8, raise for 0.
@@ -43,10 +41,10 @@ def leastsq_result(
         ``{'nfev': ...}``, plus ``'njev'`` with a Jacobian.
     info : int
         MINPACK's INFO.
+    settings : SolverSettings
+        The solve's settings, for the message.
     full_output : bool
         Return the five-tuple instead of ``(x, ier)``.
-    ftol, xtol, gtol, maxfev
-        The settings, for the message.
     stacklevel : int
         Of the ``RuntimeWarning``, so that it points at the user's call.
 
@@ -65,12 +63,12 @@ def leastsq_result(
     >>> import numpy as np
     >>> result = leastsq_result(
     ...     np.ones(1), np.zeros(2), np.array([[2.0, 0.0]]), np.array([1], dtype=np.intc), np.zeros(1),
-    ...     {"nfev": 3}, 2, full_output=True, ftol=1e-8, xtol=1e-8, gtol=0.0, maxfev=400, stacklevel=2)
+    ...     {"nfev": 3}, 2, SolverSettings.check(1, has_jacobian=False), full_output=True, stacklevel=2)
     >>> result[1], result[2]["ipvt"], result[4]
     (array([[0.25]]), array([0], dtype=int32), 2)
     """
     if full_output or info not in LEASTSQ_SUCCESS:
-        mesg = leastsq_message(info, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev)
+        mesg = leastsq_message(info, ftol=settings.ftol, xtol=settings.xtol, gtol=settings.gtol, maxfev=settings.maxfev)
     if full_output:
         if info == 0:  # MINPACK refused its input before writing these (allocated unfilled)
             for output in (fjac, ipvt, qtf):

@@ -8,18 +8,12 @@ names the argument and says what is wrong.
 
 from __future__ import annotations
 
-import functools
 import math
-import operator
 from collections.abc import Callable
 from typing import Any, NoReturn
 
 import numpy as np
 from numpy.typing import NDArray
-
-#: The largest evaluation limit a Fortran default INTEGER holds.  A larger
-#: ``maxfev`` means "no limit" just as well, so it is clipped to this.
-MAXFEV_LIMIT = 2**31 - 1
 
 _FLOAT64 = np.dtype(np.float64)
 
@@ -280,57 +274,3 @@ def starting_point(x0: object) -> NDArray[Any]:
             f"x0 must be finite; it holds nan or inf at indices {np.flatnonzero(~np.isfinite(x0)).tolist()}."
         )
     return x0
-
-
-@functools.cache
-def machine_epsilon(dtype: np.dtype[Any]) -> float:
-    """Return ``numpy.finfo(dtype).eps`` as a float (cached: finfo is slow)."""
-    return float(np.finfo(dtype).eps)
-
-
-def finite_float(name: str, value: object) -> float:
-    """Return ``value`` as a float, refusing text, nan and inf with a clear error."""
-    if type(value) is float or type(value) is int:  # the common cases, and the defaults
-        number = float(value)
-        if math.isfinite(number):
-            return number
-    elif isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be a real number, not {type(value).__name__}.")
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number; got {value!r}.") from None
-    if not math.isfinite(number):
-        raise ValueError(f"{name} must be finite; got {number}.")
-    return number
-
-
-def evaluation_limit(maxfev: object) -> int:
-    """Return ``maxfev`` as an int MINPACK can hold.
-
-    A negative value is passed on: MINPACK answers it with INFO = 0
-    ("Improper input parameters."), as the original Fortran always did.
-    """
-    return min(operator.index(maxfev), MAXFEV_LIMIT)  # type: ignore[arg-type]
-
-
-def scaling(diag: object, n: int) -> NDArray[np.float64]:
-    """Return ``diag`` as a float64 array of length ``n``, or raise.
-
-    Zero or negative entries are passed on: MINPACK answers them with
-    INFO = 0 ("Improper input parameters."), as SciPy does.
-
-    Raises
-    ------
-    ValueError
-        If ``diag`` does not have one entry per parameter, or holds nan/inf.
-    """
-    try:
-        values = np.asarray(diag, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"diag must be a sequence of {n} positive numbers; got {diag!r}.") from None
-    if values.shape != (n,):
-        raise ValueError(f"diag must have one entry per parameter: expected shape ({n},), got {values.shape}.")
-    if not np.all(np.isfinite(values)):
-        raise ValueError("diag must be finite; it holds nan or inf.")
-    return values
