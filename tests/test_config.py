@@ -67,6 +67,21 @@ def test_build_details_are_filled_in(config: dict) -> None:
         assert "@" not in "".join(compiler.values()), "an unsubstituted template key"
 
 
+#: The flag that turns floating-point contraction off, by compiler (meson's
+#: ids); the other compilers meson.build knows cannot build here.
+CONTRACTION_OFF = {"gcc": "-ffp-contract=off", "clang": "-ffp-contract=off", "llvm-flang": "-ffp-contract=off"}
+
+
+def test_the_build_turned_floating_point_contraction_off(config: dict) -> None:
+    # Without it, gcc fuses multiply-adds on aarch64 and the bits of every
+    # solve differ from x86-64's (test_mgh.py then fails, as it does for an
+    # x86-64 build with -mfma -ffp-contract=fast).
+    for language, compiler in config["build"]["compilers"].items():
+        assert compiler["fp_args"], f"{language}: no floating-point flags recorded"
+        if compiler["id"] in CONTRACTION_OFF:
+            assert CONTRACTION_OFF[compiler["id"]] in compiler["fp_args"].split(), language
+
+
 def test_prints_every_value(config: dict) -> None:
     out = io.StringIO()
     returned = pyminpack.show_config(file=out)

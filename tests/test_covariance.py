@@ -179,6 +179,27 @@ def test_covariance_from_qr_is_none_for_a_zero_on_rs_diagonal(zero, position):
     assert covariance_from_qr(fjac_from(r), np.arange(3, dtype=np.int32)) is None
 
 
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("position", [(0, 0), (0, 2), (1, 2), (2, 2)], ids=str)
+def test_covariance_from_qr_is_all_nan_for_a_nonfinite_r(value, position):
+    # No covariance is defined; numpy's pivoting inverse is never asked
+    # (on aarch64 it raised LinAlgError for a nan triangle).
+    r = np.triu(np.arange(1.0, 10.0).reshape(3, 3))
+    r[position] = value
+    cov = covariance_from_qr(fjac_from(r), np.array([2, 0, 1], dtype=np.int32))
+    assert cov.shape == (3, 3)
+    assert np.isnan(cov).all()
+
+
+def test_covariance_from_qr_reads_only_r():
+    # MINPACK keeps Householder vectors below R; whatever they hold, nan
+    # included, does not enter the covariance.
+    full = np.full((4, 2), np.nan)  # m = 4 rows of MINPACK's column-major fjac
+    full[np.triu_indices(2)] = R2[np.triu_indices(2)]
+    ipvt = np.array([1, 0], dtype=np.int32)
+    np.testing.assert_array_equal(covariance_from_qr(full.T, ipvt), covariance_from_qr(fjac_from(R2), ipvt))
+
+
 def test_covariance_from_qr_does_not_modify_its_arguments():
     fjac, ipvt = fjac_from(R2, below=np.ones((2, 2))), np.array([1, 0], dtype=np.int32)
     fjac_before, ipvt_before = fjac.copy(), ipvt.copy()

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from small_problems import EXP
 
-from pyminpack import leastsq
+from pyminpack import OptimizeWarning, curve_fit, fit, leastsq
 from pyminpack._validation import all_finite
 
 BAD_VALUES = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf}
@@ -125,6 +125,57 @@ def test_allow_nonfinite_restores_the_unchecked_behaviour(use_dfun):
     # Nothing is checked: MINPACK runs on nan and returns what it makes of it.
     assert np.isnan(info["fvec"]).all()
     assert info["nfev"] > 1
+
+
+# With allow_nonfinite=True MINPACK may converge (ier 1 to 4) on a QR
+# factorisation it built from nan: here the residuals are zero at the start,
+# so its gtol test passes at once (ier 4), and the Jacobian is nan (on
+# aarch64, all-nan residuals end with ier 4 too).  No exception of
+# pyminpack's own may follow: leastsq's cov_x is undefined (all nan),
+# curve_fit's pcov is inf with its warning, and fit returns its result.
+X = np.linspace(0.0, 1.0, 5)
+
+
+def line(x, a, b):
+    return a * x + b
+
+
+def nan_line_jacobian(x, a, b):
+    return np.full((x.size, 2), np.nan)
+
+
+def zero_then_nan(p):
+    return np.zeros(5) if np.array_equal(p, EXP.x0) else np.full(5, np.nan)
+
+
+@pytest.mark.parametrize("use_dfun", [False, True], ids=["lmdif", "lmder"])
+def test_a_solve_that_converges_on_nan_gives_an_undefined_cov_x(use_dfun):
+    if use_dfun:
+        func, dfun = (lambda p: np.zeros(5)), (lambda p: np.full((5, 2), np.nan))
+    else:  # the forward differences are nan
+        func, dfun = zero_then_nan, None
+    _x, cov_x, info, _, ier = leastsq(func, EXP.x0, Dfun=dfun, allow_nonfinite=True, full_output=True)
+    assert ier == 4
+    assert np.isnan(info["fjac"]).any()
+    assert cov_x.shape == (2, 2) and np.isnan(cov_x).all()
+
+
+def test_curve_fit_that_converges_on_nan_warns_and_fills_pcov_with_inf():
+    with pytest.warns(OptimizeWarning, match="Covariance of the parameters could not be estimated"):
+        popt, pcov, _, _, ier = curve_fit(
+            line, X, line(X, 2.0, 1.0), p0=[2.0, 1.0], jac=nan_line_jacobian, allow_nonfinite=True, full_output=True
+        )
+    assert ier == 4
+    np.testing.assert_array_equal(popt, [2.0, 1.0])
+    np.testing.assert_array_equal(pcov, np.full((2, 2), np.inf))
+
+
+def test_fit_that_converges_on_nan_reports_unknown_uncertainties():
+    with pytest.warns(OptimizeWarning, match="Covariance of the parameters could not be estimated"):
+        result = fit(line, X, line(X, 2.0, 1.0), p0=[2.0, 1.0], jac=nan_line_jacobian, allow_nonfinite=True)
+    assert result.success and result.ier == 4
+    np.testing.assert_array_equal(result.stderr, [np.inf, np.inf])
+    assert "uncertainties could not be estimated" in result.report()
 
 
 # Every copy path into MINPACK's arrays scans what it copies: the C fast

@@ -97,7 +97,9 @@ def show_config(file: TextIO | None = None) -> dict[str, Any]:
     The build details come from ``pyminpack/_build_info.py``, which meson
     writes when the build is configured.  ``build.compilers.*.args`` are the
     user's extra flags (``CFLAGS``, ``FFLAGS`` or ``-Dc_args=...``), empty
-    for a default build; the optimisation level is ``build.optimization``.
+    for a default build; ``build.compilers.*.fp_args`` the build's own
+    floating-point flags (contraction off, so that results do not depend on
+    the CPU); the optimisation level is ``build.optimization``.
 
     Examples
     --------

@@ -32,7 +32,13 @@ def covariance_from_qr(fjac: NDArray[np.float64], ipvt: NDArray[np.integer]) -> 
     ndarray, shape (n, n), or None
         The covariance of the parameters before scaling by the residual
         variance, or None when ``R`` is exactly singular (a zero on its
-        diagonal), which is when SciPy returns None too.
+        diagonal), which is when SciPy returns None too.  All nan when
+        ``R`` holds nan or inf (MINPACK factored non-finite residuals or a
+        non-finite Jacobian, which ``allow_nonfinite=True`` lets through):
+        no covariance is defined there.  SciPy then returns nan or inf
+        entries by a pattern that depends on its BLAS; numpy's inverse,
+        which pivots, may even raise ``LinAlgError`` (it does on aarch64),
+        and is never asked.
 
     Examples
     --------
@@ -47,6 +53,8 @@ def covariance_from_qr(fjac: NDArray[np.float64], ipvt: NDArray[np.integer]) -> 
     r[_strictly_lower_triangle(n)] = 0.0  # numpy.triu, with its mask made once per n
     if not r.diagonal().all():
         return None
+    if not np.isfinite(r).all():
+        return np.full((n, n), np.nan)
     # A nearly singular R gives huge entries; inf is then the honest answer,
     # not a RuntimeWarning from inside the solver.
     with np.errstate(over="ignore", invalid="ignore"):

@@ -20,8 +20,14 @@
 #include <stdint.h>
 #include <string.h>
 
+/* MSVC (and clang-cl) spell it __declspec(thread); C11 compilers
+ * _Thread_local; gcc, clang and icx in C99 mode (the build's c_std) __thread,
+ * their extension.  MinGW-w64's gcc emulates it in libgcc (emutls), which
+ * meson.build links statically. */
 #if defined(_MSC_VER)
 #define PYMINPACK_THREAD_LOCAL __declspec(thread)
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define PYMINPACK_THREAD_LOCAL _Thread_local
 #else
 #define PYMINPACK_THREAD_LOCAL __thread
 #endif

@@ -144,7 +144,7 @@ evaluate_jacobian(Context *ctx, int m, int n, const double *x, double *fjac, int
         if (status == 0 && ctx->weight != NULL) {
             const double *w = ctx->weight;
             for (int j = 0; j < n; j++) {
-                double *column = fjac + (long)j * ldfjac;
+                double *column = fjac + (npy_intp)j * ldfjac;
                 for (int i = 0; i < m; i++) {
                     column[i] = column[i] * w[i];
                 }
@@ -167,7 +167,7 @@ guard(Context *ctx, int stage, int evaluation, int n, const double *x, const dou
         return 0;
     }
     for (int j = 0; j < columns; j++) {
-        if (!all_finite(values + (long)j * ld, m)) {
+        if (!all_finite(values + (npy_intp)j * ld, m)) {
             ctx->stage = stage;
             ctx->evaluation = evaluation;
             memcpy(ctx->xbad, x, (size_t)n * sizeof(double));
@@ -239,6 +239,19 @@ solve(Context *ctx, int use_jacobian, int m, int n, double *x, double *fvec, dou
 
 /* ---- argument helpers -------------------------------------------------- */
 
+/* "O&" converter: a Python int holding a C address (0 for none) into a
+ * uintptr_t, with OverflowError when it does not fit a pointer. */
+static int
+address(PyObject *obj, void *out)
+{
+    void *pointer = PyLong_AsVoidPtr(obj);
+    if (pointer == NULL && PyErr_Occurred()) {
+        return 0;
+    }
+    *(uintptr_t *)out = (uintptr_t)pointer;
+    return 1;
+}
+
 /* A writable, aligned, C-contiguous array of `type` with exactly `size`
  * elements, or NULL with TypeError. */
 static void *
@@ -292,15 +305,15 @@ PyDoc_STRVAR(leastsq_doc,
 static PyObject *
 native_leastsq(PyObject *self, PyObject *args)
 {
-    unsigned long long res_addr, jac_addr, ud_addr, model_addr = 0;
+    uintptr_t res_addr, jac_addr, ud_addr, model_addr = 0;
     PyObject *ox, *odiag, *oxdata = Py_None, *oy = Py_None, *oweight = Py_None;
     Py_ssize_t msize;
     Settings s;
     int check;
     (void)self;
-    if (!PyArg_ParseTuple(args, "KKKOOndddiddp|KOOO:leastsq", &res_addr, &jac_addr, &ud_addr, &ox, &odiag,
-                          &msize, &s.ftol, &s.xtol, &s.gtol, &s.maxfev, &s.epsfcn, &s.factor, &check, &model_addr,
-                          &oxdata, &oy, &oweight)) {
+    if (!PyArg_ParseTuple(args, "O&O&O&OOndddiddp|O&OOO:leastsq", address, &res_addr, address, &jac_addr, address,
+                          &ud_addr, &ox, &odiag, &msize, &s.ftol, &s.xtol, &s.gtol, &s.maxfev, &s.epsfcn, &s.factor,
+                          &check, address, &model_addr, &oxdata, &oy, &oweight)) {
         return NULL;
     }
     if (!PyArray_Check(ox)) {
@@ -341,7 +354,7 @@ native_leastsq(PyObject *self, PyObject *args)
     PyObject *oqtf = PyArray_SimpleNew(1, &n, NPY_DOUBLE);
     PyObject *oxbad = PyArray_SimpleNew(1, &n, NPY_DOUBLE);
     /* wa (3n + m), then diag's n ones for MODE 1 */
-    double *wa = PyMem_RawMalloc((size_t)(4 * n + m) * sizeof(double));
+    double *wa = PyMem_RawMalloc((4 * (size_t)n + (size_t)m) * sizeof(double));
     if (ofvec == NULL || ofjac == NULL || oipvt == NULL || oqtf == NULL || oxbad == NULL || wa == NULL) {
         Py_XDECREF(ofvec);
         Py_XDECREF(ofjac);
@@ -399,7 +412,7 @@ native_leastsq(PyObject *self, PyObject *args)
 /* ---- fit_many ---------------------------------------------------------- */
 
 /* One fit's standard errors, sqrt(diag(cov_x) * chisqr / (m - n)), into
- * stderr (n doubles).  cov_x = P inv(R) inv(R)^T P^T as _covariance.py forms
+ * perr (n doubles).  cov_x = P inv(R) inv(R)^T P^T as _covariance.py forms
  * leastsq's, from MINPACK's fjac (R in the upper triangle of its leading n
  * rows, column-major, leading dimension m) and ipvt (1-based); inv(R) by
  * back substitution into rinv (n*n doubles of workspace), so the two agree
@@ -409,48 +422,45 @@ native_leastsq(PyObject *self, PyObject *args)
  * numpy pass after all the fits it was serial time that kept two workers
  * from scaling. */
 static void
-standard_errors(int info, int m, int n, const double *fjac, const int *ipvt, double chisqr, double *rinv,
-                double *stderr)
+standard_errors(int info, npy_intp m, npy_intp n, const double *fjac, const int *ipvt, double chisqr, double *rinv,
+                double *perr)
 {
     int usable = info >= 1 && info <= 4 && m > n;
-    for (int j = 0; j < n && usable; j++) {
-        usable = fjac[j + (long)j * m] != 0.0;
-        for (int i = 0; i <= j && usable; i++) {
-            usable = isfinite(fjac[i + (long)j * m]);
-        }
+    for (npy_intp j = 0; j < n && usable; j++) { /* column j of R: j + 1 values, the last its diagonal */
+        usable = fjac[j + j * m] != 0.0 && all_finite(fjac + j * m, j + 1);
     }
     if (!usable) {
-        for (int j = 0; j < n; j++) {
-            stderr[j] = NAN;
+        for (npy_intp j = 0; j < n; j++) {
+            perr[j] = NAN;
         }
         return;
     }
-    for (int j = 0; j < n; j++) { /* column j of inv(R), upper triangular */
-        rinv[j + j * n] = 1.0 / fjac[j + (long)j * m];
-        for (int i = j - 1; i >= 0; i--) {
+    for (npy_intp j = 0; j < n; j++) { /* column j of inv(R), upper triangular */
+        rinv[j + j * n] = 1.0 / fjac[j + j * m];
+        for (npy_intp i = j - 1; i >= 0; i--) {
             double sum = 0.0;
-            for (int k = i + 1; k <= j; k++) {
-                sum += fjac[i + (long)k * m] * rinv[k + j * n];
+            for (npy_intp k = i + 1; k <= j; k++) {
+                sum += fjac[i + k * m] * rinv[k + j * n];
             }
-            rinv[i + j * n] = -sum / fjac[i + (long)i * m];
+            rinv[i + j * n] = -sum / fjac[i + i * m];
         }
     }
-    double scale = chisqr / (m - n);
-    for (int i = 0; i < n; i++) { /* row i of inv(R) belongs to parameter ipvt[i] */
+    double scale = chisqr / (double)(m - n);
+    for (npy_intp i = 0; i < n; i++) { /* row i of inv(R) belongs to parameter ipvt[i] */
         double variance = 0.0;
-        for (int j = i; j < n; j++) {
+        for (npy_intp j = i; j < n; j++) {
             variance += rinv[i + j * n] * rinv[i + j * n];
         }
-        stderr[ipvt[i] - 1] = sqrt(variance * scale);
+        perr[ipvt[i] - 1] = sqrt(variance * scale);
     }
 }
 
 PyDoc_STRVAR(fit_many_doc,
 "fit_many(model, model_jacobian, user_data, xdata, y, weight, p, start, stop,\n"
-"         ier, nfev, chisqr, stderr, ftol, xtol, gtol, maxfev, epsfcn, factor, check)\n\n"
+"         ier, nfev, chisqr, perr, ftol, xtol, gtol, maxfev, epsfcn, factor, check)\n\n"
 "Fit curves start..stop-1 of y (K by m) with the compiled model, the GIL\n"
 "released throughout.  p (K by n) holds the starting points and receives\n"
-"the solutions; ier, nfev (int32 K), chisqr (K) and stderr (K by n) are\n"
+"the solutions; ier, nfev (int32 K), chisqr (K) and perr (K by n) are\n"
 "written for those rows.  xdata: None or m doubles; weight: None, m or\n"
 "K by m doubles (1/sigma).  ier is MINPACK's INFO, -1 when the model asked\n"
 "to stop, -2 when the non-finite guard stopped the fit.");
@@ -458,15 +468,15 @@ PyDoc_STRVAR(fit_many_doc,
 static PyObject *
 native_fit_many(PyObject *self, PyObject *args)
 {
-    unsigned long long model_addr, mjac_addr, ud_addr;
-    PyObject *oxdata, *oy, *oweight, *op, *oier, *onfev, *ochisqr, *ostderr;
+    uintptr_t model_addr, mjac_addr, ud_addr;
+    PyObject *oxdata, *oy, *oweight, *op, *oier, *onfev, *ochisqr, *operr;
     Py_ssize_t start, stop;
     Settings s;
     int check;
     (void)self;
-    if (!PyArg_ParseTuple(args, "KKKOOOOnnOOOOdddiddp:fit_many", &model_addr, &mjac_addr, &ud_addr, &oxdata,
-                          &oy, &oweight, &op, &start, &stop, &oier, &onfev, &ochisqr, &ostderr, &s.ftol,
-                          &s.xtol, &s.gtol, &s.maxfev, &s.epsfcn, &s.factor, &check)) {
+    if (!PyArg_ParseTuple(args, "O&O&O&OOOOnnOOOOdddiddp:fit_many", address, &model_addr, address, &mjac_addr,
+                          address, &ud_addr, &oxdata, &oy, &oweight, &op, &start, &stop, &oier, &onfev, &ochisqr,
+                          &operr, &s.ftol, &s.xtol, &s.gtol, &s.maxfev, &s.epsfcn, &s.factor, &check)) {
         return NULL;
     }
     if (!PyArray_Check(oy) || PyArray_NDIM((PyArrayObject *)oy) != 2 || !PyArray_Check(op) ||
@@ -487,8 +497,8 @@ native_fit_many(PyObject *self, PyObject *args)
     int *ier = p ? array_data(oier, "ier", NPY_INT32, K, 1) : NULL;
     int *nfev = ier ? array_data(onfev, "nfev", NPY_INT32, K, 1) : NULL;
     double *chisqr = nfev ? array_data(ochisqr, "chisqr", NPY_DOUBLE, K, 1) : NULL;
-    double *stderr = chisqr ? array_data(ostderr, "stderr", NPY_DOUBLE, K * n, 1) : NULL;
-    if (stderr == NULL) {
+    double *perr = chisqr ? array_data(operr, "perr", NPY_DOUBLE, K * n, 1) : NULL;
+    if (perr == NULL) {
         return NULL;
     }
     const double *xdata = optional_data(oxdata, "xdata", m, &ok);
@@ -502,7 +512,7 @@ native_fit_many(PyObject *self, PyObject *args)
         return NULL;
     }
     /* fvec, fjac, qtf, diag, xbad, wa, rinv; ipvt */
-    size_t doubles = (size_t)m + (size_t)m * n + 3 * (size_t)n + (3 * (size_t)n + (size_t)m) + (size_t)n * n;
+    size_t doubles = (size_t)m + (size_t)m * (size_t)n + 3 * (size_t)n + (3 * (size_t)n + (size_t)m) + (size_t)n * (size_t)n;
     double *work = PyMem_RawMalloc(doubles * sizeof(double));
     int *ipvt = PyMem_RawMalloc((size_t)n * sizeof(int));
     if (work == NULL || ipvt == NULL) {
@@ -537,7 +547,7 @@ native_fit_many(PyObject *self, PyObject *args)
             sum += fvec[i] * fvec[i];
         }
         chisqr[k] = info == 0 ? NAN : sum; /* INFO 0: MINPACK evaluated nothing */
-        standard_errors(ier[k], (int)m, (int)n, fjac, ipvt, sum, rinv, stderr + k * n);
+        standard_errors(ier[k], m, n, fjac, ipvt, sum, rinv, perr + k * n);
     }
     Py_END_ALLOW_THREADS
     PyMem_RawFree(work);
@@ -568,8 +578,7 @@ native_capsule_info(PyObject *self, PyObject *capsule)
     if (context == NULL && PyErr_Occurred()) {
         return NULL;
     }
-    return Py_BuildValue("zKK", name, (unsigned long long)(uintptr_t)pointer,
-                         (unsigned long long)(uintptr_t)context);
+    return Py_BuildValue("zNN", name, PyLong_FromVoidPtr(pointer), PyLong_FromVoidPtr(context));
 }
 
 static PyMethodDef native_methods[] = {

@@ -506,9 +506,10 @@ PyInit__pycallback(void)
     if (module == NULL) {
         return NULL;
     }
-    /* The f2py wrappers take FCN as an address (see _minpack.pyf). */
-    PyObject *lmdif = PyLong_FromVoidPtr((void *)lmdif_fcn);
-    PyObject *lmder = PyLong_FromVoidPtr((void *)lmder_fcn);
+    /* The f2py wrappers take FCN as an address (see _minpack.pyf); through
+     * uintptr_t, as ISO C has no direct function-to-object pointer cast. */
+    PyObject *lmdif = PyLong_FromVoidPtr((void *)(uintptr_t)lmdif_fcn);
+    PyObject *lmder = PyLong_FromVoidPtr((void *)(uintptr_t)lmder_fcn);
     int failed = lmdif == NULL || lmder == NULL ||
                  PyModule_AddObjectRef(module, "Evaluator", (PyObject *)&EvaluatorType) < 0 ||
                  PyModule_AddObjectRef(module, "LMDIF_FCN", lmdif) < 0 ||
