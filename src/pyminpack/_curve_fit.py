@@ -11,6 +11,7 @@ parameters (``_bounds.py``) and can check an analytic Jacobian first
 from __future__ import annotations
 
 import inspect
+import operator
 import warnings
 from collections.abc import Callable
 from typing import Any, cast
@@ -235,7 +236,8 @@ def curve_fit(
         kept alive for the fit).
     **kwargs
         Keyword arguments passed to :func:`pyminpack.leastsq` (``ftol``,
-        ``xtol``, ``maxfev``, ...), except ``args``.
+        ``xtol``, ``maxfev``, ...), except ``args``. With `bounds`,
+        ``max_nfev``, SciPy's name there, is taken for ``maxfev`` (see Notes).
 
     Returns
     -------
@@ -316,7 +318,13 @@ def curve_fit(
     moved inside by ``1e-8`` of its scale), `jac` is multiplied by ``dp/dq``
     column by column, and `pcov` is mapped back as ``D @ pcov_q @ D`` with
     ``D = diag(dp/dq)``. With `p0` None, the default start is SciPy's: 1,
-    the midpoint between two bounds, or 1 inside a single bound.
+    the midpoint between two bounds, or 1 inside a single bound. SciPy's
+    bounded fit is ``least_squares``, whose evaluation limit is
+    ``max_nfev``; here ``max_nfev`` (None or a positive integer) and
+    ``maxfev`` are both accepted with bounds, one at a time, and both are
+    MINPACK's ``maxfev``, which counts every evaluation, those of the
+    forward-difference Jacobian included (as ``least_squares`` counts them
+    for its ``method='lm'``, not for ``'trf'``).
 
     Limits: the transform changes the problem MINPACK sees, so the path,
     the number of evaluations and the convergence tests (``xtol`` applies
@@ -547,6 +555,30 @@ def _memoized(dfun: Any) -> Any:
     return _FirstPointMemo(dfun) if callable(dfun) else dfun
 
 
+def _max_nfev_as_maxfev(kwargs: dict[str, Any]) -> None:
+    """Turn ``max_nfev``, SciPy's evaluation limit of a bounded fit, into :func:`leastsq`'s ``maxfev``, in place.
+
+    With bounds SciPy's curve_fit runs ``least_squares``, which takes
+    ``max_nfev`` (SciPy renames ``maxfev`` to it, scipy#6340); a bounded fit
+    here runs MINPACK, whose limit is ``maxfev``.  SciPy's check and message
+    for ``max_nfev`` are kept; None is the default limit.
+    """
+    if "max_nfev" not in kwargs:
+        return
+    max_nfev = kwargs.pop("max_nfev")
+    if "maxfev" in kwargs:
+        raise TypeError("curve_fit: maxfev and max_nfev are two names of one evaluation limit; give only one.")
+    if max_nfev is None:
+        return
+    try:
+        limit = operator.index(max_nfev)
+    except TypeError:
+        raise TypeError(f"`max_nfev` must be None or positive integer; got {max_nfev!r}.") from None
+    if limit <= 0:
+        raise ValueError("`max_nfev` must be None or positive integer.")
+    kwargs["maxfev"] = limit
+
+
 def _bounded_leastsq(
     transform: ParameterTransform,
     residuals: Callable[[NDArray[np.float64]], Any],
@@ -559,6 +591,7 @@ def _bounded_leastsq(
     ``residuals`` and ``jacobian`` (weighted, of the user's parameters) are
     composed with the transform; ``popt`` and ``cov_x`` are mapped back.
     """
+    _max_nfev_as_maxfev(kwargs)
 
     def internal_residuals(q: NDArray[np.float64]) -> Any:
         return residuals(transform.to_external(q))
