@@ -39,6 +39,7 @@ from ._validation import (
     finite_float,
     machine_epsilon,
     raise_nonfinite,
+    refuse_nonfinite_convergence,
     scaling,
     starting_point,
 )
@@ -546,21 +547,23 @@ def compiled_leastsq(
     )
     scale = None if diag is None else scaling(diag, n)
     residuals_address, model_arguments = func._native_call()
-    fvec, fjac, ipvt, qtf, info, nfev, njev, status, stopped_by, stage, evaluation, xbad = _native.leastsq(
-        residuals_address,
-        0 if jacobian is None else jacobian.address,
-        func._user_data[0],
-        x,
-        scale,
-        m,
-        ftol,
-        xtol,
-        gtol,
-        maxfev,
-        epsfcn,
-        factor,
-        not allow_nonfinite,
-        *model_arguments,
+    fvec, fjac, ipvt, qtf, info, nfev, njev, status, stopped_by, stage, evaluation, xbad, nonfinite_since = (
+        _native.leastsq(
+            residuals_address,
+            0 if jacobian is None else jacobian.address,
+            func._user_data[0],
+            x,
+            scale,
+            m,
+            ftol,
+            xtol,
+            gtol,
+            maxfev,
+            epsfcn,
+            factor,
+            not allow_nonfinite,
+            *model_arguments,
+        )
     )
     if stage:
         on_jacobian = stage == _native.STAGE_JACOBIAN
@@ -573,6 +576,7 @@ def compiled_leastsq(
         )
     if status:
         raise UserTermination(status, "func" if stopped_by == 1 else "Dfun", x, nfev, njev)
+    refuse_nonfinite_convergence(func.residuals, info, nonfinite_since, nfev, x)  # type: ignore[arg-type]
     counts = {"nfev": nfev} if jacobian is None else {"nfev": nfev, "njev": njev}
 
     return leastsq_result(

@@ -25,6 +25,7 @@ from ._compiled import CompiledModel, is_compiled
 from ._leastsq import leastsq
 from ._messages import LEASTSQ_SUCCESS
 from ._triangular import solve_lower
+from ._validation import callable_name
 from ._warnings import OptimizeWarning
 
 _NAN_POLICIES = ("raise", "omit")
@@ -41,6 +42,7 @@ class _FirstPointMemo:
 
     def __init__(self, func: Callable[[NDArray[np.float64]], Any]) -> None:
         self._func = func
+        self.__name__ = callable_name(func)  # what leastsq's error messages call it
         self._params: NDArray[np.float64] | None = None
         self._value: Any = None
         self._skip_lookup = False
@@ -489,12 +491,16 @@ def _python_model_leastsq(
         model: Any = f(xdata, *params)  # any array-like; SciPy subtracts ydata from it as it is
         return _whiten(transform, model - ydata)
 
+    residuals.__name__ = callable_name(f)  # leastsq's errors name the user's model
+
     dfun = jac  # as in SciPy, anything not callable is left for leastsq to refuse
     if callable(jac):
         jacobian = jac
 
         def weighted_jacobian(params: NDArray[np.float64]) -> Any:
             return _whiten(transform, jacobian(xdata, *params))
+
+        weighted_jacobian.__name__ = callable_name(jac)
 
         dfun = weighted_jacobian
 
@@ -596,11 +602,15 @@ def _bounded_leastsq(
     def internal_residuals(q: NDArray[np.float64]) -> Any:
         return residuals(transform.to_external(q))
 
+    internal_residuals.__name__ = callable_name(residuals)
+
     internal_jacobian = jacobian  # anything not callable is left for leastsq to refuse
     if callable(jacobian):
 
         def internal_jacobian(q: NDArray[np.float64]) -> Any:
             return np.asarray(jacobian(transform.to_external(q))) * transform.derivative(q)
+
+        internal_jacobian.__name__ = callable_name(jacobian)
 
     q, cov_q, infodict, errmsg, ier = leastsq(
         _FirstPointMemo(internal_residuals),

@@ -26,6 +26,7 @@ from ._compiled import CallableModel, is_compiled
 from ._curve_fit import _sigma_transform, _whiten, solve_curve_fit
 from ._fit_report import format_report, model_name
 from ._messages import LEASTSQ_SUCCESS
+from ._validation import callable_name
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -432,6 +433,7 @@ class _EvaluationRecorder:
         self._ydata = ydata
         self._whitening = _sigma_transform(sigma, ydata.size)
         self.__signature__ = _signature(model)
+        self.__name__ = callable_name(model)  # what errors call it
         self.calls = 0
         self.xdata: Any = None
         self.first_params: NDArray[np.float64] | None = None

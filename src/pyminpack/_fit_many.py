@@ -38,7 +38,8 @@ __all__ = ["IER_NONFINITE", "IER_USER_STOP", "ManyFits", "fit_many"]
 
 #: ``ier`` of a fit stopped because the model returned nonzero.
 IER_USER_STOP: int = _native.IER_USER_STOP
-#: ``ier`` of a fit stopped by the non-finite guard (nan/inf at the start or in a Jacobian).
+#: ``ier`` of a fit stopped by the non-finite guard (nan/inf at the start or in a Jacobian), or whose
+#: convergence it refused (reached on non-finite trial points alone; see :func:`pyminpack.leastsq`).
 IER_NONFINITE: int = _native.IER_NONFINITE
 
 #: Curves per call of the C loop when several workers share them (small
@@ -135,7 +136,9 @@ def fit_many(
         As for ``leastsq``, with its defaults.
     allow_nonfinite : bool, optional
         As for ``leastsq``: by default a nan/inf residual at the starting
-        point or in a Jacobian stops that curve's fit with ``ier`` -2.
+        point or in a Jacobian stops that curve's fit with ``ier`` -2, and
+        a convergence reached on non-finite trial points alone ends with
+        ``ier`` -2 instead of its success code.
 
     Returns
     -------
