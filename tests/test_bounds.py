@@ -16,8 +16,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from pyminpack import OptimizeWarning, _bounds, curve_fit
+from pyminpack import OptimizeWarning, _bounds, curve_fit, fit
 from pyminpack._bounds import ParameterTransform, parse_bounds
+from pyminpack._curve_fit import solve_curve_fit as _solve_curve_fit
 
 X = np.linspace(0.0, 4.0, 9)
 NOISE = np.array([0.12, -0.08, 0.05, -0.11, 0.02, 0.09, -0.04, -0.06, 0.07])
@@ -195,6 +196,83 @@ def test_default_start_with_bounds_fits():
 def test_start_on_a_bound_still_reaches_an_interior_optimum():
     popt, _ = curve_fit(line, X, Y, p0=[0.0, 0.0], bounds=([0.0, -5.0], [3.0, 0.0]))
     np.testing.assert_allclose(popt, FREE_POPT, rtol=POPT_RTOL)
+
+
+# -- the evaluation limit: maxfev, or max_nfev as SciPy's bounded fit names it --
+
+TWO_SIDED = ([0.0, -5.0], [3.0, 5.0])
+
+
+@pytest.mark.parametrize("jac", [None, line_jac], ids=["no-jac", "jac"])
+@pytest.mark.parametrize("limit", [None, 3, 1000])
+def test_max_nfev_is_maxfev_with_bounds(limit, jac):
+    # The same MINPACK limit, so the same solve: identical results, whether
+    # the limit stops the fit (3) or not.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OptimizeWarning)
+        by_max_nfev = _solve_curve_fit(line, X, Y, p0=[1.0, 0.0], bounds=TWO_SIDED, jac=jac, max_nfev=limit)
+        by_maxfev = _solve_curve_fit(line, X, Y, p0=[1.0, 0.0], bounds=TWO_SIDED, jac=jac, maxfev=limit or 0)
+    np.testing.assert_array_equal(by_max_nfev[0], by_maxfev[0])
+    assert by_max_nfev[2]["nfev"] == by_maxfev[2]["nfev"]
+    assert (by_max_nfev.mesg, by_max_nfev.ier) == (by_maxfev.mesg, by_maxfev.ier)
+    if limit == 3:
+        assert by_max_nfev[4] == 5  # "Number of calls to function has reached maxfev = 3."
+    else:
+        assert by_max_nfev[4] in (1, 2, 3, 4)
+
+
+def test_scipys_maxfev_and_bounds_test_passes():
+    # SciPy's TestCurveFit.test_maxfev_and_bounds (scipy#6340), verbatim but for the import.
+    x = np.arange(0, 10)
+    y = 2 * x
+    popt1, _ = curve_fit(lambda x, p: p * x, x, y, bounds=(0, 3), maxfev=100)
+    popt2, _ = curve_fit(lambda x, p: p * x, x, y, bounds=(0, 3), max_nfev=100)
+    np.testing.assert_allclose(popt1, 2, atol=1e-14)
+    np.testing.assert_allclose(popt2, 2, atol=1e-14)
+
+
+def test_max_nfev_that_stops_the_fit_raises_like_maxfev():
+    with pytest.raises(
+        RuntimeError, match=r"^Optimal parameters not found: Number of calls to function has reached maxfev = 3\.$"
+    ):
+        curve_fit(line, X, Y, p0=[1.0, 0.0], bounds=TWO_SIDED, max_nfev=3)
+
+
+def test_maxfev_and_max_nfev_together_are_refused():
+    with pytest.raises(
+        TypeError, match=r"^curve_fit: maxfev and max_nfev are two names of one evaluation limit; give only one\.$"
+    ):
+        curve_fit(line, X, Y, bounds=TWO_SIDED, maxfev=100, max_nfev=100)
+
+
+@pytest.mark.parametrize(
+    ("max_nfev", "error"), [(0, ValueError), (-1, ValueError), (2.5, TypeError), ("100", TypeError)]
+)
+def test_max_nfev_must_be_none_or_a_positive_integer(max_nfev, error):
+    with pytest.raises(error, match=r"^`max_nfev` must be None or positive integer"):
+        curve_fit(line, X, Y, bounds=TWO_SIDED, max_nfev=max_nfev)
+
+
+def test_max_nfev_without_bounds_is_refused_as_by_scipys_leastsq():
+    # Unbounded, SciPy's curve_fit hands its keywords to leastsq, which has no max_nfev.
+    with pytest.raises(TypeError, match=r"^leastsq\(\) got an unexpected keyword argument 'max_nfev'$"):
+        curve_fit(line, X, Y, max_nfev=100)
+
+
+def test_fit_takes_max_nfev_with_bounds():
+    result = fit(line, X, Y, p0=[1.0, 0.0], bounds=TWO_SIDED, max_nfev=3)
+    assert not result.success and result.message == "Number of calls to function has reached maxfev = 3."
+
+
+def test_max_nfev_errors_are_scipys():
+    optimize = pytest.importorskip("scipy.optimize")
+    for library in (optimize.curve_fit, curve_fit):
+        with pytest.raises(TypeError, match="max_nfev"):
+            library(line, X, Y, max_nfev=100)
+        with pytest.raises(TypeError):
+            library(line, X, Y, bounds=TWO_SIDED, maxfev=100, max_nfev=100)
+        with pytest.raises(ValueError, match=r"^`max_nfev` must be None or positive integer\.$"):
+            library(line, X, Y, bounds=TWO_SIDED, max_nfev=0)
 
 
 # The free slope is about 1.5; these bounds keep it away from there.

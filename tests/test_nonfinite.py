@@ -6,18 +6,22 @@ returns garbage, silently, as SciPy does. pyminpack stops the solve at that
 evaluation (MINPACK's user-termination flag) and raises a ValueError naming
 the function, the evaluation and x. A non-finite residual at a *trial* point
 is different: MINPACK rejects the step and shortens it, so those are let
-through. ``allow_nonfinite=True`` restores SciPy's unchecked behaviour.
+through -- but a convergence reached only by shortening the step on such
+trials is no success, and is refused with the same ValueError.
+``allow_nonfinite=True`` restores SciPy's unchecked behaviour.
 """
 
 from __future__ import annotations
 
+import ctypes
 import re
 
 import numpy as np
 import pytest
 from small_problems import EXP
 
-from pyminpack import OptimizeWarning, curve_fit, fit, leastsq
+from pyminpack import Compiled, OptimizeWarning, curve_fit, fit, fit_many, leastsq
+from pyminpack._fit_many import IER_NONFINITE
 from pyminpack._validation import all_finite
 
 BAD_VALUES = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf}
@@ -111,6 +115,149 @@ def test_nonfinite_residuals_at_a_trial_point_are_left_to_minpack(use_dfun):
     assert any(overshoots), "no trial step produced inf: the test proves nothing"
     assert ier in (1, 2, 3, 4)
     np.testing.assert_allclose(x, expected, rtol=1e-6)
+
+
+# -- no success on non-finite trial points alone ------------------------------
+#
+# The issue's example: Rosenbrock's residuals from (-1.2, 1), nan at every
+# trial point.  MINPACK rejects each trial and shortens its step until the
+# step-length test of ier 2 holds, and SciPy reports success at x0.  Here the
+# residuals are finite only where x differs from x0 in one coordinate at most
+# -- x0 itself and its forward-difference points -- and nan elsewhere, which
+# is every trial point (MINPACK's steps from x0 move both coordinates).
+
+ROSENBROCK_X0 = np.array([-1.2, 1.0])
+
+
+def rosenbrock_nan_off_x0(x):
+    if np.count_nonzero(x != ROSENBROCK_X0) > 1:
+        return np.full(2, np.nan)
+    return np.array([10.0 * (x[1] - x[0] ** 2), 1.0 - x[0]])
+
+
+def rosenbrock_jacobian(x):
+    return np.array([[-20.0 * x[0], 10.0], [-1.0, 0.0]])
+
+
+#: MINPACK's first trial evaluation: after x0 (1) and, in lmdif, its two forward differences.
+FIRST_TRIAL = {"lmdif": 4, "lmder": 2}
+DRIVERS = {"lmdif": None, "lmder": rosenbrock_jacobian}
+
+
+@pytest.mark.parametrize("driver", DRIVERS, ids=DRIVERS.keys())
+def test_unchecked_minpack_claims_convergence_at_x0(driver):
+    x, _, info, _, ier = leastsq(
+        rosenbrock_nan_off_x0, ROSENBROCK_X0, Dfun=DRIVERS[driver], full_output=True, allow_nonfinite=True
+    )
+    assert ier == 2  # "The relative error between two consecutive iterates is at most 0.000000"
+    np.testing.assert_array_equal(x, ROSENBROCK_X0)
+    assert info["nfev"] > FIRST_TRIAL[driver] + 5, "MINPACK shortened its step several times"
+
+
+def refused_convergence(driver):
+    """The guard's message for the example: every trial evaluation, from x0."""
+    *_, info, _, _ = leastsq(
+        rosenbrock_nan_off_x0, ROSENBROCK_X0, Dfun=DRIVERS[driver], full_output=True, allow_nonfinite=True
+    )
+    return re.escape(
+        f"returned nan or inf at evaluations {FIRST_TRIAL[driver]} to {info['nfev']}, every trial point MINPACK "
+        "tried after its last finite one, all from x = [-1.2,  1. ]. MINPACK rejected those steps and shortened "
+        "them until its convergence test (ier 2) was met"
+    )
+
+
+@pytest.mark.parametrize("driver", DRIVERS, ids=DRIVERS.keys())
+@pytest.mark.parametrize("full_output", [False, True])
+def test_convergence_on_nonfinite_trials_alone_is_refused(driver, full_output):
+    with pytest.raises(
+        ValueError, match=r"^leastsq: the 'func' argument 'rosenbrock_nan_off_x0' " + refused_convergence(driver)
+    ) as caught:
+        leastsq(rosenbrock_nan_off_x0, ROSENBROCK_X0, Dfun=DRIVERS[driver], full_output=full_output)
+    assert str(caught.value).endswith(
+        "or pass allow_nonfinite=True to let them through as scipy.optimize.leastsq does."
+    )
+
+
+_DOUBLES = ctypes.POINTER(ctypes.c_double)
+
+
+@ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, _DOUBLES, _DOUBLES, ctypes.c_void_p)
+def compiled_rosenbrock_nan_off_x0(m, n, x, fvec, user_data):
+    fvec[0], fvec[1] = rosenbrock_nan_off_x0(np.array([x[0], x[1]]))
+    return 0
+
+
+@ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, _DOUBLES, _DOUBLES, ctypes.c_int, ctypes.c_void_p)
+def compiled_rosenbrock_jacobian(m, n, x, fjac, ldfjac, user_data):
+    jacobian = rosenbrock_jacobian(np.array([x[0], x[1]]))
+    for i in range(2):
+        for j in range(2):
+            fjac[i + j * ldfjac] = jacobian[i, j]
+    return 0
+
+
+COMPILED_JACOBIANS = {"lmdif": None, "lmder": compiled_rosenbrock_jacobian}
+
+
+@pytest.mark.parametrize("driver", COMPILED_JACOBIANS, ids=COMPILED_JACOBIANS.keys())
+def test_the_compiled_path_refuses_it_too(driver):
+    func = Compiled(compiled_rosenbrock_nan_off_x0, 2, jacobian=COMPILED_JACOBIANS[driver])
+    with pytest.raises(ValueError, match=refused_convergence(driver)):
+        leastsq(func, ROSENBROCK_X0)
+    x, _, info, _, ier = leastsq(func, ROSENBROCK_X0, full_output=True, allow_nonfinite=True)
+    python = leastsq(rosenbrock_nan_off_x0, ROSENBROCK_X0, Dfun=DRIVERS[driver], full_output=True, allow_nonfinite=True)
+    assert (ier, info["nfev"]) == (python[4], python[2]["nfev"]) == (2, python[2]["nfev"])
+    np.testing.assert_array_equal(x, ROSENBROCK_X0)
+
+
+def test_allow_nonfinite_gives_scipys_answer():
+    so = pytest.importorskip("scipy.optimize")
+    ours = leastsq(rosenbrock_nan_off_x0, ROSENBROCK_X0, full_output=True, allow_nonfinite=True)
+    theirs = so.leastsq(rosenbrock_nan_off_x0, ROSENBROCK_X0, full_output=True)
+    np.testing.assert_array_equal(ours[0], theirs[0])
+    assert ours[3:] == theirs[3:]
+
+
+def model_nan_off_p0(x, a, b):
+    """A line, nan wherever (a, b) differs from the start (1, 1) in both."""
+    return np.full_like(x, np.nan) if a != 1.0 and b != 1.0 else a * x + b
+
+
+LINE_X = np.linspace(0.0, 3.0, 7)
+LINE_Y = 2.0 * LINE_X - 1.0
+
+
+def test_curve_fit_and_fit_refuse_it_as_leastsq_does():
+    # The first trial is the straight line's exact solution, (2, -1): nan.
+    # The error names the model, not curve_fit's wrapper of it.
+    pattern = r"^leastsq: the 'func' argument 'model_nan_off_p0' returned nan or inf at evaluations 4 to \d+, every trial point MINPACK tried after its last finite one, all from x = \[1\., 1\.\]"
+    with pytest.raises(ValueError, match=pattern):
+        curve_fit(model_nan_off_p0, LINE_X, LINE_Y, p0=[1.0, 1.0])
+    with pytest.raises(ValueError, match=pattern):
+        fit(model_nan_off_p0, LINE_X, LINE_Y, p0=[1.0, 1.0])
+    popt, _, _, _, ier = curve_fit(
+        model_nan_off_p0, LINE_X, LINE_Y, p0=[1.0, 1.0], full_output=True, allow_nonfinite=True
+    )
+    assert ier == 2
+    np.testing.assert_array_equal(popt, [1.0, 1.0])
+
+
+@ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, _DOUBLES, _DOUBLES, _DOUBLES, ctypes.c_void_p)
+def compiled_model_nan_off_p0(m, n, p, x, out, user_data):
+    out_values = model_nan_off_p0(np.array([x[i] for i in range(m)]), p[0], p[1])
+    for i in range(m):
+        out[i] = out_values[i]
+    return 0
+
+
+def test_fit_many_reports_it_as_the_guards_failure():
+    curves = np.vstack([LINE_Y, 3.0 * LINE_X])
+    fits = fit_many(compiled_model_nan_off_p0, curves, [1.0, 1.0], x=LINE_X, workers=1)
+    assert (fits.ier == IER_NONFINITE).all()
+    assert np.isnan(fits.stderr).all()
+    unchecked = fit_many(compiled_model_nan_off_p0, curves, [1.0, 1.0], x=LINE_X, workers=1, allow_nonfinite=True)
+    assert (unchecked.ier == 2).all()
+    np.testing.assert_array_equal(unchecked.params, [[1.0, 1.0], [1.0, 1.0]])
 
 
 @pytest.mark.parametrize("use_dfun", [False, True], ids=["lmdif", "lmder"])

@@ -33,7 +33,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _native  # type: ignore[attr-defined]
 from ._result import leastsq_result
 from ._settings import SolverSettings, check_problem_size
-from ._validation import raise_nonfinite
+from ._validation import raise_nonfinite, refuse_nonfinite_convergence
 
 __all__ = ["Compiled", "UserTermination", "is_compiled", "native_function", "user_data_address"]
 
@@ -503,21 +503,23 @@ def compiled_leastsq(
     x = x0 if x0.dtype == _FLOAT64 else x0.astype(_FLOAT64)  # MINPACK's x, overwritten
     check_problem_size(len(x), func.m)
     residuals_address, model_arguments = func._native_call()
-    fvec, fjac, ipvt, qtf, info, nfev, njev, status, stopped_by, stage, evaluation, xbad = _native.leastsq(
-        residuals_address,
-        0 if jacobian is None else jacobian.address,
-        func._user_data[0],
-        x,
-        settings.diag,
-        func.m,
-        settings.ftol,
-        settings.xtol,
-        settings.gtol,
-        settings.maxfev,
-        settings.step_epsilon(),
-        settings.factor,
-        settings.check_nonfinite,
-        *model_arguments,
+    fvec, fjac, ipvt, qtf, info, nfev, njev, status, stopped_by, stage, evaluation, xbad, nonfinite_since = (
+        _native.leastsq(
+            residuals_address,
+            0 if jacobian is None else jacobian.address,
+            func._user_data[0],
+            x,
+            settings.diag,
+            func.m,
+            settings.ftol,
+            settings.xtol,
+            settings.gtol,
+            settings.maxfev,
+            settings.step_epsilon(),
+            settings.factor,
+            settings.check_nonfinite,
+            *model_arguments,
+        )
     )
     if stage:
         on_jacobian = stage == _native.STAGE_JACOBIAN
@@ -530,5 +532,6 @@ def compiled_leastsq(
         )
     if status:
         raise UserTermination(status, "func" if stopped_by == 1 else "Dfun", x, nfev, njev)
+    refuse_nonfinite_convergence(func.residuals, info, nonfinite_since, nfev, x)  # type: ignore[arg-type]
     counts = {"nfev": nfev} if jacobian is None else {"nfev": nfev, "njev": njev}
     return leastsq_result(x, fvec, fjac, ipvt, qtf, counts, info, settings, full_output=full_output, stacklevel=3)

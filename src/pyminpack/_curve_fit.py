@@ -11,6 +11,7 @@ parameters (``_bounds.py``) and can check an analytic Jacobian first
 from __future__ import annotations
 
 import inspect
+import operator
 import types
 import warnings
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from ._compiled import CompiledModel, is_compiled
 from ._leastsq import leastsq
 from ._messages import LEASTSQ_SUCCESS
 from ._triangular import solve_lower
+from ._validation import callable_name
 from ._warnings import OptimizeWarning
 
 _NAN_POLICIES = ("raise", "omit")
@@ -41,6 +43,7 @@ class _FirstPointMemo:
 
     def __init__(self, func: Callable[[NDArray[np.float64]], Any]) -> None:
         self._func = func
+        self.__name__ = callable_name(func)  # what leastsq's error messages call it
         self._params: NDArray[np.float64] | None = None
         self._value: Any = None
         self._skip_lookup = False
@@ -271,7 +274,8 @@ def curve_fit(
         kept alive for the fit).
     **kwargs
         Keyword arguments passed to :func:`pyminpack.leastsq` (``ftol``,
-        ``xtol``, ``maxfev``, ...), except ``args``.
+        ``xtol``, ``maxfev``, ...), except ``args``. With `bounds`,
+        ``max_nfev``, SciPy's name there, is taken for ``maxfev`` (see Notes).
 
     Returns
     -------
@@ -352,7 +356,13 @@ def curve_fit(
     moved inside by ``1e-8`` of its scale), `jac` is multiplied by ``dp/dq``
     column by column, and `pcov` is mapped back as ``D @ pcov_q @ D`` with
     ``D = diag(dp/dq)``. With `p0` None, the default start is SciPy's: 1,
-    the midpoint between two bounds, or 1 inside a single bound.
+    the midpoint between two bounds, or 1 inside a single bound. SciPy's
+    bounded fit is ``least_squares``, whose evaluation limit is
+    ``max_nfev``; here ``max_nfev`` (None or a positive integer) and
+    ``maxfev`` are both accepted with bounds, one at a time, and both are
+    MINPACK's ``maxfev``, which counts every evaluation, those of the
+    forward-difference Jacobian included (as ``least_squares`` counts them
+    for its ``method='lm'``, not for ``'trf'``).
 
     Limits: the transform changes the problem MINPACK sees, so the path,
     the number of evaluations and the convergence tests (``xtol`` applies
@@ -517,12 +527,16 @@ def _python_model_leastsq(
         model: Any = f(xdata, *params)  # any array-like; SciPy subtracts ydata from it as it is
         return _whiten(transform, model - ydata)
 
+    residuals.__name__ = callable_name(f)  # leastsq's errors name the user's model
+
     dfun = jac  # as in SciPy, anything not callable is left for leastsq to refuse
     if callable(jac):
         jacobian = jac
 
         def weighted_jacobian(params: NDArray[np.float64]) -> Any:
             return _whiten(transform, jacobian(xdata, *params))
+
+        weighted_jacobian.__name__ = callable_name(jac)
 
         dfun = weighted_jacobian
 
@@ -583,6 +597,30 @@ def _memoized(dfun: Any) -> Any:
     return _FirstPointMemo(dfun) if callable(dfun) else dfun
 
 
+def _max_nfev_as_maxfev(kwargs: dict[str, Any]) -> None:
+    """Turn ``max_nfev``, SciPy's evaluation limit of a bounded fit, into :func:`leastsq`'s ``maxfev``, in place.
+
+    With bounds SciPy's curve_fit runs ``least_squares``, which takes
+    ``max_nfev`` (SciPy renames ``maxfev`` to it, scipy#6340); a bounded fit
+    here runs MINPACK, whose limit is ``maxfev``.  SciPy's check and message
+    for ``max_nfev`` are kept; None is the default limit.
+    """
+    if "max_nfev" not in kwargs:
+        return
+    max_nfev = kwargs.pop("max_nfev")
+    if "maxfev" in kwargs:
+        raise TypeError("curve_fit: maxfev and max_nfev are two names of one evaluation limit; give only one.")
+    if max_nfev is None:
+        return
+    try:
+        limit = operator.index(max_nfev)
+    except TypeError:
+        raise TypeError(f"`max_nfev` must be None or positive integer; got {max_nfev!r}.") from None
+    if limit <= 0:
+        raise ValueError("`max_nfev` must be None or positive integer.")
+    kwargs["maxfev"] = limit
+
+
 def _bounded_leastsq(
     transform: ParameterTransform,
     residuals: Callable[[NDArray[np.float64]], Any],
@@ -595,15 +633,20 @@ def _bounded_leastsq(
     ``residuals`` and ``jacobian`` (weighted, of the user's parameters) are
     composed with the transform; ``popt`` and ``cov_x`` are mapped back.
     """
+    _max_nfev_as_maxfev(kwargs)
 
     def internal_residuals(q: NDArray[np.float64]) -> Any:
         return residuals(transform.to_external(q))
+
+    internal_residuals.__name__ = callable_name(residuals)
 
     internal_jacobian = jacobian  # anything not callable is left for leastsq to refuse
     if callable(jacobian):
 
         def internal_jacobian(q: NDArray[np.float64]) -> Any:
             return np.asarray(jacobian(transform.to_external(q))) * transform.derivative(q)
+
+        internal_jacobian.__name__ = callable_name(jacobian)
 
     q, cov_q, infodict, errmsg, ier = leastsq(
         _FirstPointMemo(internal_residuals),

@@ -4,6 +4,9 @@
  *
  * - PYMINPACK_THREAD_LOCAL: MINPACK's FCN has no user-data argument, so each
  *   module finds its active solve through a thread-local pointer.
+ * - The run of non-finite trials the guard records: shortening the step on
+ *   trial points whose residuals are nan or inf alone can meet MINPACK's
+ *   convergence tests, and such an end is refused (see _validation.py).
  * - The non-finite scan of the guard.  A binary64 value is nan or inf exactly
  *   when its 11 exponent bits are all ones; adding one unit of the exponent
  *   field to the masked exponent then carries into the sign bit, and only
@@ -67,6 +70,15 @@ copy_all_finite(double *target, const double *source, ptrdiff_t count)
         seen |= nonfinite_bit(value);
     }
     return (seen >> 63) == 0;
+}
+
+/* The trailing run of non-finite trial evaluations after trial evaluation
+ * `evaluation`: the evaluation that began the run (`run_start`, or this one
+ * if it begins it) when this trial gave nan or inf, else 0 (no run). */
+static inline ptrdiff_t
+trailing_run_start(ptrdiff_t run_start, int nonfinite, ptrdiff_t evaluation)
+{
+    return !nonfinite ? 0 : run_start != 0 ? run_start : evaluation;
 }
 
 #endif /* PYMINPACK_FCN_COMMON_H */

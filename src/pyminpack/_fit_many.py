@@ -42,7 +42,8 @@ __all__ = ["IER_NONFINITE", "IER_USER_STOP", "ManyFits", "fit_many"]
 
 #: ``ier`` of a fit stopped because the model returned nonzero.
 IER_USER_STOP: int = _native.IER_USER_STOP
-#: ``ier`` of a fit stopped by the non-finite guard (nan/inf at the start or in a Jacobian).
+#: ``ier`` of a fit stopped by the non-finite guard (nan/inf at the start or in a Jacobian), or whose
+#: convergence it refused (reached on non-finite trial points alone; see :func:`pyminpack.leastsq`).
 IER_NONFINITE: int = _native.IER_NONFINITE
 
 #: Curves per call of the C loop when several workers share them: small
@@ -130,7 +131,8 @@ def fit_many(
         ``200*(n+1)``, or ``100*(n+1)`` with ``jacobian``), ``epsfcn``,
         ``factor``, and ``allow_nonfinite`` (by default a nan/inf residual
         at the starting point or in a Jacobian stops that curve's fit with
-        ``ier`` -2).
+        ``ier`` -2, and a convergence reached on non-finite trial points
+        alone ends with ``ier`` -2 instead of its success code).
 
     Returns
     -------

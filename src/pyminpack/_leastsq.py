@@ -13,7 +13,14 @@ from ._callbacks import LMDER_FCN, LMDIF_FCN, jacobian_evaluator, raise_stored_e
 from ._compiled import Compiled, compiled_functions, compiled_leastsq, is_compiled
 from ._result import leastsq_result
 from ._settings import FACTOR, FTOL, GTOL, MAXFEV, XTOL, SolverSettings, check_problem_size
-from ._validation import all_finite, check_func, raise_nonfinite, residual_vector, starting_point
+from ._validation import (
+    all_finite,
+    check_func,
+    raise_nonfinite,
+    refuse_nonfinite_convergence,
+    residual_vector,
+    starting_point,
+)
 
 
 def leastsq(
@@ -99,8 +106,12 @@ def leastsq(
         naming the function, the evaluation and ``x``: from such values
         MINPACK returns garbage, as SciPy does. A nan or inf residual at a
         trial point is harmless and let through: MINPACK rejects that step
-        and tries a shorter one. True restores SciPy's behaviour: nothing is
-        checked.
+        and tries a shorter one. But when MINPACK's convergence test is met
+        after trial points that all gave nan or inf since the last finite
+        evaluation (its step shrank on them alone, so ``x`` is no known
+        minimum), the same ``ValueError``, naming those evaluations and
+        ``x``, replaces the success code. True restores SciPy's behaviour:
+        nothing is checked.
     callback : callable, optional, keyword-only
         pyminpack only. Called as ``callback(x, fvec)`` with copies of the
         current iterate and its residuals at the start, after every
@@ -155,7 +166,9 @@ def leastsq(
         that is not an array of real numbers; ``Dfun``'s output has the
         wrong shape.
     ValueError
-        ``func``/``Dfun`` return nan or inf (unless ``allow_nonfinite``);
+        ``func``/``Dfun`` return nan or inf where MINPACK builds on it, or
+        MINPACK converges on non-finite trial points alone (unless
+        ``allow_nonfinite``);
         ``func``/``Dfun`` change the size of their output during the solve;
         ``x0`` is not finite; ``diag`` has the wrong length or is
         not finite; a tolerance, ``factor`` or ``epsfcn`` is nan or inf.
@@ -253,6 +266,7 @@ def leastsq(
             )  # fmt: skip
         counts = {"nfev": nfev, "njev": njev}
     raise_stored_error(evaluator)
+    refuse_nonfinite_convergence(func, info, evaluator.nonfinite_since, nfev, x)
 
     return leastsq_result(x, fvec, fjac.T, ipvt, qtf, counts, info, settings, full_output=full_output, stacklevel=2)
 

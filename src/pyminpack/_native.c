@@ -35,8 +35,10 @@
  *
  * The non-finite guard follows _pycallback.c: the residuals at the starting
  * point (MINPACK's first evaluation) and every Jacobian (analytic, or the
- * residuals at fdjac2's difference points) are scanned; residuals at a trial
- * point are not (MINPACK rejects such a step and shortens it).
+ * residuals at fdjac2's difference points) are scanned and stop the solve;
+ * residuals at a trial point are let through (MINPACK rejects such a step
+ * and shortens it), scanned only to record the trailing run of non-finite
+ * trials (nonfinite_since), on which no success may rest.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -93,6 +95,7 @@ typedef struct Context {
     int stage;             /* STAGE_*: where nan/inf stopped the solve */
     int evaluation;        /* which call (nfev or njev) returned it */
     int stopped_by;        /* 1: the residual function (or model) asked to stop, 2: the Jacobian */
+    int nonfinite_since;   /* the first of the trailing run of trial evaluations that gave nan or inf, or 0 */
     double *xbad;          /* n doubles: where (the point is copied here) */
 } Context;
 
@@ -158,23 +161,30 @@ evaluate_jacobian(Context *ctx, int m, int n, const double *x, double *fjac, int
     return status;
 }
 
-/* Record a non-finite value found at `stage` and ask MINPACK to stop. */
+/* The guard, on the values just evaluated: nan or inf where MINPACK
+ * builds on them (`stage`) is recorded and asks MINPACK to stop (1); at a
+ * trial point (STAGE_NONE) it only extends the run in nonfinite_since. */
 static int
 guard(Context *ctx, int stage, int evaluation, int n, const double *x, const double *values, int m,
       int columns, int ld)
 {
-    if (stage == STAGE_NONE || !ctx->check) {
+    if (!ctx->check) {
         return 0;
     }
-    for (int j = 0; j < columns; j++) {
-        if (!all_finite(values + (npy_intp)j * ld, m)) {
-            ctx->stage = stage;
-            ctx->evaluation = evaluation;
-            memcpy(ctx->xbad, x, (size_t)n * sizeof(double));
-            return 1;
-        }
+    int finite = 1;
+    for (int j = 0; j < columns && finite; j++) {
+        finite = all_finite(values + (npy_intp)j * ld, m);
     }
-    return 0;
+    if (stage == STAGE_NONE) {
+        ctx->nonfinite_since = (int)trailing_run_start(ctx->nonfinite_since, !finite, evaluation);
+        return 0;
+    }
+    if (!finite) {
+        ctx->stage = stage;
+        ctx->evaluation = evaluation;
+        memcpy(ctx->xbad, x, (size_t)n * sizeof(double));
+    }
+    return !finite;
 }
 
 static void
@@ -290,13 +300,15 @@ PyDoc_STRVAR(leastsq_doc,
 "leastsq(residuals, jacobian, user_data, x, diag, m, ftol, xtol, gtol, maxfev,\n"
 "        epsfcn, factor, check, model=0, xdata=None, y=None, weight=None)\n"
 "-> (fvec, fjac, ipvt, qtf, info, nfev, njev, status, stopped_by, stage,\n"
-"    evaluation, xbad)\n\n"
+"    evaluation, xbad, nonfinite_since)\n\n"
 "One lmdif (jacobian 0) or lmder solve with compiled callbacks (addresses),\n"
 "the GIL released throughout.  x: float64 C-contiguous (n,), overwritten by\n"
 "the solution; diag: None (MODE 1) or float64 (n,) (MODE 2, overwritten).\n"
 "fjac is returned as an (n, m) C-ordered array (MINPACK's column-major\n"
 "m by n fjac), ipvt as MINPACK's 1-based int32; xbad is where the\n"
-"non-finite guard stopped the solve (None when it did not).\n\n"
+"non-finite guard stopped the solve (None when it did not);\n"
+"nonfinite_since begins the trailing run of trial evaluations that gave\n"
+"nan or inf (0: none; recorded only with check).\n\n"
 "With residuals 0 and a model address (curve_fit), the residuals are\n"
 "(model(x, xdata) - y) * weight, formed in C as fit_many forms them, and\n"
 "jacobian is the model's Jacobian; y: m doubles, xdata and weight: None or\n"
@@ -405,8 +417,8 @@ native_leastsq(PyObject *self, PyObject *args)
         Py_DECREF(oxbad);
         oxbad = Py_NewRef(Py_None);
     }
-    return Py_BuildValue("NNNNiiiiiiiN", ofvec, ofjac, oipvt, oqtf, info, nfev, njev, ctx.status, ctx.stopped_by,
-                         ctx.stage, ctx.evaluation, oxbad);
+    return Py_BuildValue("NNNNiiiiiiiNi", ofvec, ofjac, oipvt, oqtf, info, nfev, njev, ctx.status, ctx.stopped_by,
+                         ctx.stage, ctx.evaluation, oxbad, ctx.nonfinite_since);
 }
 
 /* ---- fit_many ---------------------------------------------------------- */
@@ -463,7 +475,8 @@ PyDoc_STRVAR(fit_many_doc,
 "the solutions; ier, nfev (int32 K), chisqr (K) and perr (K by n) are\n"
 "written for those rows.  xdata: None or m doubles; weight: None, m or\n"
 "K by m doubles (1/sigma).  ier is MINPACK's INFO, -1 when the model asked\n"
-"to stop, -2 when the non-finite guard stopped the fit.");
+"to stop, -2 when the non-finite guard stopped the fit or refused its\n"
+"convergence (reached on non-finite trial points alone).");
 
 static PyObject *
 native_fit_many(PyObject *self, PyObject *args)
@@ -540,7 +553,9 @@ native_fit_many(PyObject *self, PyObject *args)
         int kn, kj;
         int info = solve(&ctx, mjac_addr != 0, (int)m, (int)n, p + k * n, fvec, fjac, ipvt, qtf, diag, wa, &s,
                          &kn, &kj);
-        ier[k] = ctx.status != 0 ? IER_USER_STOP : ctx.stage != STAGE_NONE ? IER_NONFINITE : info;
+        /* nan/inf stopped the fit, or its convergence rests on non-finite trials alone (as leastsq refuses). */
+        int nonfinite = ctx.stage != STAGE_NONE || (info >= 1 && info <= 4 && ctx.nonfinite_since != 0);
+        ier[k] = ctx.status != 0 ? IER_USER_STOP : nonfinite ? IER_NONFINITE : info;
         nfev[k] = kn;
         double sum = 0.0;
         for (npy_intp i = 0; i < m; i++) {

@@ -29,11 +29,15 @@
  * (the residuals at the starting point, and every Jacobian, analytic or by
  * forward differences: a branch-free scan fused with the copy, which costs
  * what memcpy costs, see _fcn_common.h) and, when it finds one, lets the
- * Python side word the error.  Residuals at a trial point are not
- * scanned: MINPACK rejects a trial step whose residual norm is not smaller
- * (nan and inf included) and shortens the step, which is how fits such as
- * NIST's MGH17 get past an overflowing exp().  Last, it forwards MINPACK's IFLAG = 0 "report
- * progress" calls (NPRINT) to an optional Python callback.
+ * Python side word the error.  Residuals at a trial point are let through:
+ * MINPACK rejects a trial step whose residual norm is not smaller (nan and
+ * inf included) and shortens the step, which is how fits such as NIST's
+ * MGH17 get past an overflowing exp().  They are scanned all the same (the
+ * same fused copy) to record the trailing run of non-finite trials
+ * (nonfinite_since): shortening the step on them alone can meet MINPACK's
+ * convergence tests, and the Python side refuses such a "success".  Last, it
+ * forwards MINPACK's IFLAG = 0 "report progress" calls (NPRINT) to an
+ * optional Python callback.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -58,6 +62,8 @@ typedef struct Evaluator {
     npy_intp m;
     Py_ssize_t nfev;         /* calls of func so far (MINPACK's count) */
     Py_ssize_t njev;         /* calls of dfun so far */
+    Py_ssize_t nonfinite_since; /* the guard on: the first of the trailing run of trial evaluations
+                                   that gave nan or inf, 0 when the last trial was finite */
     struct Evaluator *previous;
     int active;
     int col_deriv;           /* dfun returns (n, m), derivatives down the columns */
@@ -92,12 +98,11 @@ new_array_copy(const double *values, npy_intp count)
     return array;
 }
 
-/* Whether the guard scans what comes back during `stage` (NULL: a stage
- * MINPACK survives, not scanned). */
+/* Whether the non-finite guard is on (allow_nonfinite=False). */
 static int
-guarded(Evaluator *ev, const char *stage)
+guarded(Evaluator *ev)
 {
-    return stage != NULL && ev->on_nonfinite != Py_None;
+    return ev->on_nonfinite != Py_None;
 }
 
 /* `what` (func or Dfun) returned nan or inf at evaluation `evaluation`
@@ -250,6 +255,9 @@ copy_jacobian(Evaluator *ev, PyObject *result, npy_intp n, double *fjac, int sca
     return finite || !scan ? COPIED : COPIED_NONFINITE;
 }
 
+/* func at x into fvec.  `stage` names what MINPACK builds on the residuals
+ * (the guard raises on nan or inf there); NULL for a trial point, where
+ * nan or inf only extends the run recorded in nonfinite_since. */
 static int
 evaluate_residuals(Evaluator *ev, npy_intp n, const double *x, double *fvec, const char *stage)
 {
@@ -258,9 +266,15 @@ evaluate_residuals(Evaluator *ev, npy_intp n, const double *x, double *fvec, con
     if (result == NULL) {
         return -1;
     }
-    int status = copy_residuals(ev, result, fvec, guarded(ev, stage));
+    int status = copy_residuals(ev, result, fvec, guarded(ev));
     Py_DECREF(result);
-    return status == COPIED_NONFINITE ? report_nonfinite(ev, "func", ev->nfev, stage, n, x) : status;
+    if (status == COPIED_NONFINITE && stage != NULL) {
+        return report_nonfinite(ev, "func", ev->nfev, stage, n, x);
+    }
+    if (stage == NULL && status != COPY_FAILED) {
+        ev->nonfinite_since = trailing_run_start(ev->nonfinite_since, status == COPIED_NONFINITE, ev->nfev);
+    }
+    return status == COPY_FAILED ? COPY_FAILED : COPIED;
 }
 
 static int
@@ -271,7 +285,7 @@ evaluate_jacobian(Evaluator *ev, npy_intp n, const double *x, double *fjac)
     if (result == NULL) {
         return -1;
     }
-    int status = copy_jacobian(ev, result, n, fjac, guarded(ev, STAGE_JACOBIAN));
+    int status = copy_jacobian(ev, result, n, fjac, guarded(ev));
     Py_DECREF(result);
     return status == COPIED_NONFINITE ? report_nonfinite(ev, "Dfun", ev->njev, STAGE_JACOBIAN, n, x) : status;
 }
@@ -385,6 +399,7 @@ Evaluator_init(Evaluator *self, PyObject *args, PyObject *kwds)
     self->col_deriv = col_deriv;
     self->nfev = 0;
     self->njev = 0;
+    self->nonfinite_since = 0;
     return 0;
 }
 
@@ -470,6 +485,20 @@ static PyMethodDef Evaluator_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyObject *
+Evaluator_get_nonfinite_since(Evaluator *self, void *Py_UNUSED(closure))
+{
+    return PyLong_FromSsize_t(self->nonfinite_since);
+}
+
+static PyGetSetDef Evaluator_getset[] = {
+    {"nonfinite_since", (getter)Evaluator_get_nonfinite_since, NULL,
+     "With the guard on: the evaluation (MINPACK's count) that began the trailing run of trial points\n"
+     "whose residuals were nan or inf; 0 when the last trial point gave finite residuals.",
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyTypeObject EvaluatorType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "pyminpack._pycallback.Evaluator",
@@ -486,6 +515,7 @@ static PyTypeObject EvaluatorType = {
     .tp_traverse = (traverseproc)Evaluator_traverse,
     .tp_clear = (inquiry)Evaluator_clear,
     .tp_methods = Evaluator_methods,
+    .tp_getset = Evaluator_getset,
 };
 
 static struct PyModuleDef pycallback_module = {

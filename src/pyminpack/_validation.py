@@ -15,6 +15,8 @@ from typing import Any, NoReturn
 import numpy as np
 from numpy.typing import NDArray
 
+from ._messages import LEASTSQ_SUCCESS
+
 _FLOAT64 = np.dtype(np.float64)
 
 #: Up to this many entries, checking Python floats beats a numpy call.
@@ -184,11 +186,65 @@ def raise_nonfinite(
     call = "the checking call" if evaluation == 0 else f"evaluation {evaluation}"
     raise ValueError(
         f"leastsq: the '{argname}' argument {callable_name(function)!r} returned nan or inf "
-        f"at {call} ({stage}), x = {np.array2string(x, precision=17, separator=', ', threshold=20)}. "
-        "MINPACK cannot make progress from non-finite values; keep the model finite where "
-        "it is evaluated (rescale it, or bound the parameters with curve_fit), or pass "
-        "allow_nonfinite=True to let them through as scipy.optimize.leastsq does."
+        f"at {call} ({stage}), x = {_point(x)}. {_NONFINITE_ADVICE}"
     )
+
+
+def refuse_nonfinite_convergence(
+    function: Callable[..., Any], info: int, nonfinite_since: int, nfev: int, x: NDArray[Any]
+) -> None:
+    """Raise the guard's error when MINPACK's success rests on non-finite trial points alone.
+
+    MINPACK rejects a trial point whose residuals are nan or inf and shortens
+    its step, to a tenth at least: enough such trials in a row meet its
+    convergence test on the step length (INFO 2; 1 and 3 too when ``ftol``
+    is 1 or more) at a point it could not improve on only because ``func``
+    is not finite around it.  A convergence after a *finite* rejected trial
+    stands: a step was tried and found no better, as at any minimum.  (INFO
+    4 is tested after a new Jacobian, which follows an accepted, finite
+    trial, so the run is empty then.)  Failures are reported as they are.
+
+    Parameters
+    ----------
+    function : callable
+        ``func``, named in the message.
+    info : int
+        MINPACK's INFO.
+    nonfinite_since : int
+        The evaluation that began the trailing run of trial points whose
+        residuals were nan or inf (0: the last trial was finite).
+    nfev : int
+        MINPACK's evaluation count: the last of that run.
+    x : ndarray
+        Where MINPACK stopped, the point every trial of the run started from.
+
+    Raises
+    ------
+    ValueError
+        ``info`` reports success and the run is not empty.
+    """
+    if nonfinite_since == 0 or info not in LEASTSQ_SUCCESS:
+        return
+    evaluations = f"evaluation {nfev}" if nonfinite_since == nfev else f"evaluations {nonfinite_since} to {nfev}"
+    raise ValueError(
+        f"leastsq: the 'func' argument {callable_name(function)!r} returned nan or inf at {evaluations}, "
+        f"every trial point MINPACK tried after its last finite one, all from x = {_point(x)}. "
+        f"MINPACK rejected those steps and shortened them until its convergence test (ier {info}) was met, "
+        f"which shows that func is not finite near x, not that x is a minimum. {_NONFINITE_ADVICE}"
+    )
+
+
+#: What the guard's errors advise.
+_NONFINITE_ADVICE = (
+    "MINPACK cannot make progress from non-finite values; keep the model finite where "
+    "it is evaluated (rescale it, or bound the parameters with curve_fit), or pass "
+    "allow_nonfinite=True to let them through as scipy.optimize.leastsq does."
+)
+
+
+def _point(x: NDArray[Any]) -> str:
+    """``x`` for an error message: every digit, elided beyond 20 entries."""
+    return np.array2string(x, precision=17, separator=", ", threshold=20)
 
 
 def check_func(
