@@ -23,9 +23,42 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._pycallback import LMDER_FCN, LMDIF_FCN, Evaluator
-from ._validation import jacobian_matrix, raise_nonfinite, residual_vector
+from ._validation import NonfiniteStop, jacobian_matrix, raise_nonfinite, residual_vector, stop_at_nonfinite
 
-__all__ = ["LMDER_FCN", "LMDIF_FCN", "jacobian_evaluator", "raise_stored_error", "residual_evaluator"]
+__all__ = [
+    "LMDER_FCN",
+    "LMDIF_FCN",
+    "jacobian_evaluator",
+    "nonfinite_handler",
+    "raise_stored_error",
+    "residual_evaluator",
+]
+
+
+def nonfinite_handler(allow_nonfinite: bool) -> Callable[..., Any]:
+    """Return what the evaluator calls when MINPACK is about to build on nan or inf.
+
+    The guard scans the residuals at the starting point and every Jacobian
+    (analytic or forward differences) whatever ``allow_nonfinite`` says, and
+    stops MINPACK at that evaluation: by default with the ValueError that
+    reaches the caller, with ``allow_nonfinite=True`` quietly, so that the
+    solve ends with ``ier`` -2 (``IER_NONFINITE``, a failure).
+
+    Why it never lets them through: from nan or inf there, MINPACK's next
+    steps meet nan in its DMAX1/DMIN1 (lmdif's and lmder's ``gnorm``,
+    ``diag`` and ``delta``, lmpar's ``par``, qrfac's ``rdiag``), whose
+    result the Fortran standard leaves unspecified and gfortran builds from
+    whatever instruction is fastest: x86-64's ``maxsd`` returns whichever
+    operand the compiler put second, arm64's ``fmaxnm`` the number.  With
+    all-nan residuals, pyminpack's x86-64 build ran on to ``maxfev`` (ier 5,
+    x nan) while its arm64 build read ``gnorm = 0 <= gtol`` and reported
+    convergence (ier 4, x0), as Debian's -O2 libminpack and SciPy do on
+    x86-64.  Stopping before MINPACK's first arithmetic on such values gives
+    the same outcome on every CPU and compiler, never a success code.  A nan
+    or inf at a *trial* point needs no stop: MINPACK only compares its norm
+    (false on every CPU), rejects the step and shortens it.
+    """
+    return stop_at_nonfinite if allow_nonfinite else raise_nonfinite
 
 
 def residual_evaluator(
@@ -47,7 +80,8 @@ def residual_evaluator(
     m : int
         The number of residuals it returned on the checking call.
     allow_nonfinite : bool, optional
-        Let nan/inf residuals through to MINPACK instead of raising.
+        Stop quietly at nan/inf residuals instead of raising (see
+        :func:`nonfinite_handler`).
     progress : callable, optional
         Called as ``progress(x, fvec)`` on MINPACK's progress reports.
 
@@ -61,7 +95,7 @@ def residual_evaluator(
         args,
         m,
         residual_vector,
-        on_nonfinite=None if allow_nonfinite else raise_nonfinite,
+        on_nonfinite=nonfinite_handler(allow_nonfinite),
         progress=progress,
     )
 
@@ -91,8 +125,8 @@ def jacobian_evaluator(
         True when ``dfun`` returns derivatives down the columns (shape
         ``(n, m)``), False for rows (shape ``(m, n)``).
     allow_nonfinite : bool, optional
-        Let nan/inf residuals and derivatives through to MINPACK instead of
-        raising.
+        Stop quietly at nan/inf residuals and derivatives instead of raising
+        (see :func:`nonfinite_handler`).
     progress : callable, optional
         Called as ``progress(x, fvec)`` on MINPACK's progress reports.
 
@@ -120,20 +154,29 @@ def jacobian_evaluator(
         dfun,
         check_fjac,
         col_deriv=col_deriv,
-        on_nonfinite=None if allow_nonfinite else raise_nonfinite,
+        on_nonfinite=nonfinite_handler(allow_nonfinite),
         progress=progress,
     )
 
 
-def raise_stored_error(evaluator: Evaluator) -> None:
+def raise_stored_error(evaluator: Evaluator) -> bool:
     """Re-raise the exception that stopped the solve, if any, unchanged.
 
     The exception keeps its type, message and the traceback of the user's
     function; this frame is added on top as it propagates.
+
+    Returns
+    -------
+    bool
+        True when the non-finite guard stopped the solve quietly
+        (``allow_nonfinite=True``), False when nothing stopped it.
     """
     error = evaluator.take_error()
+    if isinstance(error, NonfiniteStop):
+        return True
     if error is not None:
         try:
             raise error
         finally:
             del error
+    return False

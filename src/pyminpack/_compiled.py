@@ -32,6 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _native  # type: ignore[attr-defined]
+from ._messages import IER_NONFINITE
 from ._result import leastsq_result
 from ._validation import (
     MAXFEV_LIMIT,
@@ -559,10 +560,12 @@ def compiled_leastsq(
         maxfev,
         epsfcn,
         factor,
-        not allow_nonfinite,
+        True,  # the guard always scans: see _callbacks.nonfinite_handler
         *model_arguments,
     )
-    if stage:
+    if stage and allow_nonfinite:
+        info = IER_NONFINITE
+    elif stage:
         on_jacobian = stage == _native.STAGE_JACOBIAN
         raise_nonfinite(
             "Dfun" if on_jacobian else "func",

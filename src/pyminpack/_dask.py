@@ -191,7 +191,6 @@ def fit_many_dask(
     maxfev: int = 0,
     epsfcn: float | None = None,
     factor: float = 100,
-    allow_nonfinite: bool = False,
 ) -> ManyFits:
     """Fit one compiled model to each row of a dask array, chunk by chunk on a Dask cluster.
 
@@ -231,8 +230,6 @@ def fit_many_dask(
     maxfev : int, optional
         As for :func:`pyminpack.fit_many`.
     epsfcn, factor : float, optional
-        As for :func:`pyminpack.fit_many`.
-    allow_nonfinite : bool, optional
         As for :func:`pyminpack.fit_many`.
 
     Returns
@@ -342,7 +339,6 @@ def fit_many_dask(
         "maxfev": maxfev,
         "epsfcn": epsfcn,
         "factor": factor,
-        "allow_nonfinite": allow_nonfinite,
     }
     token = tokenize(model, y, p_arg, s_arg, options)
     packed = da.blockwise(

@@ -33,13 +33,12 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _native  # type: ignore[attr-defined]
 from ._compiled import MODEL, MODEL_JACOBIAN, native_function, solver_settings, user_data_address
+from ._messages import IER_NONFINITE
 
 __all__ = ["IER_NONFINITE", "IER_USER_STOP", "ManyFits", "fit_many"]
 
 #: ``ier`` of a fit stopped because the model returned nonzero.
 IER_USER_STOP: int = _native.IER_USER_STOP
-#: ``ier`` of a fit stopped by the non-finite guard (nan/inf at the start or in a Jacobian).
-IER_NONFINITE: int = _native.IER_NONFINITE
 
 #: Curves per call of the C loop when several workers share them (small
 #: enough to balance the load, large enough that the Python overhead per
@@ -97,7 +96,6 @@ def fit_many(
     maxfev: int = 0,
     epsfcn: float | None = None,
     factor: float = 100,
-    allow_nonfinite: bool = False,
 ) -> ManyFits:
     """Fit one compiled model to each of ``K`` curves, on ``workers`` threads.
 
@@ -133,9 +131,6 @@ def fit_many(
         ``jacobian``.
     epsfcn, factor : float, optional
         As for ``leastsq``, with its defaults.
-    allow_nonfinite : bool, optional
-        As for ``leastsq``: by default a nan/inf residual at the starting
-        point or in a Jacobian stops that curve's fit with ``ier`` -2.
 
     Returns
     -------
@@ -241,7 +236,7 @@ def fit_many(
             chisqr,
             stderr,
             *settings,
-            not allow_nonfinite,
+            True,  # the guard always scans: a nan/inf there stops the fit, ier -2 (_callbacks.nonfinite_handler)
         )
 
     if workers == 1 or K <= _CHUNK:

@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _minpack  # type: ignore[attr-defined]
 from ._callbacks import LMDER_FCN, LMDIF_FCN, jacobian_evaluator, raise_stored_error, residual_evaluator
 from ._compiled import Compiled, compiled_leastsq, is_compiled
+from ._messages import IER_NONFINITE
 from ._result import leastsq_result
 from ._validation import (
     all_finite,
@@ -115,8 +116,10 @@ def leastsq(
         naming the function, the evaluation and ``x``: from such values
         MINPACK returns garbage, as SciPy does. A nan or inf residual at a
         trial point is harmless and let through: MINPACK rejects that step
-        and tries a shorter one. True restores SciPy's behaviour: nothing is
-        checked.
+        and tries a shorter one. True stops the solve at the same evaluation
+        without an error: ``ier`` is -2 (a failure), ``x`` is where the
+        function returned the values. (SciPy lets them through, and what
+        MINPACK then returns depends on the CPU.)
     callback : callable, optional, keyword-only
         pyminpack only. Called as ``callback(x, fvec)`` with copies of the
         current iterate and its residuals at the start, after every
@@ -160,8 +163,9 @@ def leastsq(
         with ``full_output``).
     ier : int
         An integer flag. If it is equal to 1, 2, 3 or 4, the solution was
-        found. Otherwise, the solution was not found. In either case, the
-        optional output variable 'mesg' gives more information.
+        found. Otherwise, the solution was not found (-2: stopped at nan or
+        inf, with ``allow_nonfinite``). In either case, the optional output
+        variable 'mesg' gives more information.
 
     Raises
     ------
@@ -181,7 +185,7 @@ def leastsq(
     Warns
     -----
     RuntimeWarning
-        ``ier`` is 5 to 8 and ``full_output`` is False.
+        ``ier`` is 5 to 8 or -2 and ``full_output`` is False.
 
     See Also
     --------
@@ -289,7 +293,8 @@ def leastsq(
                 LMDER_FCN, x0, fvec, ftol, xtol, gtol, maxfev, scale, mode, factor, nprint
             )
         counts = {"nfev": nfev, "njev": njev}
-    raise_stored_error(evaluator)
+    if raise_stored_error(evaluator):
+        info = IER_NONFINITE
 
     return leastsq_result(
         x, fvec, fjac.T, ipvt, qtf, counts, info,

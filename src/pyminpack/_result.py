@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._covariance import covariance_from_qr
-from ._messages import LEASTSQ_FAILURE, LEASTSQ_SUCCESS, OUTCOMES, leastsq_message
+from ._messages import IER_NONFINITE, IMPROPER_INPUT, LEASTSQ_FAILURE, LEASTSQ_SUCCESS, OUTCOMES, leastsq_message
 
 
 def leastsq_result(
@@ -42,7 +42,7 @@ def leastsq_result(
     counts : dict
         ``{'nfev': ...}``, plus ``'njev'`` with a Jacobian.
     info : int
-        MINPACK's INFO.
+        MINPACK's INFO, or ``IER_NONFINITE``.
     full_output : bool
         Return the five-tuple instead of ``(x, ier)``.
     ftol, xtol, gtol, maxfev
@@ -72,7 +72,9 @@ def leastsq_result(
     if full_output or info not in LEASTSQ_SUCCESS:
         mesg = leastsq_message(info, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev)
     if full_output:
-        if info == 0:  # MINPACK refused its input before writing these (allocated unfilled)
+        # Allocated unfilled: MINPACK refused its input before writing them, or
+        # was stopped before factoring the Jacobian it was forming.
+        if info in (IMPROPER_INPUT, IER_NONFINITE):
             for output in (fjac, ipvt, qtf):
                 output[...] = 0
         ipvt -= 1

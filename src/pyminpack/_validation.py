@@ -193,8 +193,31 @@ def raise_nonfinite(
         f"at {call} ({stage}), x = {np.array2string(x, precision=17, separator=', ', threshold=20)}. "
         "MINPACK cannot make progress from non-finite values; keep the model finite where "
         "it is evaluated (rescale it, or bound the parameters with curve_fit), or pass "
-        "allow_nonfinite=True to let them through as scipy.optimize.leastsq does."
+        "allow_nonfinite=True to have the solve end there with ier -2 instead of this error."
     )
+
+
+class NonfiniteStop(Exception):
+    """Stops MINPACK where it would build on nan or inf, with ``allow_nonfinite=True``.
+
+    Stored like a callback's exception, but never raised to the caller: the
+    solve ends with ``ier`` :data:`~pyminpack._messages.IER_NONFINITE`.
+    """
+
+
+def stop_at_nonfinite(
+    argname: str, function: Callable[..., Any], evaluation: int, x: NDArray[Any], stage: str
+) -> NoReturn:
+    """Stop the solve at this evaluation, as :func:`raise_nonfinite` does, but without an error.
+
+    Parameters as for :func:`raise_nonfinite`.
+
+    Raises
+    ------
+    NonfiniteStop
+        Always.
+    """
+    raise NonfiniteStop(argname, evaluation, stage)
 
 
 def check_func(
