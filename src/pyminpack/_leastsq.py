@@ -118,8 +118,8 @@ def leastsq(
         trial point is harmless and let through: MINPACK rejects that step
         and tries a shorter one. True stops the solve at the same evaluation
         without an error: ``ier`` is -2 (a failure), ``x`` is where the
-        function returned the values. (SciPy lets them through, and what
-        MINPACK then returns depends on the CPU.)
+        function returned the values. SciPy lets them through, and what
+        MINPACK then returns depends on the CPU.
     callback : callable, optional, keyword-only
         pyminpack only. Called as ``callback(x, fvec)`` with copies of the
         current iterate and its residuals at the start, after every
