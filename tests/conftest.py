@@ -1,4 +1,4 @@
-"""Shared pytest configuration: the ``slow`` marker and its opt-in switch."""
+"""Shared pytest configuration: the ``slow`` marker and its opt-in switch, and the oracle's header line."""
 
 from __future__ import annotations
 
@@ -26,3 +26,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say whether the libminpack oracle tests call the library or replay it, and why."""
+    import libminpack
+
+    oracle = libminpack.load()
+    if oracle is None:
+        return "libminpack oracle: not installed (its tests skip)"
+    return f"libminpack oracle: {oracle.replay_reason or 'the library itself'}"

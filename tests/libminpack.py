@@ -6,14 +6,36 @@ different way of calling it. The routines use the Fortran calling convention
 (every argument by reference, arrays in column order, trailing underscore on
 the symbol) and take no character arguments, so no hidden lengths are passed.
 
-:func:`load` returns ``None`` when the library is not installed.
+:func:`load` returns an :class:`Oracle`, or ``None`` when the library is not
+installed. The oracle calls the library, unless the library fuses
+multiply-adds: Debian builds libminpack1 with gcc's default
+``-ffp-contract=fast``, which fuses ``a*b + c`` into one instruction
+wherever the CPU has one (arm64: always; x86-64's baseline: never), so that
+library no longer gives the bits that pyminpack, built with contraction off,
+gives on every CPU. There the oracle replays what the x86-64 library returned
+for the same call, recorded in :data:`RECORDINGS` by
+``tools/record_libminpack.py`` (every call of :func:`lmdif` and
+:func:`lmder` any test makes, keyed by its arguments).
 """
 
+import atexit
 import ctypes
 import ctypes.util
-from dataclasses import dataclass
+import functools
+import gzip
+import inspect
+import json
+import math
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
 
 import numpy as np
+
+#: libminpack's results on x86-64, one per call the tests make (see :func:`load`).
+RECORDINGS = Path(__file__).parent / "data" / "libminpack_x86_64.json.gz"
+#: Set to a file name to record every call into it instead (``tools/record_libminpack.py``).
+RECORD_ENV = "PYMINPACK_RECORD_LIBMINPACK"
 
 _int_p = ctypes.POINTER(ctypes.c_int)
 _double_p = ctypes.POINTER(ctypes.c_double)
@@ -51,13 +73,27 @@ class Result:
     njev: int | None = None
 
 
+def _fuses_multiply_adds(lib):
+    """Whether `lib` was compiled with floating-point contraction.
+
+    ``enorm`` sums the squares of components of moderate size as
+    ``s2 = s2 + x**2``. For ``x = (1, 0.4)``, rounding the square and the sum
+    separately gives ``sqrt(fl(1 + fl(0.16...)))``, one bit above what a
+    fused multiply-add (one rounding of ``1 + 0.4**2``) gives.
+    """
+    lib.enorm_.restype = ctypes.c_double
+    x = np.array([1.0, 0.4])
+    return lib.enorm_(_ref(2, ctypes.c_int), _ptr(x)) != math.sqrt(1.0 + 0.4 * 0.4)
+
+
+@functools.cache
 def load():
-    """Load libminpack1.
+    """Load libminpack1 as an oracle (once per process: every test shares its recordings).
 
     Returns
     -------
-    ctypes.CDLL or None
-        The library, or None if it is not installed.
+    Oracle or None
+        The oracle, or None if the library is not installed.
     """
     name = ctypes.util.find_library("minpack")
     if name is None:
@@ -67,7 +103,106 @@ def load():
     except OSError:
         return None
     lib.lmdif_.restype = lib.lmder_.restype = None  # subroutines
-    return lib
+    fused = _fuses_multiply_adds(lib)
+    if os.environ.get(RECORD_ENV):
+        if fused:
+            raise RuntimeError(f"{name} fuses multiply-adds: record on x86-64, whose libminpack does not")
+        return Oracle(lib, {}, record_to=Path(os.environ[RECORD_ENV]))
+    with gzip.open(RECORDINGS, "rt", encoding="utf-8") as file:
+        recordings = json.load(file)
+    if fused:
+        reason = (
+            f"{name} was compiled with fused multiply-adds (its enorm rounds 1 + 0.4**2 once), so it "
+            f"cannot give pyminpack's bits: the oracle replays libminpack's x86-64 results ({RECORDINGS.name})"
+        )
+        return Oracle(None, recordings, replay_reason=reason)
+    return Oracle(lib, recordings)
+
+
+def _encode(value):
+    """`value` as JSON: floats as exact hex strings, arrays as lists, functions by name."""
+    if callable(value):
+        name = f"{value.__module__}.{value.__qualname__}"
+        if "<" in name:
+            raise TypeError(f"the oracle keys calls by function name: pass a module-level function, not {name}")
+        return name
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    if isinstance(value, (np.ndarray, list, tuple)):
+        return [_encode(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value).hex()
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"the oracle cannot key a call by a {type(value).__name__}")
+
+
+def _decode(value):
+    """An :func:`_encode`-d float, int or (nested) list of them, back to numbers."""
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return float.fromhex(value) if isinstance(value, str) else value
+
+
+def _decode_result(encoded):
+    """A :class:`Result` from its :func:`_encode`-d fields (lists become arrays)."""
+    return Result(**{name: np.array(_decode(v)) if isinstance(v, list) else v for name, v in encoded.items()})
+
+
+class Oracle:
+    """libminpack1 for :func:`lmdif` and :func:`lmder`: called, or replayed.
+
+    Called, each result is also checked against its x86-64 recording, so the
+    recordings that another machine replays cannot go stale; when recording
+    (``record_to``), the results are collected instead and written at exit.
+
+    Attributes
+    ----------
+    replay_reason : str or None
+        Why the calls are replayed instead of made; None when they are made.
+    """
+
+    def __init__(self, lib, recordings, *, replay_reason=None, record_to=None):
+        self.lib, self.recordings, self.replay_reason = lib, recordings, replay_reason
+        self.recording = record_to is not None
+        if self.recording:
+            atexit.register(self._save, record_to)
+
+    def call(self, routine, *args, **kwargs):
+        """``routine(lib, *args, **kwargs)``, or its recorded result."""
+        bound = inspect.signature(routine).bind(None, *args, **kwargs)
+        bound.apply_defaults()
+        del bound.arguments["lib"]
+        key = json.dumps({"routine": routine.__name__, **_encode(bound.arguments)}, sort_keys=True)
+        if self.replay_reason is not None:
+            if key not in self.recordings:
+                raise LookupError(f"no x86-64 recording of {key}: run tools/record_libminpack.py on x86-64")
+            return _decode_result(self.recordings[key])
+        result = routine(self.lib, *args, **kwargs)
+        encoded = {f.name: _encode(getattr(result, f.name)) for f in fields(result)}
+        if self.recording:
+            self.recordings[key] = encoded
+        elif self.recordings.get(key) != encoded:
+            raise AssertionError(
+                f"{RECORDINGS.name} lacks or differs from this result (run tools/record_libminpack.py): {key}"
+            )
+        return result
+
+    def _save(self, path):
+        with gzip.GzipFile(path, "wb", mtime=0) as file:  # mtime 0: the same results give the same bytes
+            file.write(json.dumps(self.recordings, sort_keys=True, indent=0).encode())
+
+
+def _through_oracle(routine):
+    """Make ``routine(lib, ...)`` callable as ``routine(oracle, ...)`` (see :class:`Oracle`)."""
+
+    @functools.wraps(routine)
+    def call(oracle, *args, **kwargs):
+        return oracle.call(routine, *args, **kwargs)
+
+    return call
 
 
 class _Callback:
@@ -160,13 +295,14 @@ class _Workspace:
         return (self.ipvt, _ptr(self.qtf), *map(_ptr, self.wa))
 
 
+@_through_oracle
 def lmdif(lib, func, x0, m, args=(), *, ftol, xtol, gtol, maxfev, epsfcn, factor=100.0):
     """Call ``lmdif`` with ``mode = 1`` (internal scaling) and ``nprint = 0``.
 
     Parameters
     ----------
-    lib : ctypes.CDLL
-        The library, from :func:`load`.
+    lib : Oracle
+        The library, from :func:`load` (called through it as ``ctypes.CDLL``).
     func : callable
         ``func(x, *args)`` returning the `m` residuals.
     x0 : array_like, shape (n,)
@@ -202,6 +338,7 @@ def lmdif(lib, func, x0, m, args=(), *, ftol, xtol, gtol, maxfev, epsfcn, factor
     return Result(w.x, w.fvec, w.info.value, w.nfev.value)
 
 
+@_through_oracle
 def lmder(lib, func, jac, x0, m, args=(), *, ftol, xtol, gtol, maxfev, factor=100.0):
     """Call ``lmder`` with ``mode = 1`` (internal scaling) and ``nprint = 0``.
 

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from pyminpack import Compiled, UserTermination, leastsq
+from pyminpack._messages import IER_NONFINITE
 
 pytestmark = pytest.mark.skipif(nf.compiler() is None, reason="needs a C compiler (cc) to build the test functions")
 
@@ -193,10 +194,12 @@ def test_nonfinite_at_start_raises(native):
         leastsq(Compiled(native["nan_below_zero"], 4), [-1.0])
 
 
-def test_nonfinite_at_start_allowed(native):
-    _x, _cov, info, _mesg, _ier = leastsq(
+def test_nonfinite_at_start_allowed_ends_with_ier_minus_2(native):
+    # As with a Python func (test_nonfinite.py): stopped at MINPACK's first evaluation.
+    x, _cov, info, _mesg, ier = leastsq(
         Compiled(native["nan_below_zero"], 4), [-1.0], full_output=True, allow_nonfinite=True
     )
+    assert (ier, info["nfev"], x.tolist()) == (IER_NONFINITE, 1, [-1.0])
     assert np.isnan(info["fvec"]).all()
 
 
@@ -218,10 +221,10 @@ def test_nonfinite_jacobian_raises(native):
         ValueError, match=r"'Dfun' argument .* returned nan or inf at evaluation 1 \(forming the Jacobian\)"
     ):
         leastsq(Compiled(native["linear"], 3, jacobian=native["inf_jacobian"]), [5.0])
-    full = leastsq(
+    x, _cov, info, _mesg, ier = leastsq(
         Compiled(native["linear"], 3, jacobian=native["inf_jacobian"]), [5.0], allow_nonfinite=True, full_output=True
     )
-    assert full[2]["njev"] >= 1  # let through to MINPACK
+    assert (ier, info["nfev"], info["njev"], x.tolist()) == (IER_NONFINITE, 1, 1, [5.0])  # stopped there
 
 
 def test_gil_released_during_solve(native):

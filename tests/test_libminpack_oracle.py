@@ -12,6 +12,14 @@ The module also checks its own footing: :mod:`mgh` driven by libminpack with
 the easy drivers' settings replays MINPACK's test drivers
 (``tests/data/mgh_reference.json``) exactly, which shows that the Python
 translation of the problems returns the Fortran's bits.
+
+Where the installed libminpack was compiled with fused multiply-adds (Debian's
+arm64 build: gcc contracts ``a*b + c`` by default there), it cannot give the
+bits that pyminpack gives on every CPU. :func:`libminpack.load` detects that
+with a probe of its ``enorm``, and these tests then compare with libminpack's
+results recorded on x86-64 (``tests/data/libminpack_x86_64.json.gz``);
+pytest's header line says which oracle ran, and why. On x86-64 every result
+is also checked against its recording, so the recordings stay current.
 """
 
 import libminpack

@@ -20,6 +20,7 @@ from small_problems import EXP, LINE, ORTHOGONAL, ROSENBROCK_OFFSET, Problem
 
 from pyminpack import leastsq
 from pyminpack._messages import (
+    IER_NONFINITE,
     IMPROPER_INPUT,
     LEASTSQ_FAILURE,
     LEASTSQ_SUCCESS,
@@ -73,12 +74,13 @@ def test_message_table_is_scipys(ier, settings, messages):
 
 
 def test_message_table_has_every_minpack_exit_code():
-    assert sorted(OUTCOMES) == list(range(9))
+    # And pyminpack's own: the non-finite guard's quiet stop (allow_nonfinite=True).
+    assert sorted(OUTCOMES) == [IER_NONFINITE, *range(9)]
 
 
 def test_exit_code_classes_are_scipys():
     assert tuple(LEASTSQ_SUCCESS) == (1, 2, 3, 4)
-    assert tuple(LEASTSQ_FAILURE) == (5, 6, 7, 8)
+    assert tuple(LEASTSQ_FAILURE) == (5, 6, 7, 8, IER_NONFINITE)
     assert IMPROPER_INPUT == 0
     # scipy's ``errors`` table: TypeError for 0, ValueError for 5-8, None for success.
     assert {ier: OUTCOMES[ier].error for ier in range(9)} == {

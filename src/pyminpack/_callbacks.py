@@ -23,9 +23,42 @@ from numpy.typing import NDArray
 
 from ._pycallback import LMDER_FCN, LMDIF_FCN, Evaluator
 from ._settings import SolverSettings
-from ._validation import jacobian_matrix, raise_nonfinite, residual_vector
+from ._validation import NonfiniteStop, jacobian_matrix, raise_nonfinite, residual_vector, stop_at_nonfinite
 
-__all__ = ["LMDER_FCN", "LMDIF_FCN", "jacobian_evaluator", "raise_stored_error", "residual_evaluator"]
+__all__ = [
+    "LMDER_FCN",
+    "LMDIF_FCN",
+    "jacobian_evaluator",
+    "nonfinite_handler",
+    "raise_stored_error",
+    "residual_evaluator",
+]
+
+
+def nonfinite_handler(allow_nonfinite: bool) -> Callable[..., Any]:
+    """Return what the evaluator calls when MINPACK is about to build on nan or inf.
+
+    The guard scans the residuals at the starting point and every Jacobian
+    (analytic or forward differences) whatever ``allow_nonfinite`` says, and
+    stops MINPACK at that evaluation: by default with the ValueError that
+    reaches the caller, with ``allow_nonfinite=True`` quietly, so that the
+    solve ends with ``ier`` -2 (``IER_NONFINITE``, a failure).
+
+    Why it never lets them through: from nan or inf there, MINPACK's next
+    steps meet nan in its DMAX1/DMIN1 (lmdif's and lmder's ``gnorm``,
+    ``diag`` and ``delta``, lmpar's ``par``, qrfac's ``rdiag``), whose
+    result the Fortran standard leaves unspecified and gfortran builds from
+    whatever instruction is fastest: x86-64's ``maxsd`` returns whichever
+    operand the compiler put second, arm64's ``fmaxnm`` the number.  With
+    all-nan residuals, pyminpack's x86-64 build ran on to ``maxfev`` (ier 5,
+    x nan) while its arm64 build read ``gnorm = 0 <= gtol`` and reported
+    convergence (ier 4, x0), as Debian's -O2 libminpack and SciPy do on
+    x86-64.  Stopping before MINPACK's first arithmetic on such values gives
+    the same outcome on every CPU and compiler, never a success code.  A nan
+    or inf at a *trial* point needs no stop: MINPACK only compares its norm
+    (false on every CPU), rejects the step and shortens it.
+    """
+    return stop_at_nonfinite if allow_nonfinite else raise_nonfinite
 
 
 def residual_evaluator(func: Callable[..., Any], args: tuple[Any, ...], m: int, settings: SolverSettings) -> Evaluator:
@@ -40,8 +73,8 @@ def residual_evaluator(func: Callable[..., Any], args: tuple[Any, ...], m: int, 
     m : int
         The number of residuals it returned on the checking call.
     settings : SolverSettings
-        Whether nan/inf residuals raise (``check_nonfinite``) and what to call
-        on MINPACK's progress reports (``progress(x, fvec)``).
+        What to call on nan/inf residuals (:func:`nonfinite_handler`) and on
+        MINPACK's progress reports (``progress(x, fvec)``).
 
     Returns
     -------
@@ -53,7 +86,7 @@ def residual_evaluator(func: Callable[..., Any], args: tuple[Any, ...], m: int, 
         args,
         m,
         residual_vector,
-        on_nonfinite=raise_nonfinite if settings.check_nonfinite else None,
+        on_nonfinite=nonfinite_handler(settings.allow_nonfinite),
         progress=settings.progress,
     )
 
@@ -81,8 +114,8 @@ def jacobian_evaluator(
         True when ``dfun`` returns derivatives down the columns (shape
         ``(n, m)``), False for rows (shape ``(m, n)``).
     settings : SolverSettings
-        Whether nan/inf residuals and derivatives raise
-        (``check_nonfinite``) and what to call on MINPACK's progress reports
+        What to call on nan/inf residuals and derivatives
+        (:func:`nonfinite_handler`) and on MINPACK's progress reports
         (``progress(x, fvec)``).
 
     Returns
@@ -109,20 +142,29 @@ def jacobian_evaluator(
         dfun,
         check_fjac,
         col_deriv=col_deriv,
-        on_nonfinite=raise_nonfinite if settings.check_nonfinite else None,
+        on_nonfinite=nonfinite_handler(settings.allow_nonfinite),
         progress=settings.progress,
     )
 
 
-def raise_stored_error(evaluator: Evaluator) -> None:
+def raise_stored_error(evaluator: Evaluator) -> bool:
     """Re-raise the exception that stopped the solve, if any, unchanged.
 
     The exception keeps its type, message and the traceback of the user's
     function; this frame is added on top as it propagates.
+
+    Returns
+    -------
+    bool
+        True when the non-finite guard stopped the solve quietly
+        (``allow_nonfinite=True``), False when nothing stopped it.
     """
     error = evaluator.take_error()
+    if isinstance(error, NonfiniteStop):
+        return True
     if error is not None:
         try:
             raise error
         finally:
             del error
+    return False

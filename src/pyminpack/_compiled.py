@@ -31,6 +31,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _native  # type: ignore[attr-defined]
+from ._messages import IER_NONFINITE
 from ._result import leastsq_result
 from ._settings import SolverSettings, check_problem_size
 from ._validation import raise_nonfinite, refuse_nonfinite_convergence
@@ -517,11 +518,13 @@ def compiled_leastsq(
             settings.maxfev,
             settings.step_epsilon(),
             settings.factor,
-            settings.check_nonfinite,
+            True,  # the guard always scans: a nan/inf there stops the solve (_callbacks.nonfinite_handler)
             *model_arguments,
         )
     )
-    if stage:
+    if stage and settings.allow_nonfinite:
+        info = IER_NONFINITE
+    elif stage:
         on_jacobian = stage == _native.STAGE_JACOBIAN
         raise_nonfinite(
             "Dfun" if on_jacobian else "func",
@@ -530,8 +533,16 @@ def compiled_leastsq(
             xbad,
             _STAGES[stage],
         )
-    if status:
+    elif status:
         raise UserTermination(status, "func" if stopped_by == 1 else "Dfun", x, nfev, njev)
-    refuse_nonfinite_convergence(func.residuals, info, nonfinite_since, nfev, x)  # type: ignore[arg-type]
+    else:
+        info = refuse_nonfinite_convergence(
+            func.residuals,  # type: ignore[arg-type]
+            info,
+            nonfinite_since,
+            nfev,
+            x,
+            allow_nonfinite=settings.allow_nonfinite,
+        )
     counts = {"nfev": nfev} if jacobian is None else {"nfev": nfev, "njev": njev}
     return leastsq_result(x, fvec, fjac, ipvt, qtf, counts, info, settings, full_output=full_output, stacklevel=3)

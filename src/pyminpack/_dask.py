@@ -35,7 +35,7 @@ from numpy.typing import ArrayLike
 
 from ._compiled import MODEL, MODEL_JACOBIAN
 from ._fit_many import ManyFits, fit_many
-from ._settings import SolverOptions, SolverSettings
+from ._settings import MinpackOptions, SolverSettings
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -186,7 +186,7 @@ def fit_many_dask(
     sigma: ArrayLike | None = None,
     user_data: np.ndarray | None = None,
     workers: int = 1,
-    **solver_options: Unpack[SolverOptions],
+    **solver_options: Unpack[MinpackOptions],
 ) -> ManyFits:
     """Fit one compiled model to each row of a dask array, chunk by chunk on a Dask cluster.
 
@@ -223,8 +223,8 @@ def fit_many_dask(
         the chunks in parallel).
     **solver_options
         MINPACK's settings, as for :func:`pyminpack.fit_many` (``ftol``,
-        ``xtol``, ``gtol``, ``maxfev``, ``epsfcn``, ``factor``,
-        ``allow_nonfinite``); checked here, before any task is made.
+        ``xtol``, ``gtol``, ``maxfev``, ``epsfcn``, ``factor``); checked
+        here, before any task is made.
 
     Returns
     -------

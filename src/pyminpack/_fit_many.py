@@ -33,7 +33,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _native  # type: ignore[attr-defined]
 from ._compiled import MODEL, MODEL_JACOBIAN, native_function, user_data_address
-from ._settings import SolverOptions, SolverSettings
+from ._messages import IER_NONFINITE
+from ._settings import MinpackOptions, SolverSettings
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -42,9 +43,6 @@ __all__ = ["IER_NONFINITE", "IER_USER_STOP", "ManyFits", "fit_many"]
 
 #: ``ier`` of a fit stopped because the model returned nonzero.
 IER_USER_STOP: int = _native.IER_USER_STOP
-#: ``ier`` of a fit stopped by the non-finite guard (nan/inf at the start or in a Jacobian), or whose
-#: convergence it refused (reached on non-finite trial points alone; see :func:`pyminpack.leastsq`).
-IER_NONFINITE: int = _native.IER_NONFINITE
 
 #: Curves per call of the C loop when several workers share them: small
 #: enough to balance the load, large enough that the Python work per chunk
@@ -96,7 +94,7 @@ def fit_many(
     jacobian: object = None,
     user_data: object = None,
     workers: int | None = None,
-    **solver_options: Unpack[SolverOptions],
+    **solver_options: Unpack[MinpackOptions],
 ) -> ManyFits:
     """Fit one compiled model to each of ``K`` curves, on ``workers`` threads.
 
@@ -128,11 +126,8 @@ def fit_many(
     **solver_options
         MINPACK's settings, as for :func:`pyminpack.leastsq` and with its
         defaults: ``ftol``, ``xtol``, ``gtol``, ``maxfev`` (0 means
-        ``200*(n+1)``, or ``100*(n+1)`` with ``jacobian``), ``epsfcn``,
-        ``factor``, and ``allow_nonfinite`` (by default a nan/inf residual
-        at the starting point or in a Jacobian stops that curve's fit with
-        ``ier`` -2, and a convergence reached on non-finite trial points
-        alone ends with ``ier`` -2 instead of its success code).
+        ``200*(n+1)``, or ``100*(n+1)`` with ``jacobian``), ``epsfcn`` and
+        ``factor``.
 
     Returns
     -------
@@ -243,7 +238,7 @@ def fit_many(
             settings.maxfev,
             settings.step_epsilon(),
             settings.factor,
-            settings.check_nonfinite,
+            True,  # the guard always scans: a nan/inf there stops the fit, ier -2 (_callbacks.nonfinite_handler)
         )
 
     if workers == 1 or K <= _CHUNK:

@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _minpack  # type: ignore[attr-defined]
 from ._callbacks import LMDER_FCN, LMDIF_FCN, jacobian_evaluator, raise_stored_error, residual_evaluator
 from ._compiled import Compiled, compiled_functions, compiled_leastsq, is_compiled
+from ._messages import IER_NONFINITE
 from ._result import leastsq_result
 from ._settings import FACTOR, FTOL, GTOL, MAXFEV, XTOL, SolverSettings, check_problem_size
 from ._validation import (
@@ -110,8 +111,11 @@ def leastsq(
         after trial points that all gave nan or inf since the last finite
         evaluation (its step shrank on them alone, so ``x`` is no known
         minimum), the same ``ValueError``, naming those evaluations and
-        ``x``, replaces the success code. True restores SciPy's behaviour:
-        nothing is checked.
+        ``x``, replaces the success code. True ends the solve at the same
+        points without an error: ``ier`` is -2 (a failure), with ``x`` where
+        it stopped. SciPy lets the values through, and what MINPACK then
+        returns depends on the CPU, or is a success code for a point it
+        never improved on.
     callback : callable, optional, keyword-only
         pyminpack only. Called as ``callback(x, fvec)`` with copies of the
         current iterate and its residuals at the start, after every
@@ -155,8 +159,9 @@ def leastsq(
         with ``full_output``).
     ier : int
         An integer flag. If it is equal to 1, 2, 3 or 4, the solution was
-        found. Otherwise, the solution was not found. In either case, the
-        optional output variable 'mesg' gives more information.
+        found. Otherwise, the solution was not found (-2: stopped at nan or
+        inf, with ``allow_nonfinite``). In either case, the optional output
+        variable 'mesg' gives more information.
 
     Raises
     ------
@@ -178,7 +183,7 @@ def leastsq(
     Warns
     -----
     RuntimeWarning
-        ``ier`` is 5 to 8 and ``full_output`` is False.
+        ``ier`` is 5 to 8 or -2 and ``full_output`` is False.
 
     See Also
     --------
@@ -235,13 +240,13 @@ def leastsq(
     fvec = np.array(residual_vector(func, first), dtype=np.float64)
     del first  # with a large m, every m-vector counts
     m = fvec.shape[0]
-    if settings.check_nonfinite and not all_finite(fvec):
+    if not settings.allow_nonfinite and not all_finite(fvec):
         raise_nonfinite("func", func, 0, x0, "at the starting point")
     check_problem_size(n, m)
     if Dfun is not None:
         expected = (n, m) if col_deriv else (m, n)
         jacobian, _ = check_func("leastsq", "Dfun", Dfun, x0, args, n, expected)
-        if settings.check_nonfinite and not all_finite(jacobian):
+        if not settings.allow_nonfinite and not all_finite(jacobian):
             raise_nonfinite("Dfun", Dfun, 0, x0, "at the starting point")
         del jacobian
     if n == 0:
@@ -265,8 +270,12 @@ def leastsq(
                 scale, settings.mode, settings.factor, settings.nprint,
             )  # fmt: skip
         counts = {"nfev": nfev, "njev": njev}
-    raise_stored_error(evaluator)
-    refuse_nonfinite_convergence(func, info, evaluator.nonfinite_since, nfev, x)
+    if raise_stored_error(evaluator):  # the guard stopped the solve quietly (allow_nonfinite)
+        info = IER_NONFINITE
+    else:
+        info = refuse_nonfinite_convergence(
+            func, info, evaluator.nonfinite_since, nfev, x, allow_nonfinite=settings.allow_nonfinite
+        )
 
     return leastsq_result(x, fvec, fjac.T, ipvt, qtf, counts, info, settings, full_output=full_output, stacklevel=2)
 

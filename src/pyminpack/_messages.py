@@ -1,7 +1,7 @@
 """MINPACK's INFO codes as ``scipy.optimize.leastsq`` reports them.
 
 The table is data: one entry per INFO value that ``lmdif``/``lmder`` can
-return, holding the message template (SciPy's wording, which paraphrases the
+return (and pyminpack's :data:`IER_NONFINITE`), holding the message template (SciPy's wording, which paraphrases the
 INFO section of ``lmdif.f``) and the exception class SciPy associates with it.
 Templates are formatted with the tolerances and ``maxfev`` of the call.
 """
@@ -10,10 +10,19 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from . import _native  # type: ignore[attr-defined]
+
+#: pyminpack's own ending, not MINPACK's: with ``allow_nonfinite=True`` the
+#: non-finite guard stopped MINPACK where it would have built on nan or inf
+#: (the residuals at the start, or a Jacobian) -- fit_many's ``ier`` for the
+#: same stop.  Why it stops there rather than let MINPACK run on: see
+#: ``_callbacks.nonfinite_handler``.
+IER_NONFINITE: int = _native.IER_NONFINITE
+
 #: INFO values meaning the solver converged.
 LEASTSQ_SUCCESS = (1, 2, 3, 4)
 #: INFO values meaning the solver stopped without converging (warned about).
-LEASTSQ_FAILURE = (5, 6, 7, 8)
+LEASTSQ_FAILURE = (5, 6, 7, 8, IER_NONFINITE)
 #: INFO value for improper input parameters (raised without ``full_output``).
 IMPROPER_INPUT = 0
 
@@ -61,6 +70,11 @@ OUTCOMES: dict[int, Outcome] = {
         "gtol={gtol:f} is too small, func(x) is orthogonal to the columns of\n  the Jacobian to machine precision.",
         ValueError,
     ),
+    IER_NONFINITE: Outcome(
+        "func or Dfun returned nan or inf where MINPACK would build on it (at the starting point\n"
+        "  or in a Jacobian); the solve was stopped there.",
+        ValueError,
+    ),
 }
 
 
@@ -70,7 +84,7 @@ def leastsq_message(info: int, *, ftol: float, xtol: float, gtol: float, maxfev:
     Parameters
     ----------
     info : int
-        INFO returned by ``lmdif``/``lmder``, 0 to 8.
+        INFO returned by ``lmdif``/``lmder``, 0 to 8, or :data:`IER_NONFINITE`.
     ftol, xtol, gtol : float
         The tolerances the solve ran with.
     maxfev : int

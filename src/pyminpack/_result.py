@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._covariance import covariance_from_qr
-from ._messages import LEASTSQ_FAILURE, LEASTSQ_SUCCESS, OUTCOMES, leastsq_message
+from ._messages import IER_NONFINITE, IMPROPER_INPUT, LEASTSQ_FAILURE, LEASTSQ_SUCCESS, OUTCOMES, leastsq_message
 from ._settings import SolverSettings
 
 
@@ -40,7 +40,7 @@ def leastsq_result(
     counts : dict
         ``{'nfev': ...}``, plus ``'njev'`` with a Jacobian.
     info : int
-        MINPACK's INFO.
+        MINPACK's INFO, or ``IER_NONFINITE``.
     settings : SolverSettings
         The solve's settings, for the message.
     full_output : bool
@@ -70,7 +70,9 @@ def leastsq_result(
     if full_output or info not in LEASTSQ_SUCCESS:
         mesg = leastsq_message(info, ftol=settings.ftol, xtol=settings.xtol, gtol=settings.gtol, maxfev=settings.maxfev)
     if full_output:
-        if info == 0:  # MINPACK refused its input before writing these (allocated unfilled)
+        # Allocated unfilled: MINPACK refused its input before writing them, or
+        # was stopped before factoring the Jacobian it was forming.
+        if info in (IMPROPER_INPUT, IER_NONFINITE):
             for output in (fjac, ipvt, qtf):
                 output[...] = 0
         ipvt -= 1

@@ -40,8 +40,8 @@ MODE_USER_SCALING = 2
 _FLOAT64 = np.dtype(np.float64)
 
 
-class SolverOptions(TypedDict, total=False):
-    """The keyword arguments that become a :class:`SolverSettings` (for ``**options`` signatures)."""
+class MinpackOptions(TypedDict, total=False):
+    """MINPACK's settings as keyword arguments (``fit_many``'s and ``fit_many_dask``'s ``**solver_options``)."""
 
     ftol: float
     xtol: float
@@ -49,7 +49,6 @@ class SolverOptions(TypedDict, total=False):
     maxfev: int
     epsfcn: float | None
     factor: float
-    allow_nonfinite: bool
 
 
 class SolverSettings(NamedTuple):
@@ -70,8 +69,9 @@ class SolverSettings(NamedTuple):
         None with a Jacobian (MINPACK's ``lmder`` takes none).
     diag : ndarray or None
         MODE 2's scale factors, or None for MODE 1.
-    check_nonfinite : bool
-        Whether the non-finite guard is on (``allow_nonfinite=False``).
+    allow_nonfinite : bool
+        What the non-finite guard does where MINPACK would build on nan or
+        inf: raise (False) or end the solve with ``ier`` -2 (True).
     progress : callable or None
         ``progress(x, fvec)`` on MINPACK's reports (NPRINT = 1), or None.
     """
@@ -83,7 +83,7 @@ class SolverSettings(NamedTuple):
     epsfcn: float | None
     factor: float
     diag: NDArray[np.float64] | None
-    check_nonfinite: bool
+    allow_nonfinite: bool
     progress: Callable[[NDArray[np.float64], NDArray[np.float64]], Any] | None
 
     @classmethod
@@ -155,7 +155,7 @@ class SolverSettings(NamedTuple):
             None if has_jacobian or epsfcn is None else finite_float("epsfcn", epsfcn),
             finite_float("factor", factor),
             None if diag is None else scaling(diag, n),
-            not allow_nonfinite,
+            bool(allow_nonfinite),
             progress,
         )
 

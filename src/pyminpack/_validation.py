@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 import numpy as np
 from numpy.typing import NDArray
 
-from ._messages import LEASTSQ_SUCCESS
+from ._messages import IER_NONFINITE, LEASTSQ_SUCCESS
 
 _FLOAT64 = np.dtype(np.float64)
 
@@ -191,9 +191,9 @@ def raise_nonfinite(
 
 
 def refuse_nonfinite_convergence(
-    function: Callable[..., Any], info: int, nonfinite_since: int, nfev: int, x: NDArray[Any]
-) -> None:
-    """Raise the guard's error when MINPACK's success rests on non-finite trial points alone.
+    function: Callable[..., Any], info: int, nonfinite_since: int, nfev: int, x: NDArray[Any], *, allow_nonfinite: bool
+) -> int:
+    """Refuse MINPACK's success when it rests on non-finite trial points alone.
 
     MINPACK rejects a trial point whose residuals are nan or inf and shortens
     its step, to a tenth at least: enough such trials in a row meet its
@@ -217,14 +217,23 @@ def refuse_nonfinite_convergence(
         MINPACK's evaluation count: the last of that run.
     x : ndarray
         Where MINPACK stopped, the point every trial of the run started from.
+    allow_nonfinite : bool
+        Return :data:`~pyminpack._messages.IER_NONFINITE` instead of raising.
+
+    Returns
+    -------
+    int
+        ``info``, or ``IER_NONFINITE`` for a refused success with ``allow_nonfinite``.
 
     Raises
     ------
     ValueError
-        ``info`` reports success and the run is not empty.
+        ``info`` reports success, the run is not empty and ``allow_nonfinite`` is False.
     """
     if nonfinite_since == 0 or info not in LEASTSQ_SUCCESS:
-        return
+        return info
+    if allow_nonfinite:
+        return IER_NONFINITE
     evaluations = f"evaluation {nfev}" if nonfinite_since == nfev else f"evaluations {nonfinite_since} to {nfev}"
     raise ValueError(
         f"leastsq: the 'func' argument {callable_name(function)!r} returned nan or inf at {evaluations}, "
@@ -238,13 +247,36 @@ def refuse_nonfinite_convergence(
 _NONFINITE_ADVICE = (
     "MINPACK cannot make progress from non-finite values; keep the model finite where "
     "it is evaluated (rescale it, or bound the parameters with curve_fit), or pass "
-    "allow_nonfinite=True to let them through as scipy.optimize.leastsq does."
+    "allow_nonfinite=True to have the solve end there with ier -2 instead of this error."
 )
 
 
 def _point(x: NDArray[Any]) -> str:
     """``x`` for an error message: every digit, elided beyond 20 entries."""
     return np.array2string(x, precision=17, separator=", ", threshold=20)
+
+
+class NonfiniteStop(Exception):
+    """Stops MINPACK where it would build on nan or inf, with ``allow_nonfinite=True``.
+
+    Stored like a callback's exception, but never raised to the caller: the
+    solve ends with ``ier`` :data:`~pyminpack._messages.IER_NONFINITE`.
+    """
+
+
+def stop_at_nonfinite(
+    argname: str, function: Callable[..., Any], evaluation: int, x: NDArray[Any], stage: str
+) -> NoReturn:
+    """Stop the solve at this evaluation, as :func:`raise_nonfinite` does, but without an error.
+
+    Parameters as for :func:`raise_nonfinite`.
+
+    Raises
+    ------
+    NonfiniteStop
+        Always.
+    """
+    raise NonfiniteStop(argname, evaluation, stage)
 
 
 def check_func(
