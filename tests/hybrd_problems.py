@@ -19,9 +19,11 @@ return the bits the Fortran returns: sums in plain loops, ``X**2`` written
 (``DFLOAT(K)**2`` as ``float(k) * float(k)``), and the elementary functions
 from :mod:`math`, which calls the C library's ``exp``, ``sin``, ``cos``,
 ``atan`` and ``sqrt`` as gfortran's ``DEXP``, ``DSIN``, ... do (``exp``
-through :func:`mgh.dexp`, which overflows to ``inf`` as ``DEXP`` does). Fortran's
-``-C*X*T`` is ``-((C*X)*T)``; Python's ``-C * X * T`` is ``((-C)*X)*T``,
-which rounds to the same bits since negation is exact.
+through :func:`mgh.dexp`, which overflows to ``inf`` as ``DEXP`` does).
+Fortran's ``-C*X*T`` is ``-((C*X)*T)``; Python's ``-C * X * T`` is
+``((-C)*X)*T``, which rounds to the same bits since negation is exact. Four
+problems (:data:`SAME_AS_MGH`) are, statement for statement, least-squares
+problems of :mod:`mgh` with ``m = n``, and are computed there.
 
 Indices in the comments are the Fortran's (1-based); ``x1`` is ``X(1)``.
 """
@@ -31,8 +33,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import mgh
 import numpy as np
-from mgh import DRIVER_TOL, dexp
 
 #: Problem names, by VECFCN's problem number ``nprob``.
 PROBLEM_NAMES = {
@@ -165,7 +167,7 @@ def hybrd1_settings(n):
     forward-difference Jacobian), ``epsfcn = 0``, ``mode = 2`` with
     ``diag = 1`` (no internal scaling), ``factor = 100``; ``nprint = 0``.
     """
-    return {"xtol": DRIVER_TOL, "maxfev": 200 * (n + 1), "ml": n - 1, "mu": n - 1, "epsfcn": 0.0} | _unscaled(n)
+    return {"xtol": mgh.DRIVER_TOL, "maxfev": 200 * (n + 1), "ml": n - 1, "mu": n - 1, "epsfcn": 0.0} | _unscaled(n)
 
 
 def hybrj1_settings(n):
@@ -174,7 +176,7 @@ def hybrj1_settings(n):
     ``xtol = tol``, ``maxfev = 100 (n + 1)``, ``mode = 2`` with ``diag = 1``,
     ``factor = 100``; ``nprint = 0``.
     """
-    return {"xtol": DRIVER_TOL, "maxfev": 100 * (n + 1)} | _unscaled(n)
+    return {"xtol": mgh.DRIVER_TOL, "maxfev": 100 * (n + 1)} | _unscaled(n)
 
 
 def _unscaled(n):
@@ -190,9 +192,32 @@ def _unscaled(n):
 #: Jacobian ``ml = mu = 1``, ``epsfcn = 0``; thybrj: ``maxfev = 1000``.
 EXAMPLE_CASE = Case(13, 9, 1.0)
 EXAMPLE_SETTINGS = {
-    "hybrd": {"xtol": DRIVER_TOL, "maxfev": 2000, "ml": 1, "mu": 1, "epsfcn": 0.0} | _unscaled(9),
-    "hybrj": {"xtol": DRIVER_TOL, "maxfev": 1000} | _unscaled(9),
+    "hybrd": {"xtol": mgh.DRIVER_TOL, "maxfev": 2000, "ml": 1, "mu": 1, "epsfcn": 0.0} | _unscaled(9),
+    "hybrj": {"xtol": mgh.DRIVER_TOL, "maxfev": 1000} | _unscaled(9),
 }
+
+
+#: The problems of VECFCN and VECJAC that are, statement for statement, the
+#: least-squares problems of SSQFCN and SSQJAC (:mod:`mgh`) with ``m = n``:
+#: Powell singular, helical valley, Chebyquad and Brown almost-linear. INITPT
+#: gives them the same starting points too.
+SAME_AS_MGH = {2: 6, 5: 5, 7: 15, 8: 16}
+
+
+def _watson_sums(x, ti):
+    """The Watson function's SUM1 and SUM2 at ``t_i``, as VECFCN and VECJAC both form them."""
+    n = len(x)
+    sum1 = 0.0
+    temp = 1.0
+    for j in range(2, n + 1):
+        sum1 = sum1 + float(j - 1) * temp * x[j - 1]
+        temp = ti * temp
+    sum2 = 0.0
+    temp = 1.0
+    for j in range(1, n + 1):
+        sum2 = sum2 + temp * x[j - 1]
+        temp = ti * temp
+    return sum1, sum2
 
 
 def functions(x, nprob):
@@ -210,6 +235,8 @@ def functions(x, nprob):
     ndarray, shape (n,)
         ``f_i(x)``; a solution makes all of them zero.
     """
+    if nprob in SAME_AS_MGH:
+        return mgh.residuals(x, SAME_AS_MGH[nprob], len(x))
     x = [float(xj) for xj in x]
     n = len(x)
     f = [0.0] * n
@@ -219,19 +246,10 @@ def functions(x, nprob):
         f[0] = 1.0 - x1
         f[1] = 10.0 * (x2 - x1 * x1)
 
-    elif nprob == 2:  # Powell singular function.
-        x1, x2, x3, x4 = x
-        f[0] = x1 + 10.0 * x2
-        f[1] = math.sqrt(5.0) * (x3 - x4)
-        d = x2 - 2.0 * x3
-        f[2] = d * d
-        d = x1 - x4
-        f[3] = math.sqrt(10.0) * (d * d)
-
     elif nprob == 3:  # Powell badly scaled function.
         x1, x2 = x
         f[0] = 1.0e4 * x1 * x2 - 1.0
-        f[1] = dexp(-x1) + dexp(-x2) - 1.0001
+        f[1] = mgh.dexp(-x1) + mgh.dexp(-x2) - 1.0001
 
     elif nprob == 4:  # Wood function.
         x1, x2, x3, x4 = x
@@ -242,32 +260,10 @@ def functions(x, nprob):
         f[2] = -180.0 * x3 * temp2 - (1.0 - x3)
         f[3] = 180.0 * temp2 + 20.2 * (x4 - 1.0) + 19.8 * (x2 - 1.0)
 
-    elif nprob == 5:  # Helical valley function.
-        x1, x2, x3 = x
-        tpi = 8.0 * math.atan(1.0)
-        temp1 = math.copysign(0.25, x2)  # DSIGN(C7, X(2))
-        if x1 > 0.0:
-            temp1 = math.atan(x2 / x1) / tpi
-        if x1 < 0.0:
-            temp1 = math.atan(x2 / x1) / tpi + 0.5
-        temp2 = math.sqrt(x1 * x1 + x2 * x2)
-        f[0] = 10.0 * (x3 - 10.0 * temp1)
-        f[1] = 10.0 * (temp2 - 1.0)
-        f[2] = x3
-
     elif nprob == 6:  # Watson function.
         for i in range(1, 30):
             ti = float(i) / 29.0
-            sum1 = 0.0
-            temp = 1.0
-            for j in range(2, n + 1):
-                sum1 = sum1 + float(j - 1) * temp * x[j - 1]
-                temp = ti * temp
-            sum2 = 0.0
-            temp = 1.0
-            for j in range(1, n + 1):
-                sum2 = sum2 + temp * x[j - 1]
-                temp = ti * temp
+            sum1, sum2 = _watson_sums(x, ti)
             temp1 = sum1 - sum2 * sum2 - 1.0
             temp2 = 2.0 * ti * sum2
             temp = 1.0 / ti
@@ -277,34 +273,6 @@ def functions(x, nprob):
         temp = x[1] - x[0] * x[0] - 1.0
         f[0] = f[0] + x[0] * (1.0 - 2.0 * temp)
         f[1] = f[1] + temp
-
-    elif nprob == 7:  # Chebyquad function.
-        for j in range(n):
-            temp1 = 1.0
-            temp2 = 2.0 * x[j] - 1.0
-            temp = 2.0 * temp2
-            for i in range(n):
-                f[i] = f[i] + temp2
-                ti = temp * temp2 - temp1
-                temp1 = temp2
-                temp2 = ti
-        tk = 1.0 / float(n)
-        iev = -1
-        for k in range(1, n + 1):
-            f[k - 1] = tk * f[k - 1]
-            if iev > 0:
-                f[k - 1] = f[k - 1] + 1.0 / (float(k) * float(k) - 1.0)
-            iev = -iev
-
-    elif nprob == 8:  # Brown almost-linear function.
-        s = -float(n + 1)
-        prod = 1.0
-        for xj in x:
-            s = s + xj
-            prod = xj * prod
-        for k in range(n):
-            f[k] = x[k] + s
-        f[n - 1] = prod - 1.0
 
     elif nprob == 9:  # Discrete boundary value function.
         h = 1.0 / float(n + 1)
@@ -386,6 +354,8 @@ def jacobian(x, nprob):
         ``J[i, j] = d f_i / d x_j``: one row per function, as ``fsolve``'s
         `fprime` returns it with ``col_deriv=False``.
     """
+    if nprob in SAME_AS_MGH:
+        return mgh.jacobian(x, SAME_AS_MGH[nprob], len(x))
     x = [float(xj) for xj in x]
     n = len(x)
     J = [[0.0] * n for _ in range(n)]
@@ -394,21 +364,10 @@ def jacobian(x, nprob):
         J[0] = [-1.0, 0.0]
         J[1] = [-20.0 * x[0], 10.0]
 
-    elif nprob == 2:  # Powell singular function.
-        x1, x2, x3, x4 = x
-        J[0][0] = 1.0
-        J[0][1] = 10.0
-        J[1][2] = math.sqrt(5.0)
-        J[1][3] = -J[1][2]
-        J[2][1] = 2.0 * (x2 - 2.0 * x3)
-        J[2][2] = -2.0 * J[2][1]
-        J[3][0] = 2.0 * math.sqrt(10.0) * (x1 - x4)
-        J[3][3] = -J[3][0]
-
     elif nprob == 3:  # Powell badly scaled function.
         x1, x2 = x
         J[0] = [1.0e4 * x2, 1.0e4 * x1]
-        J[1] = [-dexp(-x1), -dexp(-x2)]
+        J[1] = [-mgh.dexp(-x1), -mgh.dexp(-x2)]
 
     elif nprob == 4:  # Wood function.
         x1, x2, x3, x4 = x
@@ -425,29 +384,10 @@ def jacobian(x, nprob):
         J[3][2] = -2.0 * 180.0 * x3
         J[3][3] = 180.0 + 20.2
 
-    elif nprob == 5:  # Helical valley function.
-        x1, x2, x3 = x
-        tpi = 8.0 * math.atan(1.0)
-        temp = x1 * x1 + x2 * x2
-        temp1 = tpi * temp
-        temp2 = math.sqrt(temp)
-        J[0] = [100.0 * x2 / temp1, -100.0 * x1 / temp1, 10.0]
-        J[1] = [10.0 * x1 / temp2, 10.0 * x2 / temp2, 0.0]
-        J[2] = [0.0, 0.0, 1.0]
-
     elif nprob == 6:  # Watson function: the upper triangle, then mirrored.
         for i in range(1, 30):
             ti = float(i) / 29.0
-            sum1 = 0.0
-            temp = 1.0
-            for j in range(2, n + 1):
-                sum1 = sum1 + float(j - 1) * temp * x[j - 1]
-                temp = ti * temp
-            sum2 = 0.0
-            temp = 1.0
-            for j in range(1, n + 1):
-                sum2 = sum2 + temp * x[j - 1]
-                temp = ti * temp
+            sum1, sum2 = _watson_sums(x, ti)
             temp1 = 2.0 * (sum1 - sum2 * sum2 - 1.0)
             temp2 = 2.0 * sum2
             temp = ti * ti
@@ -466,42 +406,6 @@ def jacobian(x, nprob):
         for k in range(n):
             for j in range(k, n):
                 J[j][k] = J[k][j]
-
-    elif nprob == 7:  # Chebyquad function.
-        tk = 1.0 / float(n)
-        for j in range(n):
-            temp1 = 1.0
-            temp2 = 2.0 * x[j] - 1.0
-            temp = 2.0 * temp2
-            temp3 = 0.0
-            temp4 = 2.0
-            for k in range(n):
-                J[k][j] = tk * temp4
-                ti = 4.0 * temp2 + temp * temp4 - temp3
-                temp3 = temp4
-                temp4 = ti
-                ti = temp * temp2 - temp1
-                temp1 = temp2
-                temp2 = ti
-
-    elif nprob == 8:  # Brown almost-linear function.
-        prod = 1.0
-        for j in range(n):
-            prod = x[j] * prod
-            for k in range(n):
-                J[k][j] = 1.0
-            J[j][j] = 2.0
-        for j in range(n):
-            temp = x[j]
-            if temp == 0.0:
-                # As in the Fortran, PROD keeps this product without x_j for
-                # the columns after j too.
-                temp = 1.0
-                prod = 1.0
-                for k in range(n):
-                    if k != j:
-                        prod = x[k] * prod
-            J[n - 1][j] = prod / temp
 
     elif nprob == 9:  # Discrete boundary value function.
         h = 1.0 / float(n + 1)
@@ -584,18 +488,15 @@ def initial_point(n, nprob, factor=1.0):
     ndarray, shape (n,)
         The starting point.
     """
-    fixed = {1: [-1.2, 1.0], 2: [3.0, -1.0, 0.0, 1.0], 3: [0.0, 1.0], 4: [-3.0, -1.0, -3.0, -1.0], 5: [-1.0, 0.0, 0.0]}
+    if nprob in SAME_AS_MGH:
+        return mgh.initial_point(n, SAME_AS_MGH[nprob], factor)
+    fixed = {1: [-1.2, 1.0], 3: [0.0, 1.0], 4: [-3.0, -1.0, -3.0, -1.0]}
     if nprob in fixed:
         x = fixed[nprob]
         if len(x) != n:
             raise ValueError(f"problem {nprob} has a fixed n = {len(x)}, not {n}")
     elif nprob == 6:
         x = [0.0] * n
-    elif nprob == 7:
-        h = 1.0 / float(n + 1)
-        x = [float(j) * h for j in range(1, n + 1)]
-    elif nprob == 8:
-        x = [0.5] * n
     elif nprob in (9, 10):
         h = 1.0 / float(n + 1)
         x = [float(j) * h * (float(j) * h - 1.0) for j in range(1, n + 1)]

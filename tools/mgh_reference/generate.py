@@ -108,92 +108,73 @@ LEAST_SQUARES = (
     _least_squares_driver("lmstr1", "ex/file18"),
 )
 
-EQUATIONS = (
-    Driver(
-        "hybrd1",
-        "ex/file15",
-        "hybrd1.f",
-        "            WRITE (NWRITE,70) FNORM1,FNORM2,NFEV,INFO,(X(I), I = 1, N)\n",
-        (f"            WRITE (NWRITE,{LABEL}) NPROB,N,FACTOR,FNORM2,NFEV,INFO,\n     *            (X(I), I = 1, N)\n"),
-        f"   {LABEL} FORMAT (' {MARK}', 2I5, 2ES26.17E3, 2I6, 40ES26.17E3)\n",
-        _SUMMARY_FORMAT,
+
+def _equations_driver(name, source, anchor, counters):
+    """A HYBRD1/HYBRJ1 test driver; `counters` its counts, ``("NFEV",)`` or ``("NFEV", "NJEV")``."""
+    return Driver(
+        name,
+        source,
+        f"{name}.f",
+        anchor,
         (
-            ("nprob", int, 1),
-            ("n", int, 1),
-            ("factor", float, 1),
-            ("fnorm", float, 1),
-            ("nfev", int, 1),
-            ("info", int, 1),
-            ("x", float, "n"),
-        ),
-    ),
-    Driver(
-        "hybrj1",
-        "ex/file16",
-        "hybrj1.f",
-        "     1            FNORM1,FNORM2,NFEV,NJEV,INFO,(X(I), I = 1, N)\n",
-        (
-            f"            WRITE (NWRITE,{LABEL}) NPROB,N,FACTOR,FNORM2,NFEV,NJEV,INFO,\n"
+            f"            WRITE (NWRITE,{LABEL}) NPROB,N,FACTOR,FNORM2,{','.join(counters)},INFO,\n"
             "     *            (X(I), I = 1, N)\n"
         ),
-        f"   {LABEL} FORMAT (' {MARK}', 2I5, 2ES26.17E3, 3I6, 40ES26.17E3)\n",
+        f"   {LABEL} FORMAT (' {MARK}', 2I5, 2ES26.17E3, {len(counters) + 1}I6, 40ES26.17E3)\n",
         _SUMMARY_FORMAT,
         (
             ("nprob", int, 1),
             ("n", int, 1),
             ("factor", float, 1),
             ("fnorm", float, 1),
-            ("nfev", int, 1),
-            ("njev", int, 1),
+            *((counter.lower(), int, 1) for counter in counters),
             ("info", int, 1),
             ("x", float, "n"),
         ),
+    )
+
+
+EQUATIONS = (
+    _equations_driver(
+        "hybrd1", "ex/file15", "            WRITE (NWRITE,70) FNORM1,FNORM2,NFEV,INFO,(X(I), I = 1, N)\n", ("NFEV",)
+    ),
+    _equations_driver(
+        "hybrj1", "ex/file16", "     1            FNORM1,FNORM2,NFEV,NJEV,INFO,(X(I), I = 1, N)\n", ("NFEV", "NJEV")
     ),
 )
 
 #: The examples print whole arrays: each is declared with exactly the
 #: problem's dimensions (n = 9 for hybrd/hybrj, m = 15 and n = 3 for lmstr).
 _EXAMPLE_FORMAT_ANCHOR = " 1000 FORMAT ("
+
+
+def _hybrid_example(name, counters):
+    """The HYBRD or HYBRJ example (n = 9); `counters` its counts, as for :func:`_equations_driver`."""
+    counts = ",".join(counters)
+    return Driver(
+        name,
+        f"ex/t{name}.f",
+        None,
+        f"      WRITE (NWRITE,1000) FNORM,{counts},INFO,(X(J),J=1,N)\n",
+        f"      WRITE (NWRITE,{LABEL}) FNORM,{counts},INFO,X,FVEC,FJAC,R,QTF\n",
+        f"   {LABEL} FORMAT (' {MARK}', ES26.17E3, {len(counters) + 1}I6, 153ES26.17E3)\n",
+        _EXAMPLE_FORMAT_ANCHOR,
+        (
+            ("fnorm", float, 1),
+            *((counter.lower(), int, 1) for counter in counters),
+            ("info", int, 1),
+            ("x", float, 9),
+            ("fvec", float, 9),
+            ("fjac", float, 81),
+            ("r", float, 45),
+            ("qtf", float, 9),
+        ),
+    )
+
+
 EXAMPLES = (
-    Driver(
-        "hybrd",
-        "ex/thybrd.f",
-        None,
-        "      WRITE (NWRITE,1000) FNORM,NFEV,INFO,(X(J),J=1,N)\n",
-        f"      WRITE (NWRITE,{LABEL}) FNORM,NFEV,INFO,X,FVEC,FJAC,R,QTF\n",
-        f"   {LABEL} FORMAT (' {MARK}', ES26.17E3, 2I6, 153ES26.17E3)\n",
-        _EXAMPLE_FORMAT_ANCHOR,
-        (
-            ("fnorm", float, 1),
-            ("nfev", int, 1),
-            ("info", int, 1),
-            ("x", float, 9),
-            ("fvec", float, 9),
-            ("fjac", float, 81),
-            ("r", float, 45),
-            ("qtf", float, 9),
-        ),
-    ),
-    Driver(
-        "hybrj",
-        "ex/thybrj.f",
-        None,
-        "      WRITE (NWRITE,1000) FNORM,NFEV,NJEV,INFO,(X(J),J=1,N)\n",
-        f"      WRITE (NWRITE,{LABEL}) FNORM,NFEV,NJEV,INFO,X,FVEC,FJAC,R,QTF\n",
-        f"   {LABEL} FORMAT (' {MARK}', ES26.17E3, 3I6, 153ES26.17E3)\n",
-        _EXAMPLE_FORMAT_ANCHOR,
-        (
-            ("fnorm", float, 1),
-            ("nfev", int, 1),
-            ("njev", int, 1),
-            ("info", int, 1),
-            ("x", float, 9),
-            ("fvec", float, 9),
-            ("fjac", float, 81),
-            ("r", float, 45),
-            ("qtf", float, 9),
-        ),
-    ),
+    _hybrid_example("hybrd", ("NFEV",)),
+    _hybrid_example("hybrj", ("NFEV", "NJEV")),
     Driver(
         "lmstr",
         "ex/tlmstr.f",
