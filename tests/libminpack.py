@@ -364,3 +364,315 @@ def lmder(lib, func, jac, x0, m, args=(), *, ftol, xtol, gtol, maxfev, factor=10
     )
     callback.reraise()
     return Result(w.x, w.fvec, w.info.value, w.nfev.value, w.njev.value)
+
+
+# hybrd, hybrj and lmstr: what fsolve/root (Powell's hybrid method) and a
+# row-by-row least-squares solver will be checked against.
+
+# subroutine fcn(n, x, fvec, iflag)
+_HYBRD_FCN = ctypes.CFUNCTYPE(None, _int_p, _double_p, _double_p, _int_p)
+# subroutine fcn(n, x, fvec, fjac, ldfjac, iflag)
+_HYBRJ_FCN = ctypes.CFUNCTYPE(None, _int_p, _double_p, _double_p, _double_p, _int_p, _int_p)
+# subroutine fcn(m, n, x, fvec, fjrow, iflag)
+_LMSTR_FCN = ctypes.CFUNCTYPE(None, _int_p, _int_p, _double_p, _double_p, _double_p, _int_p)
+
+
+@dataclass
+class HybridResult:
+    """What ``hybrd``/``hybrj`` return.
+
+    Attributes
+    ----------
+    x, fvec : ndarray, shape (n,)
+        The final estimate and the functions there.
+    info : int
+        MINPACK's exit code, 0 to 5.
+    nfev : int
+        MINPACK's ``nfev``: all calls of fcn for ``hybrd`` (the
+        forward-difference Jacobians' included), calls with ``iflag = 1`` for
+        ``hybrj``.
+    njev : int or None
+        ``hybrj``'s ``njev`` (calls with ``iflag = 2``); None for ``hybrd``.
+    fjac : ndarray, shape (n, n)
+        The orthogonal matrix Q of the QR factorisation of the final
+        approximate Jacobian, ``fjac[i, j]`` being ``FJAC(i+1, j+1)``.
+    r : ndarray, shape (n (n + 1) / 2,)
+        Its upper triangular R, packed by rows.
+    qtf : ndarray, shape (n,)
+        ``Q^T fvec``.
+    diag : ndarray, shape (n,)
+        The scaling: as given with ``mode = 2``, MINPACK's own with ``mode = 1``.
+    """
+
+    x: np.ndarray
+    fvec: np.ndarray
+    info: int
+    nfev: int
+    njev: int | None
+    fjac: np.ndarray
+    r: np.ndarray
+    qtf: np.ndarray
+    diag: np.ndarray
+
+
+@dataclass
+class LmstrResult:
+    """What ``lmstr`` returns.
+
+    Attributes
+    ----------
+    x : ndarray, shape (n,)
+        The final estimate.
+    fvec : ndarray, shape (m,)
+        The residuals at `x`.
+    info : int
+        MINPACK's exit code, 0 to 8.
+    nfev, njev : int
+        MINPACK's ``nfev`` (calls with ``iflag = 1``) and ``njev`` (whole
+        Jacobians, each asked for row by row with ``iflag = 2, ..., m + 1``).
+    fjac : ndarray, shape (n, n)
+        Upper triangle: R with ``P^T (J^T J) P = R^T R``; ``fjac[i, j]`` is
+        ``FJAC(i+1, j+1)``.
+    ipvt : ndarray of int, shape (n,)
+        The permutation P, as MINPACK's 1-based column numbers.
+    qtf : ndarray, shape (n,)
+        The first n elements of ``Q^T fvec``.
+    diag : ndarray, shape (n,)
+        The scaling: as given with ``mode = 2``, MINPACK's own with ``mode = 1``.
+    """
+
+    x: np.ndarray
+    fvec: np.ndarray
+    info: int
+    nfev: int
+    njev: int
+    fjac: np.ndarray
+    ipvt: np.ndarray
+    qtf: np.ndarray
+    diag: np.ndarray
+
+
+def _subroutine(lib, name):
+    """The Fortran subroutine `name` of `lib`, returning nothing."""
+    routine = getattr(lib, name)
+    routine.restype = None
+    return routine
+
+
+def _scaling(diag, n, factor):
+    """``DIAG, MODE, FACTOR, NPRINT`` with ``NPRINT = 0``, and the DIAG array.
+
+    `diag` None is ``MODE = 1`` (MINPACK scales internally and returns its
+    scaling in DIAG); an array is ``MODE = 2`` with that scaling.
+    """
+    mode = 1 if diag is None else 2
+    array = np.zeros(n) if diag is None else np.array(diag, dtype=float)
+    return array, (_ptr(array), _ref(mode, ctypes.c_int), _ref(factor, ctypes.c_double), _ref(0, ctypes.c_int))
+
+
+class _HybridWorkspace:
+    """The arrays and counters that ``hybrd`` and ``hybrj`` both take."""
+
+    def __init__(self, x0):
+        self.x = np.array(x0, dtype=float)
+        self.n = n = len(self.x)
+        self.fvec, self.qtf = np.zeros(n), np.zeros(n)
+        self.fjac = np.zeros((n, n), order="F")
+        self.r = np.zeros(n * (n + 1) // 2)
+        self.wa = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+        self.info, self.nfev, self.njev = ctypes.c_int(0), ctypes.c_int(0), ctypes.c_int(0)
+
+    def triangle(self):
+        """``R, LR, QTF, WA1, WA2, WA3, WA4``."""
+        return (_ptr(self.r), _ref(len(self.r), ctypes.c_int), _ptr(self.qtf), *map(_ptr, self.wa))
+
+    def result(self, njev, diag):
+        return HybridResult(
+            self.x, self.fvec, self.info.value, self.nfev.value, njev, self.fjac, self.r, self.qtf, diag
+        )
+
+
+def hybrd(lib, func, x0, args=(), *, xtol, maxfev, ml=None, mu=None, epsfcn=0.0, diag=None, factor=100.0):
+    """Call ``hybrd`` with ``nprint = 0``.
+
+    Parameters
+    ----------
+    lib : ctypes.CDLL
+        The library, from :func:`load`.
+    func : callable
+        ``func(x, *args)`` returning the n function values.
+    x0 : array_like, shape (n,)
+        The starting point.
+    args : tuple, optional
+        Extra arguments of `func`.
+    xtol, maxfev, epsfcn, factor
+        ``hybrd``'s arguments of the same names.
+    ml, mu : int, optional
+        The Jacobian's lower and upper bandwidths; None is ``n - 1`` (full).
+    diag : array_like, shape (n,), optional
+        The scaling, with ``mode = 2``; None is ``mode = 1`` (internal).
+
+    Returns
+    -------
+    HybridResult
+    """
+    w = _HybridWorkspace(x0)
+    n = w.n
+    callback = _Callback(func, None, args)
+    fcn = _HYBRD_FCN(lambda n_p, x_p, fvec_p, iflag_p: callback._call(n_p[0], n_p[0], x_p, fvec_p, None, 0, iflag_p))
+    diag, scaling = _scaling(diag, n, factor)
+    band = (n - 1 if ml is None else ml, n - 1 if mu is None else mu)
+    # hybrd(fcn, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag, mode, factor, nprint,
+    #       info, nfev, fjac, ldfjac, r, lr, qtf, wa1, wa2, wa3, wa4)
+    _subroutine(lib, "hybrd_")(
+        fcn,
+        _ref(n, ctypes.c_int),
+        _ptr(w.x),
+        _ptr(w.fvec),
+        _ref(xtol, ctypes.c_double),
+        _ref(maxfev, ctypes.c_int),
+        *(_ref(width, ctypes.c_int) for width in band),
+        _ref(epsfcn, ctypes.c_double),
+        *scaling,
+        ctypes.byref(w.info),
+        ctypes.byref(w.nfev),
+        _ptr(w.fjac),
+        _ref(n, ctypes.c_int),
+        *w.triangle(),
+    )
+    callback.reraise()
+    return w.result(None, diag)
+
+
+def hybrj(lib, func, jac, x0, args=(), *, xtol, maxfev, diag=None, factor=100.0):
+    """Call ``hybrj`` with ``nprint = 0``.
+
+    Parameters as for :func:`hybrd`, less `ml`, `mu` and `epsfcn`, plus
+    `jac`: ``jac(x, *args)`` returning the Jacobian, shape ``(n, n)``, one
+    row per function. Returns a :class:`HybridResult` with `njev` set.
+    """
+    w = _HybridWorkspace(x0)
+    n = w.n
+    callback = _Callback(func, jac, args)
+    fcn = _HYBRJ_FCN(
+        lambda n_p, x_p, fvec_p, fjac_p, ldfjac_p, iflag_p: callback._call(
+            n_p[0], n_p[0], x_p, fvec_p, fjac_p, ldfjac_p[0], iflag_p
+        )
+    )
+    diag, scaling = _scaling(diag, n, factor)
+    # hybrj(fcn, n, x, fvec, fjac, ldfjac, xtol, maxfev, diag, mode, factor, nprint,
+    #       info, nfev, njev, r, lr, qtf, wa1, wa2, wa3, wa4)
+    _subroutine(lib, "hybrj_")(
+        fcn,
+        _ref(n, ctypes.c_int),
+        _ptr(w.x),
+        _ptr(w.fvec),
+        _ptr(w.fjac),
+        _ref(n, ctypes.c_int),
+        _ref(xtol, ctypes.c_double),
+        _ref(maxfev, ctypes.c_int),
+        *scaling,
+        ctypes.byref(w.info),
+        ctypes.byref(w.nfev),
+        ctypes.byref(w.njev),
+        *w.triangle(),
+    )
+    callback.reraise()
+    return w.result(w.njev.value, diag)
+
+
+class _RowCallback:
+    """A residual function and a Jacobian-row function as ``lmstr``'s ``fcn``.
+
+    ``iflag = 1`` asks for the residuals, ``iflag = i + 2`` for row i
+    (0-based) of the Jacobian; an exception is kept and re-raised as in
+    :class:`_Callback`.
+    """
+
+    def __init__(self, func, jac_row, args):
+        self.func, self.jac_row, self.args = func, jac_row, args
+        self.error = None
+
+    def fcn(self, m_p, n_p, x_p, fvec_p, fjrow_p, iflag_p):
+        m, n, iflag = m_p[0], n_p[0], iflag_p[0]
+        try:
+            x = np.ctypeslib.as_array(x_p, shape=(n,)).copy()
+            if iflag == 1:
+                np.ctypeslib.as_array(fvec_p, shape=(m,))[:] = self.func(x, *self.args)
+            else:
+                np.ctypeslib.as_array(fjrow_p, shape=(n,))[:] = self.jac_row(x, iflag - 2, *self.args)
+        except BaseException as error:
+            self.error = error
+            iflag_p[0] = -1
+
+    def reraise(self):
+        if self.error is not None:
+            raise self.error
+
+
+def lmstr(lib, func, jac_row, x0, m, args=(), *, ftol, xtol, gtol, maxfev, diag=None, factor=100.0):
+    """Call ``lmstr`` with ``nprint = 0``.
+
+    Parameters
+    ----------
+    lib : ctypes.CDLL
+        The library, from :func:`load`.
+    func : callable
+        ``func(x, *args)`` returning the `m` residuals.
+    jac_row : callable
+        ``jac_row(x, i, *args)`` returning row `i` (0-based) of the Jacobian,
+        shape ``(n,)``. lmstr asks for the rows in order, 0 to m - 1, at the
+        same `x`.
+    x0 : array_like, shape (n,)
+        The starting point.
+    m : int
+        Number of residuals.
+    args : tuple, optional
+        Extra arguments of `func` and `jac_row`.
+    ftol, xtol, gtol, maxfev, factor
+        ``lmstr``'s arguments of the same names.
+    diag : array_like, shape (n,), optional
+        The scaling, with ``mode = 2``; None is ``mode = 1`` (internal).
+
+    Returns
+    -------
+    LmstrResult
+    """
+    x = np.array(x0, dtype=float)
+    n = len(x)
+    fvec, qtf, fjac = np.zeros(m), np.zeros(n), np.zeros((n, n), order="F")
+    ipvt = np.zeros(n, dtype=np.intc)
+    wa = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(m)
+    info, nfev, njev = ctypes.c_int(0), ctypes.c_int(0), ctypes.c_int(0)
+    callback = _RowCallback(func, jac_row, args)
+    fcn = _LMSTR_FCN(callback.fcn)
+    diag, scaling = _scaling(diag, n, factor)
+    # lmstr(fcn, m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, maxfev, diag, mode, factor, nprint,
+    #       info, nfev, njev, ipvt, qtf, wa1, wa2, wa3, wa4)
+    _subroutine(lib, "lmstr_")(
+        fcn,
+        _ref(m, ctypes.c_int),
+        _ref(n, ctypes.c_int),
+        _ptr(x),
+        _ptr(fvec),
+        _ptr(fjac),
+        _ref(n, ctypes.c_int),
+        *_tolerances(ftol, xtol, gtol, maxfev),
+        *scaling,
+        ctypes.byref(info),
+        ctypes.byref(nfev),
+        ctypes.byref(njev),
+        ipvt.ctypes.data_as(_int_p),
+        _ptr(qtf),
+        *map(_ptr, wa),
+    )
+    callback.reraise()
+    return LmstrResult(x, fvec, info.value, nfev.value, njev.value, fjac, ipvt, qtf, diag)
+
+
+def enorm(lib, v):
+    """MINPACK's ``enorm``: the Euclidean norm of `v`, as the drivers compute it."""
+    v = np.ascontiguousarray(v, dtype=float)
+    routine = lib.enorm_
+    routine.restype = ctypes.c_double
+    return routine(_ref(len(v), ctypes.c_int), _ptr(v))

@@ -2,8 +2,11 @@
 
 A line-by-line translation of the subroutines SSQFCN (residuals), SSQJAC
 (Jacobian) and INITPT (starting points) of MINPACK's own test drivers for
-LMDER1 and LMDIF1 (netlib ``minpack/ex/file17`` and ``file19``), and of the
-problem list those drivers read (``ex/file22``).
+LMDER1, LMDIF1 and LMSTR1 (netlib ``minpack/ex/file17``, ``file19`` and
+``file18``, which share them), of the problem list those drivers read
+(``ex/file22``), of the way the LMSTR1 driver hands out the Jacobian's rows
+(:class:`DriverJacobianRows`), and of the settings of the documentation's
+example driver for LMSTR (``ex/tlmstr.f``, the Bard problem).
 
 Reference: J. J. Moré, B. S. Garbow and K. E. Hillstrom, "Testing
 Unconstrained Optimization Software", ACM TOMS 7 (1981) 17-41.
@@ -154,18 +157,68 @@ REFERENCE_FILE = Path(__file__).parent / "data" / "mgh_reference.json"
 DRIVER_TOL = math.sqrt(2.22044604926e-16)
 
 
+#: The drivers in :data:`REFERENCE_FILE`.
+DRIVERS = ("lmder1", "lmdif1", "lmstr1")
+
+
 def driver_reference():
     """Load the drivers' results.
 
     Returns
     -------
     dict
-        ``{case: {"lmder1": run, "lmdif1": run}}`` in file order, `case` a
+        ``{case: {"lmder1": run, "lmdif1": run, "lmstr1": run}}`` in file order, `case` a
         :class:`Case` and each `run` a dict with keys ``fnorm``, ``nfev``,
         ``njev``, ``info`` and ``x`` (see ``tests/data/README.md``).
     """
     runs = json.loads(REFERENCE_FILE.read_text())["runs"]
-    return {Case(r["nprob"], r["n"], r["m"], r["factor"]): {d: r[d] for d in ("lmder1", "lmdif1")} for r in runs}
+    return {Case(r["nprob"], r["n"], r["m"], r["factor"]): {d: r[d] for d in DRIVERS} for r in runs}
+
+
+class DriverJacobianRows:
+    """Jacobian rows as the LMSTR1 driver's FCN hands them out to lmstr.
+
+    lmstr asks for the rows one at a time, in order, all at the same ``x``.
+    Asked for row 0 (``IFLAG = 2``), the driver evaluates the whole Jacobian
+    (SSQJAC) and keeps it; asked for a later row, it returns that row of the
+    kept Jacobian. Call an instance as ``rows(x, i, nprob, m)``.
+    """
+
+    def __init__(self):
+        self._jacobian = None
+
+    def __call__(self, x, i, nprob, m):
+        if i == 0:
+            self._jacobian = jacobian(x, nprob, m)
+        return self._jacobian[i]
+
+
+#: The documentation's example driver for LMSTR (``ex/tlmstr.f``): its FCN is
+#: SSQFCN's and SSQJAC's Bard function (problem 8), operation for operation,
+#: from the standard point, with lmstr1's settings spelt out: ``ftol = xtol =
+#: sqrt(dpmpar(1))``, ``gtol = 0``, ``maxfev = 400``, ``mode = 1``,
+#: ``factor = 100``, ``nprint = 0``.
+EXAMPLE_CASE = Case(8, 3, 15, 1.0)
+EXAMPLE_SETTINGS = {"ftol": DRIVER_TOL, "xtol": DRIVER_TOL, "gtol": 0.0, "maxfev": 400, "factor": 100.0}
+
+#: The results of the documentation's example drivers for HYBRD, HYBRJ
+#: (:mod:`hybrd_problems`) and LMSTR, written by
+#: ``tools/mgh_reference/generate.py`` (see ``tests/data/README.md``).
+EXAMPLES_FILE = Path(__file__).parent / "data" / "minpack_examples.json"
+
+
+def example_reference():
+    """Load the example drivers' results.
+
+    Returns
+    -------
+    dict
+        ``{"hybrd": run, "hybrj": run, "lmstr": run}``, each `run` a dict of
+        the example's final values (``fnorm``, ``nfev``, ``info``, ``x``,
+        ``fvec``, ``fjac`` in column order, ``r`` or ``ipvt``, ``qtf``, and
+        ``njev`` for hybrj and lmstr; see ``tests/data/README.md``).
+    """
+    return json.loads(EXAMPLES_FILE.read_text())["examples"]
 
 
 def driver_info(info):
@@ -299,7 +352,7 @@ _Y5 = (
 )
 
 
-def _exp(t):
+def dexp(t):
     """DEXP: ``math.exp``, except that overflow gives +inf as in Fortran."""
     try:
         return math.exp(t)
@@ -406,7 +459,7 @@ def residuals(x, nprob, m):
         for i in range(1, 17):
             temp = 5.0 * float(i) + 45.0 + x3
             tmp1 = x2 / temp
-            tmp2 = _exp(tmp1)
+            tmp2 = dexp(tmp1)
             f[i - 1] = x1 * tmp2 - _Y3[i - 1]
 
     elif nprob == 11:  # Watson function.
@@ -431,19 +484,19 @@ def residuals(x, nprob, m):
         for i in range(1, m + 1):
             temp = float(i)
             tmp1 = temp / 10.0
-            f[i - 1] = _exp(-tmp1 * x1) - _exp(-tmp1 * x2) + (_exp(-temp) - _exp(-tmp1)) * x3
+            f[i - 1] = dexp(-tmp1 * x1) - dexp(-tmp1 * x2) + (dexp(-temp) - dexp(-tmp1)) * x3
 
     elif nprob == 13:  # Jennrich and Sampson function.
         x1, x2 = x
         for i in range(1, m + 1):
             temp = float(i)
-            f[i - 1] = 2.0 + 2.0 * temp - _exp(temp * x1) - _exp(temp * x2)
+            f[i - 1] = 2.0 + 2.0 * temp - dexp(temp * x1) - dexp(temp * x2)
 
     elif nprob == 14:  # Brown and Dennis function.
         x1, x2, x3, x4 = x
         for i in range(1, m + 1):
             temp = float(i) / 5.0
-            tmp1 = x1 + temp * x2 - _exp(temp)
+            tmp1 = x1 + temp * x2 - dexp(temp)
             tmp2 = x3 + math.sin(temp) * x4 - math.cos(temp)
             f[i - 1] = tmp1 * tmp1 + tmp2 * tmp2
 
@@ -479,19 +532,19 @@ def residuals(x, nprob, m):
         x1, x2, x3, x4, x5 = x
         for i in range(1, 34):
             temp = 10.0 * float(i - 1)
-            tmp1 = _exp(-x4 * temp)
-            tmp2 = _exp(-x5 * temp)
+            tmp1 = dexp(-x4 * temp)
+            tmp2 = dexp(-x5 * temp)
             f[i - 1] = _Y4[i - 1] - (x1 + x2 * tmp1 + x3 * tmp2)
 
     elif nprob == 18:  # Osborne 2 function.
         x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11 = x
         for i in range(1, 66):
             temp = float(i - 1) / 10.0
-            tmp1 = _exp(-x5 * temp)
+            tmp1 = dexp(-x5 * temp)
             d9, d10, d11 = temp - x9, temp - x10, temp - x11
-            tmp2 = _exp(-x6 * (d9 * d9))
-            tmp3 = _exp(-x7 * (d10 * d10))
-            tmp4 = _exp(-x8 * (d11 * d11))
+            tmp2 = dexp(-x6 * (d9 * d9))
+            tmp3 = dexp(-x7 * (d10 * d10))
+            tmp4 = dexp(-x8 * (d11 * d11))
             f[i - 1] = _Y5[i - 1] - (x1 * tmp1 + x2 * tmp2 + x3 * tmp3 + x4 * tmp4)
 
     else:
@@ -596,7 +649,7 @@ def jacobian(x, nprob, m):
         for i in range(1, 17):
             temp = 5.0 * float(i) + 45.0 + x3
             tmp1 = x2 / temp
-            tmp2 = _exp(tmp1)
+            tmp2 = dexp(tmp1)
             j2 = x1 * tmp2 / temp
             J[i - 1] = [tmp2, j2, -tmp1 * j2]
 
@@ -622,20 +675,20 @@ def jacobian(x, nprob, m):
         for i in range(1, m + 1):
             temp = float(i)
             tmp1 = temp / 10.0
-            J[i - 1] = [-tmp1 * _exp(-tmp1 * x1), tmp1 * _exp(-tmp1 * x2), _exp(-temp) - _exp(-tmp1)]
+            J[i - 1] = [-tmp1 * dexp(-tmp1 * x1), tmp1 * dexp(-tmp1 * x2), dexp(-temp) - dexp(-tmp1)]
 
     elif nprob == 13:  # Jennrich and Sampson function.
         x1, x2 = x
         for i in range(1, m + 1):
             temp = float(i)
-            J[i - 1] = [-temp * _exp(temp * x1), -temp * _exp(temp * x2)]
+            J[i - 1] = [-temp * dexp(temp * x1), -temp * dexp(temp * x2)]
 
     elif nprob == 14:  # Brown and Dennis function.
         x1, x2, x3, x4 = x
         for i in range(1, m + 1):
             temp = float(i) / 5.0
             ti = math.sin(temp)
-            tmp1 = x1 + temp * x2 - _exp(temp)
+            tmp1 = x1 + temp * x2 - dexp(temp)
             tmp2 = x3 + ti * x4 - math.cos(temp)
             j1 = 2.0 * tmp1
             j3 = 2.0 * tmp2
@@ -681,19 +734,19 @@ def jacobian(x, nprob, m):
         x1, x2, x3, x4, x5 = x
         for i in range(1, 34):
             temp = 10.0 * float(i - 1)
-            tmp1 = _exp(-x4 * temp)
-            tmp2 = _exp(-x5 * temp)
+            tmp1 = dexp(-x4 * temp)
+            tmp2 = dexp(-x5 * temp)
             J[i - 1] = [-1.0, -tmp1, -tmp2, temp * x2 * tmp1, temp * x3 * tmp2]
 
     elif nprob == 18:  # Osborne 2 function.
         x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11 = x
         for i in range(1, 66):
             temp = float(i - 1) / 10.0
-            tmp1 = _exp(-x5 * temp)
+            tmp1 = dexp(-x5 * temp)
             d9, d10, d11 = temp - x9, temp - x10, temp - x11
-            tmp2 = _exp(-x6 * (d9 * d9))
-            tmp3 = _exp(-x7 * (d10 * d10))
-            tmp4 = _exp(-x8 * (d11 * d11))
+            tmp2 = dexp(-x6 * (d9 * d9))
+            tmp3 = dexp(-x7 * (d10 * d10))
+            tmp4 = dexp(-x8 * (d11 * d11))
             J[i - 1] = [
                 -tmp1,
                 -tmp2,

@@ -1,6 +1,6 @@
 """The MINPACK that ships is the vendored netlib copy, and SciPy is not needed.
 
-``minpack_src/SHA256SUMS`` records the hash of each of the nine vendored
+``minpack_src/SHA256SUMS`` records the hash of each of the eighteen vendored
 Fortran files (see ``minpack_src/README.md`` for their origin); any edit to a
 file, a missing file, or a file added without a recorded hash fails here.
 """
@@ -14,17 +14,27 @@ import pytest
 
 MINPACK_SRC = Path(__file__).resolve().parents[1] / "minpack_src"
 
-#: The routines lmdif and lmder need, plus chkder; nothing more is vendored.
+#: What lmdif, lmder, hybrd, hybrj and lmstr need, plus chkder; nothing more
+#: is vendored.
 VENDORED = (
     "chkder.f",
+    "dogleg.f",
     "dpmpar.f",
     "enorm.f",
+    "fdjac1.f",
     "fdjac2.f",
+    "hybrd.f",
+    "hybrj.f",
     "lmder.f",
     "lmdif.f",
     "lmpar.f",
+    "lmstr.f",
+    "qform.f",
     "qrfac.f",
     "qrsolv.f",
+    "r1mpyq.f",
+    "r1updt.f",
+    "rwupdt.f",
 )
 
 
@@ -62,7 +72,17 @@ def test_importing_and_solving_does_not_import_scipy():
     assert completed.stdout.strip() == "[]"
 
 
-MINPACK_ROUTINES = ("lmdif_", "lmder_", "lmpar_", "qrfac_", "qrsolv_", "enorm_", "fdjac2_", "dpmpar_", "chkder_")
+#: The vendored routines' symbols, as gfortran names them.
+MINPACK_ROUTINES = tuple(name.removesuffix(".f") + "_" for name in VENDORED)
+
+
+@pytest.mark.parametrize("name", VENDORED)
+def test_each_file_holds_the_routine_it_is_named_after(name):
+    # MINPACK_ROUTINES relies on it: netlib's one routine per file, declared
+    # on its first line.
+    first_line = (MINPACK_SRC / name).read_text(encoding="ascii").splitlines()[0]
+    declaration = first_line.split("(")[0].split()
+    assert declaration[-2:] in (["subroutine", name[:-2]], ["function", name[:-2]])
 
 
 def test_minpack_symbols_stay_private_to_the_extensions():
