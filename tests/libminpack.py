@@ -27,7 +27,7 @@ import inspect
 import json
 import math
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +122,8 @@ def load():
 def _encode(value):
     """`value` as JSON: floats as exact hex strings, arrays as lists, functions by name."""
     if callable(value):
-        name = f"{value.__module__}.{value.__qualname__}"
+        named = value if hasattr(value, "__qualname__") else type(value)  # a callable instance: by its class
+        name = f"{named.__module__}.{named.__qualname__}"
         if "<" in name:
             raise TypeError(f"the oracle keys calls by function name: pass a module-level function, not {name}")
         return name
@@ -146,9 +147,21 @@ def _decode(value):
     return float.fromhex(value) if isinstance(value, str) else value
 
 
+def _encode_result(result):
+    """A routine's result as JSON: a dataclass as its type's name and its fields, a float as hex."""
+    if not is_dataclass(result):
+        return _encode(result)
+    return {"type": type(result).__name__, **{f.name: _encode(getattr(result, f.name)) for f in fields(result)}}
+
+
 def _decode_result(encoded):
-    """A :class:`Result` from its :func:`_encode`-d fields (lists become arrays)."""
-    return Result(**{name: np.array(_decode(v)) if isinstance(v, list) else v for name, v in encoded.items()})
+    """A routine's result from :func:`_encode_result`: the dataclass (lists become arrays), or the float."""
+    if not isinstance(encoded, dict):
+        return _decode(encoded)
+    fields_ = {
+        name: np.array(_decode(v)) if isinstance(v, list) else v for name, v in encoded.items() if name != "type"
+    }
+    return _RESULT_TYPES[encoded["type"]](**fields_)
 
 
 class Oracle:
@@ -181,7 +194,7 @@ class Oracle:
                 raise LookupError(f"no x86-64 recording of {key}: run tools/record_libminpack.py on x86-64")
             return _decode_result(self.recordings[key])
         result = routine(self.lib, *args, **kwargs)
-        encoded = {f.name: _encode(getattr(result, f.name)) for f in fields(result)}
+        encoded = _encode_result(result)
         if self.recording:
             self.recordings[key] = encoded
         elif self.recordings.get(key) != encoded:
@@ -492,6 +505,7 @@ class _HybridWorkspace:
         )
 
 
+@_through_oracle
 def hybrd(lib, func, x0, args=(), *, xtol, maxfev, ml=None, mu=None, epsfcn=0.0, diag=None, factor=100.0):
     """Call ``hybrd`` with ``nprint = 0``.
 
@@ -544,6 +558,7 @@ def hybrd(lib, func, x0, args=(), *, xtol, maxfev, ml=None, mu=None, epsfcn=0.0,
     return w.result(None, diag)
 
 
+@_through_oracle
 def hybrj(lib, func, jac, x0, args=(), *, xtol, maxfev, diag=None, factor=100.0):
     """Call ``hybrj`` with ``nprint = 0``.
 
@@ -610,6 +625,7 @@ class _RowCallback:
             raise self.error
 
 
+@_through_oracle
 def lmstr(lib, func, jac_row, x0, m, args=(), *, ftol, xtol, gtol, maxfev, diag=None, factor=100.0):
     """Call ``lmstr`` with ``nprint = 0``.
 
@@ -670,9 +686,14 @@ def lmstr(lib, func, jac_row, x0, m, args=(), *, ftol, xtol, gtol, maxfev, diag=
     return LmstrResult(x, fvec, info.value, nfev.value, njev.value, fjac, ipvt, qtf, diag)
 
 
+@_through_oracle
 def enorm(lib, v):
     """MINPACK's ``enorm``: the Euclidean norm of `v`, as the drivers compute it."""
     v = np.ascontiguousarray(v, dtype=float)
     routine = lib.enorm_
     routine.restype = ctypes.c_double
     return routine(_ref(len(v), ctypes.c_int), _ptr(v))
+
+
+#: The results a recording may hold, by name (see :func:`_decode_result`).
+_RESULT_TYPES = {cls.__name__: cls for cls in (Result, HybridResult, LmstrResult)}

@@ -142,7 +142,11 @@ def test_lmstr_replays_lmstr_example():
 
 
 def test_a_callback_exception_stops_the_solver_and_reaches_the_caller():
-    # The wrappers' own contract, which the oracle tests rely on.
+    # The wrappers' own contract, which the oracle tests rely on: a property
+    # of the live library calls (a replayed result raises nothing).
+    if LIB.replay_reason is not None:
+        pytest.skip(LIB.replay_reason)
+
     class Stop(Exception):
         pass
 
@@ -151,10 +155,12 @@ def test_a_callback_exception_stops_the_solver_and_reaches_the_caller():
 
     case = hybrd_problems.EXAMPLE_CASE
     with pytest.raises(Stop):
-        libminpack.hybrd(LIB, failing, case.x0, case.args, xtol=1e-8, maxfev=100)
+        libminpack.hybrd.__wrapped__(LIB.lib, failing, case.x0, case.args, xtol=1e-8, maxfev=100)
     with pytest.raises(Stop):
-        libminpack.hybrj(LIB, hybrd_problems.functions, failing, case.x0, case.args, xtol=1e-8, maxfev=100)
+        libminpack.hybrj.__wrapped__(
+            LIB.lib, hybrd_problems.functions, failing, case.x0, case.args, xtol=1e-8, maxfev=100
+        )
     with pytest.raises(Stop):
-        libminpack.lmstr(
-            LIB, mgh.residuals, failing, mgh.EXAMPLE_CASE.x0, 15, (8, 15), ftol=0, xtol=0, gtol=0, maxfev=9
+        libminpack.lmstr.__wrapped__(
+            LIB.lib, mgh.residuals, failing, mgh.EXAMPLE_CASE.x0, 15, (8, 15), ftol=0, xtol=0, gtol=0, maxfev=9
         )
