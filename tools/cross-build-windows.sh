@@ -61,9 +61,10 @@ python3 -m venv --system-site-packages "$work/venv"
 py="$work/venv/bin/python"
 numpy_version=$("$py" -c 'import numpy; print(numpy.__version__)')
 
-# CPython's headers, as a Windows build of CPython sees them.
-# The source entries mirror the machine's first Debian entry (its main
-# suite: the security suite's pool need not hold the .dsc it lists).
+# CPython's headers, as a Windows build of CPython sees them, from Debian's
+# source package.  The source entries mirror the machine's first Debian
+# entry (its main suite: the security suite's pool need not hold the .dsc
+# it lists).
 apt_dir="$work/apt"
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/parts" "$work/src"
 if [ -f /etc/apt/sources.list.d/debian.sources ]; then
