@@ -61,13 +61,20 @@ python3 -m venv --system-site-packages "$work/venv"
 py="$work/venv/bin/python"
 numpy_version=$("$py" -c 'import numpy; print(numpy.__version__)')
 
-# CPython's headers, as a Windows build of CPython sees them.
+# CPython's headers, as a Windows build of CPython sees them, from Debian's
+# source package.  The source entries mirror the machine's first Debian
+# entry (its main suite: the security suite's pool need not hold the .dsc
+# it lists).
 apt_dir="$work/apt"
-mkdir -p "$apt_dir/lists/partial" "$work/src"
-. /etc/os-release
-echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $VERSION_CODENAME main" \
-  >"$apt_dir/sources.list"
-apt_private="-o Dir::Etc::SourceList=$apt_dir/sources.list -o Dir::Etc::SourceParts=/nonexistent \
+mkdir -p "$apt_dir/lists/partial" "$apt_dir/parts" "$work/src"
+if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+  awk 'BEGIN { RS = "" } NR == 1' /etc/apt/sources.list.d/debian.sources |
+    sed 's/^Types:.*/Types: deb-src/' >"$apt_dir/parts/src.sources"
+else
+  grep -m 1 '^deb .*debian' /etc/apt/sources.list | sed 's/^deb /deb-src /' >"$apt_dir/parts/src.list"
+fi
+: >"$apt_dir/empty.list"
+apt_private="-o Dir::Etc::SourceList=$apt_dir/empty.list -o Dir::Etc::SourceParts=$apt_dir/parts \
   -o Dir::State::Lists=$apt_dir/lists -o APT::Sandbox::User=root"
 # shellcheck disable=SC2086
 apt-get $apt_private update -qq
@@ -137,10 +144,10 @@ status=0
 for module in _minpack _native _pycallback; do
   pyd="$work/build/src/pyminpack/$module.cp$pyver_nodot-win_amd64.pyd"
   $triplet-objdump -p "$pyd" >"$work/$module.objdump"
-  dlls=$(sed -n 's/^[[:space:]]*DLL Name: //p' "$work/$module.objdump" | sort | tr '\n' ' ')
-  exports=$(sed -n '/Ordinal\/Name Pointer/,/^$/s/^[[:space:]]*\[ *[0-9]*\] //p' "$work/$module.objdump" | tr '\n' ' ')
+  dlls=$(sed -n 's/^[[:space:]]*DLL Name: //p' "$work/$module.objdump" | sort | xargs)
+  exports=$(sed -n '/Ordinal\/Name Pointer/,/^$/s/^[[:space:]]*\[ *[0-9]*\] //p' "$work/$module.objdump" | xargs)
   echo "$module.pyd imports: $dlls; exports: $exports"
-  if [ "$exports" != "PyInit_$module " ]; then
+  if [ "$exports" != "PyInit_$module" ]; then
     echo "error: $module.pyd exports $exports" >&2
     status=1
   fi
