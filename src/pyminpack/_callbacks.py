@@ -55,6 +55,9 @@ def residual_evaluator(
     -------
     Evaluator
         A context manager: MINPACK's FCN calls ``func`` while it is entered.
+        Its ``nonfinite_since`` is the evaluation that began the trailing
+        run of trial points with nan or inf residuals (0: none), for
+        :func:`~pyminpack._validation.refuse_nonfinite_convergence`.
     """
     return Evaluator(
         func,
@@ -100,7 +103,7 @@ def jacobian_evaluator(
     -------
     Evaluator
         A context manager: MINPACK's FCN calls ``func``/``dfun`` while it is
-        entered.
+        entered (``nonfinite_since`` as for :func:`residual_evaluator`).
     """
     if col_deriv:
 
