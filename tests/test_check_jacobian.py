@@ -9,6 +9,7 @@ of chkder.f's mode 2 formula.
 from __future__ import annotations
 
 import doctest
+import math
 
 import numpy as np
 import pytest
@@ -54,12 +55,20 @@ def central_differences(func, x, h=1e-6):
 
 
 def chkder_mode2_transcribed(fvec, fvecp, fjac, x):
-    """chkder.f's mode 2, statement by statement."""
-    epsmch = 2.22044604926e-16
-    eps = np.sqrt(epsmch)
+    """chkder.f's mode 2, statement by statement, in the same IEEE operations and order.
+
+    ``err(i) = err(i) + temp*fjac(i,j)`` accumulates column by column, as
+    the Fortran loop does (a BLAS ``fjac @ |x|`` may sum the columns in
+    another order or fuse them, which its kernel for the CPU decides), and
+    ``log10`` is the C library's, which gfortran's ``dlog10`` calls too.
+    """
+    epsmch = 2.22044604926e-16  # dpmpar(1), as netlib's dpmpar.f writes it
+    eps = math.sqrt(epsmch)
     epsf = 100.0 * epsmch
-    epslog = np.log10(eps)
-    err = fjac @ np.where(x == 0, 1.0, np.abs(x))
+    epslog = math.log10(eps)
+    err = np.zeros(fvec.size)
+    for j in range(x.size):
+        err = err + (abs(x[j]) or 1.0) * fjac[:, j]
     score = np.empty_like(fvec)
     for i in range(fvec.size):
         temp = 1.0
@@ -67,10 +76,26 @@ def chkder_mode2_transcribed(fvec, fvecp, fjac, x):
             temp = eps * abs((fvecp[i] - fvec[i]) / eps - err[i]) / (abs(fvec[i]) + abs(fvecp[i]))
         score[i] = 1.0
         if epsmch < temp < eps:
-            score[i] = (np.log10(temp) - epslog) / epslog
+            score[i] = (math.log10(temp) - epslog) / epslog
         if temp >= eps:
             score[i] = 0.0
     return score
+
+
+class Recorded:
+    """``func`` and ``jac``, remembering what they returned: the values chkder was given."""
+
+    def __init__(self, func, jac):
+        self.func, self.jac = func, jac
+        self.fvecs, self.fjacs = [], []
+
+    def residuals(self, p):
+        self.fvecs.append(np.asarray(self.func(p), dtype=np.float64))
+        return self.fvecs[-1]
+
+    def jacobian(self, p):
+        self.fjacs.append(np.asarray(self.jac(p), dtype=np.float64))
+        return self.fjacs[-1]
 
 
 PROBLEMS = {"decay": (decay, decay_jac, DECAY_X0), "square": (square, square_jac, SQUARE_X0)}
@@ -135,9 +160,20 @@ def test_planted_errors_are_flagged(func, jac, x0, wrong_rows):
     ids=[*PROBLEMS.keys(), "wrong-column", "transposed-square"],
 )
 def test_scores_are_chkders_formula(func, jac, x0):
-    result = check_jacobian(func, jac, x0)
-    expected = chkder_mode2_transcribed(func(result.x), func(result.xp), jac(result.x), result.x)
-    np.testing.assert_allclose(result.err, expected, rtol=1e-10, atol=1e-12)
+    # The transcription gets the very values chkder got (func at x and at
+    # xp, jac at x), not a second evaluation, and repeats chkder's own
+    # operations in its order: so the scores agree to the last bit, on any
+    # machine.  A tolerance would have to cover a score's sensitivity, not
+    # rounding: one unit in the last place of err(i) moves a score by up to
+    # 1e-9 relative here (the score is a log of a difference that cancels),
+    # which is how this test, comparing with fjac @ |x| on re-evaluated
+    # functions, once failed at 6.9e-10 against a tolerance of 1e-10.
+    recorded = Recorded(func, jac)
+    result = check_jacobian(recorded.residuals, recorded.jacobian, x0)
+    (fvec, fvecp), (fjac,) = recorded.fvecs, recorded.fjacs
+    np.testing.assert_array_equal(result.x, x0)
+    scores = chkder_mode2_transcribed(fvec, fvecp, fjac, result.x)
+    np.testing.assert_array_equal(result.err, scores)
 
 
 def test_chkders_neighbouring_point():

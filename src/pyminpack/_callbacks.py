@@ -80,6 +80,9 @@ def residual_evaluator(func: Callable[..., Any], args: tuple[Any, ...], m: int, 
     -------
     Evaluator
         A context manager: MINPACK's FCN calls ``func`` while it is entered.
+        Its ``nonfinite_since`` is the evaluation that began the trailing
+        run of trial points with nan or inf residuals (0: none), for
+        :func:`~pyminpack._validation.refuse_nonfinite_convergence`.
     """
     return Evaluator(
         func,
@@ -122,7 +125,7 @@ def jacobian_evaluator(
     -------
     Evaluator
         A context manager: MINPACK's FCN calls ``func``/``dfun`` while it is
-        entered.
+        entered (``nonfinite_since`` as for :func:`residual_evaluator`).
     """
     if col_deriv:
 
