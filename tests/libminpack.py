@@ -7,13 +7,20 @@ different way of calling it. The routines use the Fortran calling convention
 the symbol) and take no character arguments, so no hidden lengths are passed.
 
 :func:`load` returns ``None`` when the library is not installed.
+:func:`leastsq_oracle` calls the routine that ``leastsq`` calls, with
+``leastsq``'s defaults spelt out. :meth:`Result.covariance` is the oracle for ``cov_x``: the covariance that
+MINPACK's ``fjac`` and ``ipvt`` imply, computed exactly.
 """
 
 import ctypes
 import ctypes.util
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
+
+#: scipy.optimize.leastsq's defaults (pyminpack's), as MINPACK needs them spelt out.
+LEASTSQ_DEFAULTS = {"ftol": 1.49012e-08, "xtol": 1.49012e-08, "gtol": 0.0, "factor": 100.0}
 
 _int_p = ctypes.POINTER(ctypes.c_int)
 _double_p = ctypes.POINTER(ctypes.c_double)
@@ -42,13 +49,64 @@ class Result:
         for ``lmder``.
     njev : int or None
         ``lmder``'s ``njev`` (calls with ``iflag = 2``); None for ``lmdif``.
+    fjac : ndarray, shape (n, m)
+        ``FJAC`` on return, seen as its transpose (row ``j`` is the Fortran's
+        column ``j``): ``R`` of ``J P = Q R`` in its upper triangle, with the
+        Householder vectors below it.
+    ipvt : ndarray of int, shape (n,)
+        The column permutation ``P``, 1-based as MINPACK returns it.
+    qtf : ndarray, shape (n,)
+        The first ``n`` entries of ``Q.T @ fvec``.
+    diag : ndarray, shape (n,)
+        ``DIAG`` on return: the scaling MINPACK chose (``mode = 1``) or the
+        one it was given (``mode = 2``).
+    reports : list of (ndarray, ndarray)
+        Copies of ``x`` and ``fvec`` at each call with ``iflag = 0`` (the
+        progress reports that ``nprint > 0`` asks for).
     """
 
     x: np.ndarray
     fvec: np.ndarray
     info: int
     nfev: int
-    njev: int | None = None
+    njev: int | None
+    fjac: np.ndarray
+    ipvt: np.ndarray
+    qtf: np.ndarray
+    diag: np.ndarray
+    reports: list
+
+    def covariance(self):
+        """``inv(J.T @ J)`` as MINPACK's ``R`` and ``P`` imply it, exactly, rounded once to float64.
+
+        ``J P = Q R``, so ``inv(J.T J) = P inv(R) inv(R).T P.T``. The
+        inverse of ``R`` (upper triangular: the Fortran's ``FJAC(i, j)``,
+        ``i <= j``) is formed by back substitution in rational arithmetic,
+        with no rounding at all, and each entry of the product is rounded to
+        the nearest float64 only at the end: an answer that any floating-point
+        computation of the same formula can be measured against.
+
+        Returns
+        -------
+        ndarray, shape (n, n), or None
+            None when ``R`` has a zero on its diagonal (singular).
+        """
+        n = len(self.ipvt)
+        r = [[Fraction(v) for v in row] for row in self.fjac[:, :n].T.tolist()]
+        if any(r[j][j] == 0 for j in range(n)):
+            return None
+        inv_r = [[Fraction(0)] * n for _ in range(n)]
+        for j in range(n):
+            inv_r[j][j] = 1 / r[j][j]
+            for i in range(j - 1, -1, -1):
+                inv_r[i][j] = -sum((r[i][k] * inv_r[k][j] for k in range(i + 1, j + 1)), Fraction(0)) / r[i][i]
+        covariance = np.empty((n, n))
+        p = self.ipvt - 1  # column j of P is column ipvt[j] of the identity
+        for a in range(n):
+            for b in range(n):
+                exact = sum((inv_r[a][j] * inv_r[b][j] for j in range(max(a, b), n)), Fraction(0))
+                covariance[p[a], p[b]] = float(exact)
+        return covariance
 
 
 def load():
@@ -81,11 +139,14 @@ class _Callback:
     def __init__(self, func, jac, args):
         self.func, self.jac, self.args = func, jac, args
         self.error = None
+        self.reports = []
 
     def _call(self, m, n, x_p, fvec_p, fjac_p, ldfjac, iflag_p):
         try:
             x = np.ctypeslib.as_array(x_p, shape=(n,)).copy()
-            if iflag_p[0] == 2 and fjac_p is not None:
+            if iflag_p[0] == 0:  # a progress report: nothing to compute
+                self.reports.append((x, np.ctypeslib.as_array(fvec_p, shape=(m,)).copy()))
+            elif iflag_p[0] == 2 and fjac_p is not None:
                 # FJAC(LDFJAC, N) in column order, seen as its transpose.
                 fjac = np.ctypeslib.as_array(fjac_p, shape=(n, ldfjac))
                 fjac[:, :m] = np.asarray(self.jac(x, *self.args), dtype=float).T
@@ -133,12 +194,15 @@ class _Workspace:
     where ``FJAC, LDFJAC`` stand and in ``EPSFCN``/``NJEV``).
     """
 
-    def __init__(self, x0, m):
+    def __init__(self, x0, m, diag):
         self.x = np.array(x0, dtype=float)
         self.m = m
         self.n = n = len(self.x)
         self.fvec, self.fjac = np.zeros(m), np.zeros((n, m))
-        self.diag, self.qtf = np.zeros(n), np.zeros(n)
+        # MODE 1 when no diag is given: MINPACK fills DIAG itself.
+        self.mode = 1 if diag is None else 2
+        self.diag = np.zeros(n) if diag is None else np.array(diag, dtype=float)
+        self.qtf = np.zeros(n)
         self.wa = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(m)
         self.ipvt = (ctypes.c_int * n)()
         self.info, self.nfev, self.njev = ctypes.c_int(0), ctypes.c_int(0), ctypes.c_int(0)
@@ -151,17 +215,26 @@ class _Workspace:
         """``FJAC, LDFJAC``."""
         return _ptr(self.fjac), _ref(self.m, ctypes.c_int)
 
-    def scaling(self, factor):
-        """``DIAG, MODE, FACTOR, NPRINT`` with ``MODE = 1`` and ``NPRINT = 0``."""
-        return _ptr(self.diag), _ref(1, ctypes.c_int), _ref(factor, ctypes.c_double), _ref(0, ctypes.c_int)
+    def scaling(self, factor, nprint):
+        """``DIAG, MODE, FACTOR, NPRINT``."""
+        return _ptr(self.diag), _ref(self.mode, ctypes.c_int), _ref(factor, ctypes.c_double), _ref(nprint, ctypes.c_int)
 
     def work(self):
         """``IPVT, QTF, WA1, WA2, WA3, WA4``."""
         return (self.ipvt, _ptr(self.qtf), *map(_ptr, self.wa))
 
+    def result(self, callback, njev):
+        """The :class:`Result` once MINPACK has returned."""
+        callback.reraise()
+        ipvt = np.array(self.ipvt[:], dtype=int)
+        return Result(
+            self.x, self.fvec, self.info.value, self.nfev.value, njev,
+            self.fjac, ipvt, self.qtf, self.diag, callback.reports,
+        )  # fmt: skip
 
-def lmdif(lib, func, x0, m, args=(), *, ftol, xtol, gtol, maxfev, epsfcn, factor=100.0):
-    """Call ``lmdif`` with ``mode = 1`` (internal scaling) and ``nprint = 0``.
+
+def lmdif(lib, func, x0, m, args=(), *, ftol, xtol, gtol, maxfev, epsfcn, factor=100.0, diag=None, nprint=0):
+    """Call ``lmdif``.
 
     Parameters
     ----------
@@ -175,14 +248,16 @@ def lmdif(lib, func, x0, m, args=(), *, ftol, xtol, gtol, maxfev, epsfcn, factor
         Number of residuals.
     args : tuple, optional
         Extra arguments of `func`.
-    ftol, xtol, gtol, maxfev, epsfcn, factor
+    ftol, xtol, gtol, maxfev, epsfcn, factor, nprint
         ``lmdif``'s arguments of the same names.
+    diag : array_like, shape (n,), optional
+        ``DIAG`` with ``MODE = 2``; None for ``MODE = 1`` (internal scaling).
 
     Returns
     -------
     Result
     """
-    w = _Workspace(x0, m)
+    w = _Workspace(x0, m, diag)
     callback = _Callback(func, None, args)
     fcn = _LMDIF_FCN(callback.lmdif_fcn)
     # lmdif(fcn, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, mode, factor, nprint,
@@ -192,24 +267,23 @@ def lmdif(lib, func, x0, m, args=(), *, ftol, xtol, gtol, maxfev, epsfcn, factor
         *w.problem(),
         *_tolerances(ftol, xtol, gtol, maxfev),
         _ref(epsfcn, ctypes.c_double),
-        *w.scaling(factor),
+        *w.scaling(factor, nprint),
         ctypes.byref(w.info),
         ctypes.byref(w.nfev),
         *w.jacobian(),
         *w.work(),
     )
-    callback.reraise()
-    return Result(w.x, w.fvec, w.info.value, w.nfev.value)
+    return w.result(callback, None)
 
 
-def lmder(lib, func, jac, x0, m, args=(), *, ftol, xtol, gtol, maxfev, factor=100.0):
-    """Call ``lmder`` with ``mode = 1`` (internal scaling) and ``nprint = 0``.
+def lmder(lib, func, jac, x0, m, args=(), *, ftol, xtol, gtol, maxfev, factor=100.0, diag=None, nprint=0):
+    """Call ``lmder``.
 
     Parameters as for :func:`lmdif`, less `epsfcn`, plus `jac`:
     ``jac(x, *args)`` returning the Jacobian, shape ``(m, n)``. Returns a
     :class:`Result` with `njev` set.
     """
-    w = _Workspace(x0, m)
+    w = _Workspace(x0, m, diag)
     callback = _Callback(func, jac, args)
     fcn = _LMDER_FCN(callback.lmder_fcn)
     # lmder(fcn, m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, maxfev, diag, mode, factor, nprint,
@@ -219,11 +293,64 @@ def lmder(lib, func, jac, x0, m, args=(), *, ftol, xtol, gtol, maxfev, factor=10
         *w.problem(),
         *w.jacobian(),
         *_tolerances(ftol, xtol, gtol, maxfev),
-        *w.scaling(factor),
+        *w.scaling(factor, nprint),
         ctypes.byref(w.info),
         ctypes.byref(w.nfev),
         ctypes.byref(w.njev),
         *w.work(),
     )
-    callback.reraise()
-    return Result(w.x, w.fvec, w.info.value, w.nfev.value, w.njev.value)
+    return w.result(callback, w.njev.value)
+
+
+def leastsq_oracle(lib, func, x0, m, args=(), jac=None, *, maxfev=0, epsfcn=None, **settings):
+    """What ``leastsq(func, x0, args, Dfun=jac, ...)`` must return: ``lmder`` with `jac`, else ``lmdif``.
+
+    Settings not given are ``leastsq``'s defaults: :data:`LEASTSQ_DEFAULTS`,
+    ``maxfev=0`` meaning ``100 (n + 1)`` with `jac` and ``200 (n + 1)``
+    without, ``epsfcn=None`` meaning the machine epsilon of float64 (it only
+    reaches ``lmdif``). `settings` may also hold `diag` and `nprint`.
+    """
+    settings = {**LEASTSQ_DEFAULTS, **settings}
+    n = len(x0)
+    if jac is not None:
+        return lmder(lib, func, jac, x0, m, args, maxfev=maxfev or 100 * (n + 1), **settings)
+    epsfcn = float(np.finfo(np.float64).eps) if epsfcn is None else epsfcn
+    return lmdif(lib, func, x0, m, args, maxfev=maxfev or 200 * (n + 1), epsfcn=epsfcn, **settings)
+
+
+def assert_same_bits(actual, expected):
+    """Float arrays of the same shape, equal bit for bit (``-0.0 != 0.0``), shown as hex if not."""
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    assert actual.shape == expected.shape
+    assert [v.hex() for v in actual.ravel().tolist()] == [v.hex() for v in expected.ravel().tolist()]
+
+
+def assert_leastsq_matches(output, expected, *, check_cov_x=True):
+    """``leastsq``'s full output is what libminpack returned.
+
+    The counts, ``ier``, ``x`` and ``infodict``'s ``fvec``, ``fjac``,
+    ``ipvt`` (0-based, MINPACK's less one) and ``qtf`` bit for bit;
+    ``cov_x`` (unless not `check_cov_x`: its oracle is slow for large ``n``)
+    None unless MINPACK converged with a nonsingular ``R``, and then
+    :meth:`Result.covariance` to within the rounding errors that a
+    floating-point inversion of ``R`` is allowed: a few ``n eps cond(R)``
+    relative to the largest entry (Higham, *Accuracy and Stability of
+    Numerical Algorithms*, chapter 14).
+    """
+    x, cov_x, infodict, _mesg, ier = output
+    assert (infodict["nfev"], infodict.get("njev"), ier) == (expected.nfev, expected.njev, expected.info)
+    assert set(infodict) == {"nfev", "fvec", "fjac", "ipvt", "qtf"} | ({"njev"} if expected.njev is not None else set())
+    assert_same_bits(x, expected.x)
+    for key in ("fvec", "fjac", "qtf"):
+        assert_same_bits(infodict[key], getattr(expected, key))
+    assert infodict["ipvt"].tolist() == (expected.ipvt - 1).tolist()
+    if not check_cov_x:
+        return
+    covariance = expected.covariance() if expected.info in (1, 2, 3, 4) else None
+    if covariance is None:
+        assert cov_x is None
+        return
+    n = len(x)
+    cond = np.linalg.cond(np.triu(expected.fjac[:, :n].T))
+    tolerance = 4 * n * np.finfo(np.float64).eps * cond * np.abs(covariance).max()
+    np.testing.assert_allclose(cov_x, covariance, rtol=0, atol=tolerance)
