@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+import pytest
 
 #: scipy.optimize.leastsq's defaults (pyminpack's), as MINPACK needs them spelt out.
 LEASTSQ_DEFAULTS = {"ftol": 1.49012e-08, "xtol": 1.49012e-08, "gtol": 0.0, "factor": 100.0}
@@ -325,32 +326,67 @@ def assert_same_bits(actual, expected):
     assert [v.hex() for v in actual.ravel().tolist()] == [v.hex() for v in expected.ravel().tolist()]
 
 
-def assert_leastsq_matches(output, expected, *, check_cov_x=True):
-    """``leastsq``'s full output is what libminpack returned.
+def covariance_oracle(result):
+    """``cov_x`` as ``leastsq`` must return it for `result`, and how closely.
+
+    Returns
+    -------
+    covariance : ndarray or None
+        :meth:`Result.covariance` when MINPACK converged (INFO 1 to 4), else
+        None (as it is for a singular ``R``).
+    atol : float or None
+        The rounding errors a floating-point computation of it is allowed:
+        a few ``n eps cond(R)`` relative to its largest entry, the forward
+        error of inverting a triangular matrix (Higham, *Accuracy and
+        Stability of Numerical Algorithms*, chapter 14), plus a few ``eps``
+        for scaling it afterwards (``curve_fit``'s ``pcov``, ``fit_many``'s
+        standard errors).
+    """
+    covariance = result.covariance() if result.info in (1, 2, 3, 4) else None
+    if covariance is None:
+        return None, None
+    n = len(result.ipvt)
+    cond = np.linalg.cond(np.triu(result.fjac[:, :n].T))
+    return covariance, (4 * n * cond + 8) * np.finfo(np.float64).eps * np.abs(covariance).max()
+
+
+def assert_outputs_match(x, infodict, ier, expected):
+    """``leastsq``'s ``x``, ``infodict`` and ``ier`` are what libminpack returned, bit for bit.
 
     The counts, ``ier``, ``x`` and ``infodict``'s ``fvec``, ``fjac``,
-    ``ipvt`` (0-based, MINPACK's less one) and ``qtf`` bit for bit;
-    ``cov_x`` (unless not `check_cov_x`: its oracle is slow for large ``n``)
-    None unless MINPACK converged with a nonsingular ``R``, and then
-    :meth:`Result.covariance` to within the rounding errors that a
-    floating-point inversion of ``R`` is allowed: a few ``n eps cond(R)``
-    relative to the largest entry (Higham, *Accuracy and Stability of
-    Numerical Algorithms*, chapter 14).
+    ``ipvt`` (0-based: MINPACK's less one) and ``qtf``.
     """
-    x, cov_x, infodict, _mesg, ier = output
     assert (infodict["nfev"], infodict.get("njev"), ier) == (expected.nfev, expected.njev, expected.info)
     assert set(infodict) == {"nfev", "fvec", "fjac", "ipvt", "qtf"} | ({"njev"} if expected.njev is not None else set())
     assert_same_bits(x, expected.x)
     for key in ("fvec", "fjac", "qtf"):
         assert_same_bits(infodict[key], getattr(expected, key))
     assert infodict["ipvt"].tolist() == (expected.ipvt - 1).tolist()
+
+
+def assert_leastsq_matches(output, expected, *, check_cov_x=True):
+    """``leastsq``'s full output is what libminpack returned.
+
+    :func:`assert_outputs_match`, and ``cov_x`` as :func:`covariance_oracle`
+    says (unless not `check_cov_x`: the oracle is slow for large ``n``).
+    """
+    x, cov_x, infodict, _mesg, ier = output
+    assert_outputs_match(x, infodict, ier, expected)
     if not check_cov_x:
         return
-    covariance = expected.covariance() if expected.info in (1, 2, 3, 4) else None
+    covariance, atol = covariance_oracle(expected)
     if covariance is None:
         assert cov_x is None
-        return
-    n = len(x)
-    cond = np.linalg.cond(np.triu(expected.fjac[:, :n].T))
-    tolerance = 4 * n * np.finfo(np.float64).eps * cond * np.abs(covariance).max()
-    np.testing.assert_allclose(cov_x, covariance, rtol=0, atol=tolerance)
+    else:
+        np.testing.assert_allclose(cov_x, covariance, rtol=0, atol=atol)
+
+
+def load_or_skip():
+    """:func:`load`, or skip the calling test module when libminpack1 is not installed."""
+    lib = load()
+    if lib is None:
+        pytest.skip(
+            "Debian's libminpack1 (libminpack.so.1, the oracle) is not installed: apt-get install libminpack1",
+            allow_module_level=True,
+        )
+    return lib

@@ -23,12 +23,7 @@ import pytest
 
 import pyminpack
 
-LIB = libminpack.load()
-if LIB is None:
-    pytest.skip(
-        "Debian's libminpack1 (libminpack.so.1, the oracle) is not installed: apt-get install libminpack1",
-        allow_module_level=True,
-    )
+LIB = libminpack.load_or_skip()
 
 #: The easy drivers' settings (LMDER1, LMDIF1: ``factor`` is 100, the default).
 DRIVER_SETTINGS = {"ftol": mgh.DRIVER_TOL, "xtol": mgh.DRIVER_TOL, "gtol": 0.0}

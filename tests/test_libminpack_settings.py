@@ -4,31 +4,26 @@
 defaults. Here each argument that ``leastsq`` hands to ``lmdif``/``lmder``
 takes a value other than its default: ``diag`` (MODE 2), ``factor``, the
 three tolerances, ``maxfev``, ``epsfcn``, ``nprint`` (through ``callback``)
-and the Jacobian's layout (``col_deriv``). For each, a representative
-subset of the MGH starts is solved by pyminpack and by libminpack with the
-same setting, and every output of ``full_output`` must agree
-(:func:`libminpack.assert_leastsq_matches`). The values are chosen so that
-each one changes MINPACK's path on some of the starts: a setting dropped,
-replaced by its default, or altered on the way (a reversed ``diag``, a
-rounded ``factor``) changes counts or bits and fails.
+and the Jacobian's layout (``col_deriv``). For each (:mod:`minpack_settings`),
+a representative subset of the MGH starts is solved by pyminpack and by
+libminpack with the same setting, and every output of ``full_output`` must
+agree (:func:`libminpack.assert_leastsq_matches`).
 
 Settings that MINPACK refuses (INFO 0, "Improper input parameters.") are
-passed on too, and refused the same way.
+passed on too, and refused the same way. The other ways into MINPACK
+(``Compiled``, ``curve_fit``, ``fit_many``) are checked the same way in
+``test_libminpack_fit_paths.py``.
 """
 
 import libminpack
 import mgh
 import numpy as np
 import pytest
+from minpack_settings import IMPROPER, LMDIF_SETTINGS, SETTINGS
 
 import pyminpack
 
-LIB = libminpack.load()
-if LIB is None:
-    pytest.skip(
-        "Debian's libminpack1 (libminpack.so.1, the oracle) is not installed: apt-get install libminpack1",
-        allow_module_level=True,
-    )
+LIB = libminpack.load_or_skip()
 
 #: One or two starts of most problems: well and badly conditioned, zero and
 #: nonzero residual, m == n and m >> n, n from 2 to 11; among them runs that
@@ -50,34 +45,6 @@ SUBSET = (
     "p18_osborne2_n11_m65_x1",
 )
 CASES = [case for case in mgh.CASES if case.id in SUBSET]
-
-
-def _diag(n):
-    # Increasing, so that a diag reversed or permuted on its way is a different diag.
-    return {"diag": np.geomspace(0.25, 4.0, n)}
-
-
-#: name -> the settings for a case with n parameters (passed by name to both).
-SETTINGS = {
-    "defaults": lambda n: {},
-    "diag": _diag,
-    "factor=0.1": lambda n: {"factor": 0.1},
-    "factor=1": lambda n: {"factor": 1.0},
-    "factor=1e4": lambda n: {"factor": 1e4},
-    "ftol=1e-5": lambda n: {"ftol": 1e-5},
-    "xtol=1e-4": lambda n: {"xtol": 1e-4},
-    "gtol=1e-3": lambda n: {"gtol": 1e-3},
-    "maxfev=12": lambda n: {"maxfev": 12},
-    # An integer maxfev as large as MINPACK can hold: no limit in practice.
-    "maxfev=2**31-1": lambda n: {"maxfev": 2**31 - 1},
-    "several": lambda n: {"ftol": 1e-6, "xtol": 1e-5, "factor": 10.0, **_diag(n)},
-}
-
-#: Settings of lmdif only: the forward-difference step.
-LMDIF_SETTINGS = {
-    "epsfcn=1e-9": lambda n: {"epsfcn": 1e-9},
-    "epsfcn=1e-20": lambda n: {"epsfcn": 1e-20},  # below eps: MINPACK uses eps, so the defaults' bits
-}
 
 
 def _pyminpack(case, jacobian, **settings):
@@ -171,23 +138,11 @@ def test_maxfev_beyond_a_fortran_integer_is_the_largest_one(jacobian):
     libminpack.assert_leastsq_matches(output, _libminpack(case, jacobian, maxfev=2**31 - 1))
 
 
-#: Settings that MINPACK refuses with INFO 0 before evaluating anything.
-IMPROPER = {
-    "ftol<0": {"ftol": -1e-8},
-    "xtol<0": {"xtol": -1e-8},
-    "gtol<0": {"gtol": -1e-8},
-    "factor=0": {"factor": 0.0},
-    "factor<0": {"factor": -100.0},
-    "maxfev<0": {"maxfev": -1},
-    "diag with a zero": {"diag": [1.0, 0.0]},
-    "diag with a negative": {"diag": [1.0, -1.0]},
-}
-
-
 @pytest.mark.parametrize("jacobian", [False, True], ids=["lmdif", "lmder"])
-@pytest.mark.parametrize("settings", IMPROPER.values(), ids=IMPROPER.keys())
-def test_improper_setting_is_refused_as_minpack_refuses_it(settings, jacobian):
+@pytest.mark.parametrize("name", IMPROPER)
+def test_improper_setting_is_refused_as_minpack_refuses_it(name, jacobian):
     case = next(case for case in CASES if case.id == "p04_rosenbrock_n2_m2_x10")
+    settings = IMPROPER[name](case.n)
     expected = _libminpack(case, jacobian, **settings)
     assert (expected.info, expected.nfev) == (0, 0)
     x, cov_x, infodict, mesg, ier = _pyminpack(case, jacobian, **settings)
