@@ -122,7 +122,7 @@ def _curve_fit_table():
         pytest.param(
             name, model, sigma, jacobian, id=f"{name}-{model}-sigma {sigma}-{'lmder' if jacobian else 'lmdif'}"
         )
-        for name, settings in {**SETTINGS, **LMDIF_SETTINGS, **IMPROPER}.items()
+        for name in {**SETTINGS, **LMDIF_SETTINGS, **IMPROPER}
         for model in ("python", "compiled")
         for sigma in ("none", "1-d")
         for jacobian in ((True, False) if name in SETTINGS or name in IMPROPER else (False,))
