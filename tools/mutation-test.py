@@ -80,6 +80,7 @@ TESTS = (
     "test_curve_fit.py",
     "test_fit_many.py",
     "test_bounds.py",
+    "test_check_jacobian.py",
     "test_nonfinite.py",
     "test_progress.py",
     "test_scipy_parity.py",
