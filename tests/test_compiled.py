@@ -134,6 +134,16 @@ def test_user_data_array_kept_alive(native, data):
     np.testing.assert_array_equal(leastsq(func, (1, 1, 1))[0], expected)
 
 
+def test_repr_shows_the_functions_m_and_the_kind_of_user_data(native, data):
+    x, _, xy = data
+    residuals, jacobian = native["rational"], native["rational_jacobian"]
+    assert repr(Compiled(residuals, 3)) == f"Compiled({residuals!r}, m=3)"
+    assert (
+        repr(Compiled(residuals, len(x), jacobian=jacobian, user_data=xy))
+        == f"Compiled({residuals!r}, m={len(x)}, jacobian={jacobian!r}, user_data=ndarray)"
+    )
+
+
 def test_wrong_signatures_refused(native):
     wrong = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, nf.P, nf.P)(("rational", native["lib"]))
     with pytest.raises(TypeError, match=r"does not match the required C signature int \(int m, int n"):

@@ -200,6 +200,18 @@ def test_covariance_from_qr_reads_only_r():
     np.testing.assert_array_equal(covariance_from_qr(full.T, ipvt), covariance_from_qr(fjac_from(R2), ipvt))
 
 
+def test_covariance_from_qr_of_a_nearly_singular_r_is_not_finite_without_a_warning():
+    # A nonzero but tiny diagonal: the variances it implies exceed float64.
+    # The answer is inf (or nan where an inf meets a zero), not a
+    # RuntimeWarning from inside the solver (pyproject makes one an error).
+    overflowing = covariance_from_qr(fjac_from(np.array([[1e-170]])), np.array([0], dtype=np.int32))
+    np.testing.assert_array_equal(overflowing, [[np.inf]])
+    # 1/1e-320 is already inf, and inf * 0 in the product is nan. The tiny
+    # diagonal is R's first column, which belongs to parameter ipvt[0] = 1.
+    cov = covariance_from_qr(fjac_from(np.diag([1e-320, 1.0])), np.array([1, 0], dtype=np.int32))
+    assert not np.isfinite(cov[1]).any() and not np.isfinite(cov[:, 1]).any()
+
+
 def test_covariance_from_qr_does_not_modify_its_arguments():
     fjac, ipvt = fjac_from(R2, below=np.ones((2, 2))), np.array([1, 0], dtype=np.int32)
     fjac_before, ipvt_before = fjac.copy(), ipvt.copy()

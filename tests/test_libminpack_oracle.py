@@ -3,10 +3,12 @@
 libminpack1 is netlib MINPACK as Debian compiles it, called here through
 ctypes (:mod:`libminpack`). pyminpack wraps the same Fortran, so on the same
 problem with the same settings it must return exactly what libminpack
-returns: the same evaluation counts, exit code, ``x`` and residuals, to the
-last bit. The problems are the 53 MGH runs of :mod:`mgh`, each solved with
-lmder (`Dfun` given) and lmdif (forward differences), with
-``scipy.optimize.leastsq``'s default settings, which pyminpack shares.
+returns: the same evaluation counts, exit code, ``x``, residuals and
+``fjac``/``ipvt``/``qtf``, to the last bit. The problems are the 53 MGH runs
+of :mod:`mgh`, each solved with lmder (`Dfun` given) and lmdif (forward
+differences), with ``scipy.optimize.leastsq``'s default settings, which
+pyminpack shares. (Every other setting, and ``cov_x``, on a subset of these
+runs: ``test_libminpack_settings.py``.)
 
 The module also checks its own footing: :mod:`mgh` driven by libminpack with
 the easy drivers' settings replays MINPACK's test drivers
@@ -29,20 +31,7 @@ import pytest
 
 import pyminpack
 
-LIB = libminpack.load()
-if LIB is None:
-    pytest.skip(
-        "Debian's libminpack1 (libminpack.so.1, the oracle) is not installed: apt-get install libminpack1",
-        allow_module_level=True,
-    )
-
-#: scipy.optimize.leastsq's defaults, as libminpack needs them spelt out.
-#: ``epsfcn=None`` means the machine epsilon of func's output dtype.
-FTOL = XTOL = 1.49012e-08
-GTOL = 0.0
-FACTOR = 100.0
-EPSFCN = float(np.finfo(np.float64).eps)
-LEASTSQ_DEFAULTS = {"ftol": FTOL, "xtol": XTOL, "gtol": GTOL, "factor": FACTOR}
+LIB = libminpack.load_or_skip()
 
 #: The easy drivers' settings (LMDER1, LMDIF1: ``factor`` is 100, the default).
 DRIVER_SETTINGS = {"ftol": mgh.DRIVER_TOL, "xtol": mgh.DRIVER_TOL, "gtol": 0.0}
@@ -50,55 +39,34 @@ DRIVER_SETTINGS = {"ftol": mgh.DRIVER_TOL, "xtol": mgh.DRIVER_TOL, "gtol": 0.0}
 REFERENCE = mgh.driver_reference()
 
 
-def _libminpack_lmder(case, **settings):
-    """libminpack's lmder on `case`, ``maxfev = 100 (n + 1)`` (leastsq's and LMDER1's)."""
-    return libminpack.lmder(
-        LIB, mgh.residuals, mgh.jacobian, case.x0, case.m, case.args, maxfev=100 * (case.n + 1), **settings
+def _libminpack(case, jacobian, **settings):
+    """libminpack's lmder (with `jacobian`) or lmdif on `case`; leastsq's defaults for the rest."""
+    return libminpack.leastsq_oracle(
+        LIB, mgh.residuals, case.x0, case.m, case.args, mgh.jacobian if jacobian else None, **settings
     )
 
 
-def _libminpack_lmdif(case, **settings):
-    """libminpack's lmdif on `case`, ``maxfev = 200 (n + 1)`` (leastsq's and LMDIF1's)."""
-    return libminpack.lmdif(LIB, mgh.residuals, case.x0, case.m, case.args, maxfev=200 * (case.n + 1), **settings)
-
-
-def _assert_same_bits(actual, expected):
-    """Float arrays equal bit for bit (``-0.0 != 0.0``), shown as hex if not."""
-    assert [v.hex() for v in np.asarray(actual, dtype=np.float64).tolist()] == [v.hex() for v in expected.tolist()]
-
-
+@pytest.mark.parametrize("jacobian", [True, False], ids=["lmder", "lmdif"])
 @pytest.mark.parametrize("case", mgh.CASES, ids=lambda case: case.id)
-def test_lmder_matches_libminpack(case):
-    expected = _libminpack_lmder(case, **LEASTSQ_DEFAULTS)
-    x, _, infodict, _, ier = pyminpack.leastsq(
-        mgh.residuals, case.x0, args=case.args, Dfun=mgh.jacobian, full_output=True
+def test_leastsq_matches_libminpack(case, jacobian):
+    output = pyminpack.leastsq(
+        mgh.residuals, case.x0, args=case.args, Dfun=mgh.jacobian if jacobian else None, full_output=True
     )
-    assert (infodict["nfev"], infodict["njev"], ier) == (expected.nfev, expected.njev, expected.info)
-    _assert_same_bits(x, expected.x)
-    _assert_same_bits(infodict["fvec"], expected.fvec)
-
-
-@pytest.mark.parametrize("case", mgh.CASES, ids=lambda case: case.id)
-def test_lmdif_matches_libminpack(case):
-    expected = _libminpack_lmdif(case, **LEASTSQ_DEFAULTS, epsfcn=EPSFCN)
-    x, _, infodict, _, ier = pyminpack.leastsq(mgh.residuals, case.x0, args=case.args, full_output=True)
-    assert (infodict["nfev"], ier) == (expected.nfev, expected.info)
-    _assert_same_bits(x, expected.x)
-    _assert_same_bits(infodict["fvec"], expected.fvec)
+    libminpack.assert_leastsq_matches(output, _libminpack(case, jacobian), check_cov_x=False)
 
 
 @pytest.mark.parametrize("case", mgh.CASES, ids=lambda case: case.id)
 def test_mgh_replays_lmder1_driver(case):
     ref = REFERENCE[case]["lmder1"]
-    got = _libminpack_lmder(case, **DRIVER_SETTINGS)
+    got = _libminpack(case, True, **DRIVER_SETTINGS)
     assert (got.nfev, got.njev, mgh.driver_info(got.info)) == (ref["nfev"], ref["njev"], ref["info"])
-    _assert_same_bits(got.x, np.array(ref["x"]))
+    libminpack.assert_same_bits(got.x, np.array(ref["x"]))
 
 
 @pytest.mark.parametrize("case", mgh.CASES, ids=lambda case: case.id)
 def test_mgh_replays_lmdif1_driver(case):
     ref = REFERENCE[case]["lmdif1"]
-    got = _libminpack_lmdif(case, **DRIVER_SETTINGS, epsfcn=0.0)
+    got = _libminpack(case, False, **DRIVER_SETTINGS, epsfcn=0.0)
     # See test_mgh.py: the driver's njev counts forward-difference Jacobians.
     assert (got.nfev, mgh.driver_info(got.info)) == (ref["nfev"] + case.n * ref["njev"], ref["info"])
-    _assert_same_bits(got.x, np.array(ref["x"]))
+    libminpack.assert_same_bits(got.x, np.array(ref["x"]))

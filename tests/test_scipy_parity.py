@@ -20,8 +20,9 @@ specified, without SciPy, in ``test_leastsq.py``):
   ``minpack.error("Result from function call is not a proper array of
   floats.")``; pyminpack raises TypeError naming the function and the
   problem (the exception type is the same where SciPy's is a TypeError).
-* ``maxfev < 0``: MINPACK (and SciPy <= 1.14) answer "Improper input
-  parameters."; SciPy >= 1.15's translation ignores the limit.
+* ``maxfev < 0``: MINPACK answers "Improper input parameters."; SciPy
+  <= 1.14's C wrapper replaced it by the default limit, and SciPy >= 1.15's
+  translation ignores the limit.
 * ``maxfev >= 2**31``: SciPy raises OverflowError; pyminpack reads it as
   no limit.
 * the number of times ``func`` is called: SciPy's C wrapper makes extra

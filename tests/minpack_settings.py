@@ -1,0 +1,51 @@
+"""The non-default settings that the libminpack oracle tests pass to both solvers.
+
+Each table maps a readable name to a function of ``n`` (the number of
+parameters) returning keyword arguments with ``leastsq``'s names, which are
+also MINPACK's. The values are chosen so that each one changes MINPACK's
+path on some of the problems tested: a setting dropped, replaced by its
+default, or altered on its way to MINPACK (a reversed ``diag``, a rounded
+``factor``) then changes counts or bits.
+"""
+
+import numpy as np
+
+
+def _diag(n):
+    # Increasing, so that a diag reversed or permuted on its way is a different diag.
+    return {"diag": np.geomspace(0.25, 4.0, n)}
+
+
+#: Settings of both lmdif and lmder.
+SETTINGS = {
+    "defaults": lambda n: {},
+    "diag": _diag,
+    "factor=0.1": lambda n: {"factor": 0.1},
+    "factor=1": lambda n: {"factor": 1.0},
+    "factor=1e4": lambda n: {"factor": 1e4},
+    "ftol=1e-5": lambda n: {"ftol": 1e-5},
+    "xtol=1e-4": lambda n: {"xtol": 1e-4},
+    "gtol=1e-3": lambda n: {"gtol": 1e-3},
+    "maxfev=12": lambda n: {"maxfev": 12},
+    # An integer maxfev as large as MINPACK can hold: no limit in practice.
+    "maxfev=2**31-1": lambda n: {"maxfev": 2**31 - 1},
+    "several": lambda n: {"ftol": 1e-6, "xtol": 1e-5, "factor": 10.0, **_diag(n)},
+}
+
+#: Settings of lmdif only: the forward-difference step.
+LMDIF_SETTINGS = {
+    "epsfcn=1e-9": lambda n: {"epsfcn": 1e-9},
+    "epsfcn=1e-20": lambda n: {"epsfcn": 1e-20},  # below eps: MINPACK uses eps, so the defaults' bits
+}
+
+#: Settings that MINPACK refuses with INFO 0 ("Improper input parameters.") before evaluating anything.
+IMPROPER = {
+    "ftol<0": lambda n: {"ftol": -1e-8},
+    "xtol<0": lambda n: {"xtol": -1e-8},
+    "gtol<0": lambda n: {"gtol": -1e-8},
+    "factor=0": lambda n: {"factor": 0.0},
+    "factor<0": lambda n: {"factor": -100.0},
+    "maxfev<0": lambda n: {"maxfev": -1},
+    "diag with a zero": lambda n: {"diag": np.r_[np.ones(n - 1), 0.0]},
+    "diag with a negative": lambda n: {"diag": np.r_[np.ones(n - 1), -1.0]},
+}
