@@ -21,11 +21,15 @@ from typing import Any
 
 from numpy.typing import NDArray
 
-from ._pycallback import LMDER_FCN, LMDIF_FCN, Evaluator
+from ._pycallback import LMDER_FCN, LMDIF_FCN, STAGE_NAMES, STAGE_START, Evaluator
 from ._settings import SolverSettings
 from ._validation import NonfiniteStop, jacobian_matrix, raise_nonfinite, residual_vector, stop_at_nonfinite
 
+#: The guard's name for the residuals (and Jacobian) at ``x0`` (the C layer's stage name).
+AT_THE_START: str = STAGE_NAMES[STAGE_START]
+
 __all__ = [
+    "AT_THE_START",
     "LMDER_FCN",
     "LMDIF_FCN",
     "jacobian_evaluator",

@@ -333,9 +333,9 @@ class Compiled:
         ud = "" if self.user_data is None else f", user_data={type(self.user_data).__name__}"
         return f"Compiled({self.residuals!r}, m={self.m}{jac}{ud})"
 
-    def _native_call(self) -> tuple[int, tuple[Any, ...]]:
-        """``_native.leastsq``'s residual address and its trailing model arguments (none here)."""
-        return self._residuals.address, ()
+    def _model_data(self) -> tuple[Any, ...] | None:
+        """``_native.leastsq``'s ``data``: None, the residuals are the function's own."""
+        return None
 
 
 class CompiledModel(Compiled):
@@ -374,9 +374,9 @@ class CompiledModel(Compiled):
         self.ydata, self.xdata = np.ascontiguousarray(ydata, dtype=np.float64), xdata
         self.weight = None if weight is None else np.ascontiguousarray(np.broadcast_to(weight, ydata.shape))
 
-    def _native_call(self) -> tuple[int, tuple[Any, ...]]:
-        """No residual address: the model's, then the data it is compared with."""
-        return 0, (self._residuals.address, self.xdata, self.ydata, self.weight)
+    def _model_data(self) -> tuple[Any, ...] | None:
+        """``_native.leastsq``'s ``data``: what the model is compared with, ``(xdata, ydata, weight)``."""
+        return self.xdata, self.ydata, self.weight
 
 
 _DOUBLES = _CTYPES["double *"]
@@ -431,13 +431,6 @@ class CallableModel:
         if status:
             raise UserTermination(status, "func", p, 1, 0)
         return out
-
-
-_STAGES = {
-    _native.STAGE_START: "at the starting point",
-    _native.STAGE_DIFFERENCES: "forming the forward-difference Jacobian",
-    _native.STAGE_JACOBIAN: "forming the Jacobian",
-}
 
 
 class CompiledSolve(NamedTuple):
@@ -503,39 +496,11 @@ def compiled_leastsq(
     func, jacobian, jacobian_object = compiled
     x = x0 if x0.dtype == _FLOAT64 else x0.astype(_FLOAT64)  # MINPACK's x, overwritten
     check_problem_size(len(x), func.m)
-    residuals_address, model_arguments = func._native_call()
-    fvec, fjac, ipvt, qtf, info, nfev, njev, status, stopped_by, stage, evaluation, xbad, nonfinite_since = (
-        _native.leastsq(
-            residuals_address,
-            0 if jacobian is None else jacobian.address,
-            func._user_data[0],
-            x,
-            settings.diag,
-            func.m,
-            settings.ftol,
-            settings.xtol,
-            settings.gtol,
-            settings.maxfev,
-            settings.step_epsilon(),
-            settings.factor,
-            True,  # the guard always scans: a nan/inf there stops the solve (_callbacks.nonfinite_handler)
-            *model_arguments,
-        )
+    functions = (func._residuals.address, 0 if jacobian is None else jacobian.address, func._user_data[0])
+    fvec, fjac, ipvt, qtf, info, nfev, njev, nonfinite_since, stop = _native.leastsq(
+        functions, x, func.m, settings, func._model_data()
     )
-    if stage and settings.allow_nonfinite:
-        info = IER_NONFINITE
-    elif stage:
-        on_jacobian = stage == _native.STAGE_JACOBIAN
-        raise_nonfinite(
-            "Dfun" if on_jacobian else "func",
-            jacobian_object if on_jacobian else func.residuals,  # type: ignore[arg-type]
-            evaluation,
-            xbad,
-            _STAGES[stage],
-        )
-    elif status:
-        raise UserTermination(status, "func" if stopped_by == 1 else "Dfun", x, nfev, njev)
-    else:
+    if stop is None:
         info = refuse_nonfinite_convergence(
             func.residuals,  # type: ignore[arg-type]
             info,
@@ -544,5 +509,19 @@ def compiled_leastsq(
             x,
             allow_nonfinite=settings.allow_nonfinite,
         )
+    else:
+        status, stopped_by, stage, evaluation, xbad = stop
+        if status:
+            raise UserTermination(status, "func" if stopped_by == 1 else "Dfun", x, nfev, njev)
+        if not settings.allow_nonfinite:  # the guard stopped it; the C guard always scans
+            on_jacobian = stage == _native.STAGE_JACOBIAN
+            raise_nonfinite(
+                "Dfun" if on_jacobian else "func",
+                jacobian_object if on_jacobian else func.residuals,  # type: ignore[arg-type]
+                evaluation,
+                xbad,
+                _native.STAGE_NAMES[stage],
+            )
+        info = IER_NONFINITE
     counts = {"nfev": nfev} if jacobian is None else {"nfev": nfev, "njev": njev}
     return leastsq_result(x, fvec, fjac, ipvt, qtf, counts, info, settings, full_output=full_output, stacklevel=3)

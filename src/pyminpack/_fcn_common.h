@@ -1,7 +1,11 @@
 /*
  * What MINPACK's two C-side FCNs share: _pycallback.c (Python residual
- * functions) and _native.c (compiled callbacks).
+ * functions) and _native.c (compiled callbacks).  Both include Python.h
+ * first.
  *
+ * - The stages at which the non-finite guard may stop a solve, and
+ *   pyminpack's own endings beside MINPACK's INFO, defined here once and
+ *   exported to Python by add_shared_constants().
  * - PYMINPACK_THREAD_LOCAL: MINPACK's FCN has no user-data argument, so each
  *   module finds its active solve through a thread-local pointer.
  * - The run of non-finite trials the guard records: shortening the step on
@@ -34,6 +38,40 @@
 #else
 #define PYMINPACK_THREAD_LOCAL __thread
 #endif
+
+/* Where the non-finite guard may stop a solve: what MINPACK was about to
+ * build on the values.  STAGE_NONE is a trial point, which MINPACK only
+ * compares and rejects. */
+enum { STAGE_NONE, STAGE_START, STAGE_DIFFERENCES, STAGE_JACOBIAN, STAGE_COUNT };
+static const char *const STAGE_NAMES[STAGE_COUNT] = {
+    NULL,
+    "at the starting point",
+    "forming the forward-difference Jacobian",
+    "forming the Jacobian",
+};
+
+/* pyminpack's own endings beside MINPACK's INFO (0 to 8): a compiled
+ * function asked to stop; the non-finite guard stopped the solve. */
+#define IER_USER_STOP (-1)
+#define IER_NONFINITE (-2)
+
+/* STAGE_NAMES (a tuple indexed by stage, None for STAGE_NONE), the STAGE_*
+ * indices and IER_* as constants of `module`.  Returns -1 with an
+ * exception set on failure. */
+static int
+add_shared_constants(PyObject *module)
+{
+    PyObject *names = Py_BuildValue("(ssss)", STAGE_NAMES[STAGE_NONE], STAGE_NAMES[STAGE_START],
+                                    STAGE_NAMES[STAGE_DIFFERENCES], STAGE_NAMES[STAGE_JACOBIAN]);
+    int failed = names == NULL || PyModule_AddObjectRef(module, "STAGE_NAMES", names) < 0 ||
+                 PyModule_AddIntConstant(module, "STAGE_START", STAGE_START) < 0 ||
+                 PyModule_AddIntConstant(module, "STAGE_DIFFERENCES", STAGE_DIFFERENCES) < 0 ||
+                 PyModule_AddIntConstant(module, "STAGE_JACOBIAN", STAGE_JACOBIAN) < 0 ||
+                 PyModule_AddIntConstant(module, "IER_USER_STOP", IER_USER_STOP) < 0 ||
+                 PyModule_AddIntConstant(module, "IER_NONFINITE", IER_NONFINITE) < 0;
+    Py_XDECREF(names);
+    return failed ? -1 : 0;
+}
 
 #define PYMINPACK_EXPONENT_MASK UINT64_C(0x7ff0000000000000)
 #define PYMINPACK_EXPONENT_UNIT UINT64_C(0x0010000000000000)

@@ -217,29 +217,11 @@ def fit_many(
     chisqr = np.empty(K)
     stderr = np.empty((K, n))
 
+    # The guard always scans: a nan/inf where MINPACK would build on it stops that fit with IER_NONFINITE.
+    functions = (model_fn.address, 0 if jacobian_fn is None else jacobian_fn.address, ud_address)
+
     def run(start: int, stop: int) -> None:
-        _native.fit_many(
-            model_fn.address,
-            0 if jacobian_fn is None else jacobian_fn.address,
-            ud_address,
-            xdata,
-            y,
-            weight,
-            p,
-            start,
-            stop,
-            ier,
-            nfev,
-            chisqr,
-            stderr,
-            settings.ftol,
-            settings.xtol,
-            settings.gtol,
-            settings.maxfev,
-            settings.step_epsilon(),
-            settings.factor,
-            True,  # the guard always scans: a nan/inf there stops the fit, ier -2 (_callbacks.nonfinite_handler)
-        )
+        _native.fit_many(functions, xdata, y, weight, p, (start, stop), (ier, nfev, chisqr, stderr), settings)
 
     if workers == 1 or K <= _CHUNK:
         run(0, K)

@@ -9,7 +9,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _minpack  # type: ignore[attr-defined]
-from ._callbacks import LMDER_FCN, LMDIF_FCN, jacobian_evaluator, raise_stored_error, residual_evaluator
+from ._callbacks import (
+    AT_THE_START,
+    LMDER_FCN,
+    LMDIF_FCN,
+    jacobian_evaluator,
+    raise_stored_error,
+    residual_evaluator,
+)
 from ._compiled import Compiled, compiled_functions, compiled_leastsq, is_compiled
 from ._messages import IER_NONFINITE
 from ._result import leastsq_result
@@ -241,13 +248,13 @@ def leastsq(
     del first  # with a large m, every m-vector counts
     m = fvec.shape[0]
     if not settings.allow_nonfinite and not all_finite(fvec):
-        raise_nonfinite("func", func, 0, x0, "at the starting point")
+        raise_nonfinite("func", func, 0, x0, AT_THE_START)
     check_problem_size(n, m)
     if Dfun is not None:
         expected = (n, m) if col_deriv else (m, n)
         jacobian, _ = check_func("leastsq", "Dfun", Dfun, x0, args, n, expected)
         if not settings.allow_nonfinite and not all_finite(jacobian):
-            raise_nonfinite("Dfun", Dfun, 0, x0, "at the starting point")
+            raise_nonfinite("Dfun", Dfun, 0, x0, AT_THE_START)
         del jacobian
     if n == 0:
         return _without_parameters(fvec, settings, Dfun is not None, full_output=full_output)

@@ -43,6 +43,7 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -72,13 +73,6 @@ extern void lmder_(lmder_fcn_t fcn, int *m, int *n, double *x, double *fvec, dou
                    double *factor, int *nprint, int *info, int *nfev, int *njev, int *ipvt, double *qtf,
                    double *wa1, double *wa2, double *wa3, double *wa4);
 
-/* Where a non-finite value was found (the stage names of _pycallback.c). */
-enum { STAGE_NONE = 0, STAGE_START = 1, STAGE_DIFFERENCES = 2, STAGE_JACOBIAN = 3 };
-
-/* fit_many's extra ier values (MINPACK's INFO is 0..8). */
-#define IER_USER_STOP (-1)
-#define IER_NONFINITE (-2)
-
 typedef struct Context {
     /* leastsq: residuals/jacobian; fit_many: model/model_jacobian */
     residuals_fn residuals;
@@ -89,7 +83,6 @@ typedef struct Context {
     const double *xdata;   /* fit_many: the abscissae handed to the model, or NULL */
     const double *y;       /* fit_many: this curve's data */
     const double *weight;  /* fit_many: 1/sigma for this curve, or NULL */
-    int check;             /* the non-finite guard is on */
     int nfev, njev;        /* calls so far (MINPACK's counts) */
     int status;            /* the user's nonzero return value that stopped the solve */
     int stage;             /* STAGE_*: where nan/inf stopped the solve */
@@ -168,9 +161,6 @@ static int
 guard(Context *ctx, int stage, int evaluation, int n, const double *x, const double *values, int m,
       int columns, int ld)
 {
-    if (!ctx->check) {
-        return 0;
-    }
     int finite = 1;
     for (int j = 0; j < columns && finite; j++) {
         finite = all_finite(values + (npy_intp)j * ld, m);
@@ -222,13 +212,14 @@ lmder_trampoline(int *m, int *n, double *x, double *fvec, double *fjac, int *ldf
 typedef struct Settings {
     double ftol, xtol, gtol, epsfcn, factor;
     int maxfev, mode;
+    double *diag; /* MODE 2's n scale factors, or NULL (MODE 1) */
 } Settings;
 
 /* One solve: lmdif (no Jacobian) or lmder.  x, diag in/out; the rest out.
  * wa: 3n + m doubles.  Returns MINPACK's INFO. */
 static int
 solve(Context *ctx, int use_jacobian, int m, int n, double *x, double *fvec, double *fjac, int *ipvt,
-      double *qtf, double *diag, double *wa, Settings *s, int *nfev, int *njev)
+      double *qtf, double *diag, double *wa, const Settings *s, int *nfev, int *njev)
 {
     int info = 0, nprint = 0, ldfjac = m, mode = s->mode, maxfev = s->maxfev;
     double ftol = s->ftol, xtol = s->xtol, gtol = s->gtol, epsfcn = s->epsfcn, factor = s->factor;
@@ -248,19 +239,6 @@ solve(Context *ctx, int use_jacobian, int m, int n, double *x, double *fvec, dou
 }
 
 /* ---- argument helpers -------------------------------------------------- */
-
-/* "O&" converter: a Python int holding a C address (0 for none) into a
- * uintptr_t, with OverflowError when it does not fit a pointer. */
-static int
-address(PyObject *obj, void *out)
-{
-    void *pointer = PyLong_AsVoidPtr(obj);
-    if (pointer == NULL && PyErr_Occurred()) {
-        return 0;
-    }
-    *(uintptr_t *)out = (uintptr_t)pointer;
-    return 1;
-}
 
 /* A writable, aligned, C-contiguous array of `type` with exactly `size`
  * elements, or NULL with TypeError. */
@@ -294,38 +272,97 @@ optional_data(PyObject *obj, const char *name, npy_intp size, int *ok)
     return data;
 }
 
+/* A Python int holding a C address (0 for none), or 0 with OverflowError
+ * set when it does not fit a pointer. */
+static uintptr_t
+address(PyObject *obj)
+{
+    return (uintptr_t)PyLong_AsVoidPtr(obj);
+}
+
+/* The functions of a solve, (function, jacobian, user_data) as addresses
+ * (jacobian 0: forward differences).  0 with an exception on failure. */
+static int
+parse_functions(PyObject *functions, uintptr_t *function, uintptr_t *jacobian, void **user_data)
+{
+    PyObject *ofunction, *ojacobian, *ouser_data;
+    if (!PyArg_ParseTuple(functions, "OOO:functions", &ofunction, &ojacobian, &ouser_data)) {
+        return 0;
+    }
+    *function = address(ofunction);
+    *jacobian = address(ojacobian);
+    *user_data = (void *)address(ouser_data);
+    if (PyErr_Occurred()) {
+        return 0;
+    }
+    if (*function == 0) {
+        PyErr_SetString(PyExc_ValueError, "_native: the function's address is 0");
+        return 0;
+    }
+    return 1;
+}
+
+/* The fields of pyminpack._settings.SolverSettings that reach MINPACK, in
+ * its order (the tuple is parsed by position; tests/test_settings.py checks
+ * the two agree). */
+static const char *const SETTINGS_FIELDS[] = {"ftol", "xtol", "gtol", "maxfev", "epsfcn", "factor", "diag",
+                                              "allow_nonfinite", "progress"};
+
+/* A SolverSettings for a problem of n parameters into `s`: epsfcn None is
+ * the machine precision of float64 (a compiled function's residuals are
+ * float64); diag None is MODE 1, else MODE 2 with its n values (read, never
+ * written: MINPACK writes DIAG in MODE 1 only).  The guard's policy and the
+ * progress reports are the Python layer's.  0 with an exception on failure. */
+static int
+parse_settings(PyObject *settings, npy_intp n, Settings *s)
+{
+    PyObject *oepsfcn, *odiag, *unused_policy, *unused_progress;
+    if (!PyTuple_Check(settings) ||
+        !PyArg_ParseTuple(settings, "dddiOdOOO:settings", &s->ftol, &s->xtol, &s->gtol, &s->maxfev, &oepsfcn,
+                          &s->factor, &odiag, &unused_policy, &unused_progress)) {
+        return 0;
+    }
+    s->epsfcn = oepsfcn == Py_None ? DBL_EPSILON : PyFloat_AsDouble(oepsfcn);
+    if (s->epsfcn == -1.0 && PyErr_Occurred()) {
+        return 0;
+    }
+    s->mode = odiag == Py_None ? 1 : 2;
+    s->diag = odiag == Py_None ? NULL : array_data(odiag, "diag", NPY_DOUBLE, n, 0);
+    return odiag == Py_None || s->diag != NULL;
+}
+
 /* ---- leastsq ----------------------------------------------------------- */
 
 PyDoc_STRVAR(leastsq_doc,
-"leastsq(residuals, jacobian, user_data, x, diag, m, ftol, xtol, gtol, maxfev,\n"
-"        epsfcn, factor, check, model=0, xdata=None, y=None, weight=None)\n"
-"-> (fvec, fjac, ipvt, qtf, info, nfev, njev, status, stopped_by, stage,\n"
-"    evaluation, xbad, nonfinite_since)\n\n"
-"One lmdif (jacobian 0) or lmder solve with compiled callbacks (addresses),\n"
-"the GIL released throughout.  x: float64 C-contiguous (n,), overwritten by\n"
-"the solution; diag: None (MODE 1) or float64 (n,) (MODE 2, overwritten).\n"
-"fjac is returned as an (n, m) C-ordered array (MINPACK's column-major\n"
-"m by n fjac), ipvt as MINPACK's 1-based int32; xbad is where the\n"
-"non-finite guard stopped the solve (None when it did not);\n"
-"nonfinite_since begins the trailing run of trial evaluations that gave\n"
-"nan or inf (0: none; recorded only with check).\n\n"
-"With residuals 0 and a model address (curve_fit), the residuals are\n"
-"(model(x, xdata) - y) * weight, formed in C as fit_many forms them, and\n"
-"jacobian is the model's Jacobian; y: m doubles, xdata and weight: None or\n"
-"m doubles.");
+"leastsq(functions, x, m, settings, data=None)\n"
+"-> (fvec, fjac, ipvt, qtf, info, nfev, njev, nonfinite_since, stop)\n\n"
+"One lmdif (no Jacobian) or lmder solve with compiled callbacks, the GIL\n"
+"released throughout.  functions: (residuals, jacobian, user_data) as\n"
+"addresses, jacobian 0 for forward differences; x: float64 C-contiguous\n"
+"(n,), overwritten by the solution; settings: a SolverSettings.\n"
+"fjac is returned as an (n, m) C-ordered array (MINPACK's column-major m by\n"
+"n fjac), ipvt as MINPACK's 1-based int32; nonfinite_since begins the\n"
+"trailing run of trial evaluations that gave nan or inf (0: none).  stop is\n"
+"None, or (status, stopped_by, stage, evaluation, xbad) when a function\n"
+"asked MINPACK to stop (status nonzero; stopped_by 1 the residuals, 2 the\n"
+"Jacobian) or the non-finite guard stopped it (stage; xbad where).\n\n"
+"With data = (xdata, y, weight) (curve_fit's compiled model), the functions\n"
+"are the model and its Jacobian, and the residuals (model(x, xdata) - y) *\n"
+"weight are formed in C as fit_many forms them; y: m doubles, xdata and\n"
+"weight: None or m doubles.");
 
 static PyObject *
 native_leastsq(PyObject *self, PyObject *args)
 {
-    uintptr_t res_addr, jac_addr, ud_addr, model_addr = 0;
-    PyObject *ox, *odiag, *oxdata = Py_None, *oy = Py_None, *oweight = Py_None;
+    PyObject *functions, *ox, *settings, *odata = Py_None, *oxdata = Py_None, *oy = Py_None, *oweight = Py_None;
     Py_ssize_t msize;
+    uintptr_t function, jacobian;
+    void *user_data;
     Settings s;
-    int check;
     (void)self;
-    if (!PyArg_ParseTuple(args, "O&O&O&OOndddiddp|O&OOO:leastsq", address, &res_addr, address, &jac_addr, address,
-                          &ud_addr, &ox, &odiag, &msize, &s.ftol, &s.xtol, &s.gtol, &s.maxfev, &s.epsfcn, &s.factor,
-                          &check, address, &model_addr, &oxdata, &oy, &oweight)) {
+    if (!PyArg_ParseTuple(args, "OOnO|O:leastsq", &functions, &ox, &msize, &settings, &odata) ||
+        !parse_functions(functions, &function, &jacobian, &user_data) ||
+        (odata != Py_None && !PyArg_ParseTuple(odata, "OOO:data", &oxdata, &oy, &oweight))) {
         return NULL;
     }
     if (!PyArray_Check(ox)) {
@@ -334,74 +371,56 @@ native_leastsq(PyObject *self, PyObject *args)
     }
     /* n = 0 is allowed: MINPACK answers it with INFO = 0, as SciPy does. */
     npy_intp n = PyArray_SIZE((PyArrayObject *)ox), m = msize;
-    if (m < 1 || m > INT_MAX || n > INT_MAX || (n > 0 && m > NPY_MAX_INTP / n) ||
-        (res_addr == 0) == (model_addr == 0)) {
-        PyErr_SetString(PyExc_ValueError, "_native: bad problem size or function address");
+    if (m < 1 || m > INT_MAX || n > INT_MAX || (n > 0 && m > NPY_MAX_INTP / n)) {
+        PyErr_SetString(PyExc_ValueError, "_native: bad problem size");
         return NULL;
     }
     double *x = array_data(ox, "x", NPY_DOUBLE, n, 1);
-    if (x == NULL) {
+    if (x == NULL || !parse_settings(settings, n, &s)) {
         return NULL;
     }
     int ok = 1;
-    const double *y = model_addr == 0 ? NULL : array_data(oy, "y", NPY_DOUBLE, m, 0);
+    const double *y = odata == Py_None ? NULL : array_data(oy, "y", NPY_DOUBLE, m, 0);
     const double *xdata = optional_data(oxdata, "xdata", m, &ok);
     const double *weight = ok ? optional_data(oweight, "weight", m, &ok) : NULL;
-    if ((model_addr != 0 && y == NULL) || !ok) {
+    if ((odata != Py_None && y == NULL) || !ok) {
         return NULL;
-    }
-    double *diag = NULL;
-    s.mode = 1;
-    if (odiag != Py_None) {
-        diag = array_data(odiag, "diag", NPY_DOUBLE, n, 1);
-        if (diag == NULL) {
-            return NULL;
-        }
-        s.mode = 2;
     }
     npy_intp dims[2] = {n, m};
     PyObject *ofvec = PyArray_SimpleNew(1, &m, NPY_DOUBLE);
     PyObject *ofjac = PyArray_SimpleNew(2, dims, NPY_DOUBLE);
     PyObject *oipvt = PyArray_SimpleNew(1, &n, NPY_INT32);
     PyObject *oqtf = PyArray_SimpleNew(1, &n, NPY_DOUBLE);
-    PyObject *oxbad = PyArray_SimpleNew(1, &n, NPY_DOUBLE);
-    /* wa (3n + m), then diag's n ones for MODE 1 */
-    double *wa = PyMem_RawMalloc((4 * (size_t)n + (size_t)m) * sizeof(double));
-    if (ofvec == NULL || ofjac == NULL || oipvt == NULL || oqtf == NULL || oxbad == NULL || wa == NULL) {
+    /* wa (3n + m), MODE 1's diag (n), xbad (n) */
+    double *wa = PyMem_RawMalloc((5 * (size_t)n + (size_t)m) * sizeof(double));
+    if (ofvec == NULL || ofjac == NULL || oipvt == NULL || oqtf == NULL || wa == NULL) {
         Py_XDECREF(ofvec);
         Py_XDECREF(ofjac);
         Py_XDECREF(oipvt);
         Py_XDECREF(oqtf);
-        Py_XDECREF(oxbad);
         PyMem_RawFree(wa);
         return PyErr_Occurred() ? NULL : PyErr_NoMemory();
     }
-    if (diag == NULL) {
-        diag = wa + 3 * n + m;
-        for (npy_intp j = 0; j < n; j++) {
-            diag[j] = 1.0;
-        }
-    }
+    double *diag = s.diag != NULL ? s.diag : wa + 3 * n + m;
     double *fvec = PyArray_DATA((PyArrayObject *)ofvec);
     Context ctx;
     memset(&ctx, 0, sizeof ctx);
-    if (model_addr == 0) {
-        ctx.residuals = (residuals_fn)(uintptr_t)res_addr;
-        ctx.jacobian = (jacobian_fn)(uintptr_t)jac_addr;
+    if (odata == Py_None) {
+        ctx.residuals = (residuals_fn)function;
+        ctx.jacobian = (jacobian_fn)jacobian;
     }
     else {
-        ctx.model = (model_fn)(uintptr_t)model_addr;
-        ctx.model_jacobian = (model_jacobian_fn)(uintptr_t)jac_addr;
+        ctx.model = (model_fn)function;
+        ctx.model_jacobian = (model_jacobian_fn)jacobian;
         ctx.xdata = xdata;
         ctx.y = y;
         ctx.weight = weight;
     }
-    ctx.user_data = (void *)(uintptr_t)ud_addr;
-    ctx.check = check;
-    ctx.xbad = PyArray_DATA((PyArrayObject *)oxbad);
+    ctx.user_data = user_data;
+    ctx.xbad = wa + 4 * n + m;
     int info, nfev = 0, njev = 0;
     Py_BEGIN_ALLOW_THREADS
-    info = solve(&ctx, jac_addr != 0, (int)m, (int)n, x, fvec, PyArray_DATA((PyArrayObject *)ofjac),
+    info = solve(&ctx, jacobian != 0, (int)m, (int)n, x, fvec, PyArray_DATA((PyArrayObject *)ofjac),
                  PyArray_DATA((PyArrayObject *)oipvt), PyArray_DATA((PyArrayObject *)oqtf), diag, wa, &s, &nfev,
                  &njev);
     if (info == 0 && nfev == 0) {
@@ -412,13 +431,24 @@ native_leastsq(PyObject *self, PyObject *args)
         ctx.status = ctx.stopped_by = 0;
     }
     Py_END_ALLOW_THREADS
-    PyMem_RawFree(wa);
-    if (ctx.stage == STAGE_NONE) {
-        Py_DECREF(oxbad);
-        oxbad = Py_NewRef(Py_None);
+    PyObject *stop = Py_None;
+    if (ctx.status != 0 || ctx.stage != STAGE_NONE) {
+        PyObject *oxbad = PyArray_SimpleNew(1, &n, NPY_DOUBLE);
+        if (oxbad != NULL) {
+            memcpy(PyArray_DATA((PyArrayObject *)oxbad), ctx.xbad, (size_t)n * sizeof(double));
+        }
+        stop = Py_BuildValue("iiiiN", ctx.status, ctx.stopped_by, ctx.stage, ctx.evaluation, oxbad);
     }
-    return Py_BuildValue("NNNNiiiiiiiNi", ofvec, ofjac, oipvt, oqtf, info, nfev, njev, ctx.status, ctx.stopped_by,
-                         ctx.stage, ctx.evaluation, oxbad, ctx.nonfinite_since);
+    PyMem_RawFree(wa);
+    if (stop == NULL) {
+        Py_DECREF(ofvec);
+        Py_DECREF(ofjac);
+        Py_DECREF(oipvt);
+        Py_DECREF(oqtf);
+        return NULL;
+    }
+    return Py_BuildValue("NNNNiiiiN", ofvec, ofjac, oipvt, oqtf, info, nfev, njev, ctx.nonfinite_since,
+                         stop == Py_None ? Py_NewRef(Py_None) : stop);
 }
 
 /* ---- fit_many ---------------------------------------------------------- */
@@ -468,33 +498,35 @@ standard_errors(int info, npy_intp m, npy_intp n, const double *fjac, const int 
 }
 
 PyDoc_STRVAR(fit_many_doc,
-"fit_many(model, model_jacobian, user_data, xdata, y, weight, p, start, stop,\n"
-"         ier, nfev, chisqr, perr, ftol, xtol, gtol, maxfev, epsfcn, factor, check)\n\n"
-"Fit curves start..stop-1 of y (K by m) with the compiled model, the GIL\n"
-"released throughout.  p (K by n) holds the starting points and receives\n"
-"the solutions; ier, nfev (int32 K), chisqr (K) and perr (K by n) are\n"
-"written for those rows.  xdata: None or m doubles; weight: None, m or\n"
-"K by m doubles (1/sigma).  ier is MINPACK's INFO, -1 when the model asked\n"
-"to stop, -2 when the non-finite guard stopped the fit or refused its\n"
-"convergence (reached on non-finite trial points alone).");
+"fit_many(functions, xdata, y, weight, p, rows, results, settings)\n\n"
+"Fit curves start..stop-1 (rows = (start, stop)) of y (K by m) with the\n"
+"compiled model, the GIL released throughout.  functions: (model,\n"
+"model_jacobian, user_data) as addresses, model_jacobian 0 for forward\n"
+"differences.  p (K by n) holds the starting points and receives the\n"
+"solutions; results = (ier, nfev, chisqr, perr): ier, nfev (int32 K), chisqr\n"
+"(K) and perr (K by n) are written for those rows.  xdata: None or m\n"
+"doubles; weight: None, m or K by m doubles (1/sigma); settings: a\n"
+"SolverSettings without diag.  ier is MINPACK's INFO, IER_USER_STOP when the\n"
+"model asked to stop, IER_NONFINITE when the non-finite guard stopped the\n"
+"fit or refused its convergence (reached on non-finite trial points alone).");
 
 static PyObject *
 native_fit_many(PyObject *self, PyObject *args)
 {
-    uintptr_t model_addr, mjac_addr, ud_addr;
-    PyObject *oxdata, *oy, *oweight, *op, *oier, *onfev, *ochisqr, *operr;
+    PyObject *functions, *oxdata, *oy, *oweight, *op, *oier, *onfev, *ochisqr, *operr, *settings;
     Py_ssize_t start, stop;
+    uintptr_t model, model_jacobian;
+    void *user_data;
     Settings s;
-    int check;
     (void)self;
-    if (!PyArg_ParseTuple(args, "O&O&O&OOOOnnOOOOdddiddp:fit_many", address, &model_addr, address, &mjac_addr,
-                          address, &ud_addr, &oxdata, &oy, &oweight, &op, &start, &stop, &oier, &onfev, &ochisqr,
-                          &operr, &s.ftol, &s.xtol, &s.gtol, &s.maxfev, &s.epsfcn, &s.factor, &check)) {
+    if (!PyArg_ParseTuple(args, "OOOOO(nn)(OOOO)O:fit_many", &functions, &oxdata, &oy, &oweight, &op, &start, &stop,
+                          &oier, &onfev, &ochisqr, &operr, &settings) ||
+        !parse_functions(functions, &model, &model_jacobian, &user_data)) {
         return NULL;
     }
     if (!PyArray_Check(oy) || PyArray_NDIM((PyArrayObject *)oy) != 2 || !PyArray_Check(op) ||
-        PyArray_NDIM((PyArrayObject *)op) != 2 || model_addr == 0) {
-        PyErr_SetString(PyExc_TypeError, "_native: y and p must be 2-D ndarrays, model an address");
+        PyArray_NDIM((PyArrayObject *)op) != 2) {
+        PyErr_SetString(PyExc_TypeError, "_native: y and p must be 2-D ndarrays");
         return NULL;
     }
     npy_intp K = PyArray_DIM((PyArrayObject *)oy, 0), m = PyArray_DIM((PyArrayObject *)oy, 1);
@@ -502,6 +534,13 @@ native_fit_many(PyObject *self, PyObject *args)
     if (PyArray_DIM((PyArrayObject *)op, 0) != K || n < 1 || m < n || m > INT_MAX / 4 || start < 0 ||
         stop > K || start > stop) {
         PyErr_SetString(PyExc_ValueError, "_native: bad sizes");
+        return NULL;
+    }
+    if (!parse_settings(settings, n, &s)) {
+        return NULL;
+    }
+    if (s.diag != NULL) {
+        PyErr_SetString(PyExc_ValueError, "_native: fit_many scales each curve itself (MODE 1): diag must be None");
         return NULL;
     }
     int ok = 1;
@@ -539,19 +578,15 @@ native_fit_many(PyObject *self, PyObject *args)
     for (npy_intp k = start; k < stop; k++) {
         Context ctx;
         memset(&ctx, 0, sizeof ctx);
-        ctx.model = (model_fn)(uintptr_t)model_addr;
-        ctx.model_jacobian = (model_jacobian_fn)(uintptr_t)mjac_addr;
-        ctx.user_data = (void *)(uintptr_t)ud_addr;
+        ctx.model = (model_fn)model;
+        ctx.model_jacobian = (model_jacobian_fn)model_jacobian;
+        ctx.user_data = user_data;
         ctx.xdata = xdata;
         ctx.y = y + k * m;
         ctx.weight = weight == NULL ? NULL : wsize == m ? weight : weight + k * m;
-        ctx.check = check;
         ctx.xbad = xbad;
-        for (npy_intp j = 0; j < n; j++) {
-            diag[j] = 1.0;
-        }
-        int kn, kj;
-        int info = solve(&ctx, mjac_addr != 0, (int)m, (int)n, p + k * n, fvec, fjac, ipvt, qtf, diag, wa, &s,
+        int kn, kj; /* MODE 1: MINPACK fills diag itself before it ever reads it */
+        int info = solve(&ctx, model_jacobian != 0, (int)m, (int)n, p + k * n, fvec, fjac, ipvt, qtf, diag, wa, &s,
                          &kn, &kj);
         /* nan/inf stopped the fit, or its convergence rests on non-finite trials alone (as leastsq refuses). */
         int nonfinite = ctx.stage != STAGE_NONE || (info >= 1 && info <= 4 && ctx.nonfinite_since != 0);
@@ -619,12 +654,15 @@ PyInit__native(void)
     if (module == NULL) {
         return NULL;
     }
-    if (PyModule_AddIntConstant(module, "IER_USER_STOP", IER_USER_STOP) < 0 ||
-        PyModule_AddIntConstant(module, "IER_NONFINITE", IER_NONFINITE) < 0 ||
-        PyModule_AddIntConstant(module, "STAGE_START", STAGE_START) < 0 ||
-        PyModule_AddIntConstant(module, "STAGE_DIFFERENCES", STAGE_DIFFERENCES) < 0 ||
-        PyModule_AddIntConstant(module, "STAGE_JACOBIAN", STAGE_JACOBIAN) < 0 ||
-        PyModule_AddObjectRef(module, "CapsuleType", (PyObject *)&PyCapsule_Type) < 0) {
+    PyObject *fields = PyTuple_New(sizeof SETTINGS_FIELDS / sizeof SETTINGS_FIELDS[0]);
+    for (Py_ssize_t i = 0; fields != NULL && i < PyTuple_GET_SIZE(fields); i++) {
+        PyTuple_SET_ITEM(fields, i, PyUnicode_FromString(SETTINGS_FIELDS[i]));
+    }
+    int failed = fields == NULL || PyErr_Occurred() || add_shared_constants(module) < 0 ||
+                 PyModule_AddObjectRef(module, "SETTINGS_FIELDS", fields) < 0 ||
+                 PyModule_AddObjectRef(module, "CapsuleType", (PyObject *)&PyCapsule_Type) < 0;
+    Py_XDECREF(fields);
+    if (failed) {
         Py_DECREF(module);
         return NULL;
     }

@@ -233,10 +233,6 @@ copy_rows_all_finite(double *fjac, const double *values, npy_intp m, npy_intp n)
     return (seen >> 63) == 0;
 }
 
-static const char STAGE_START[] = "at the starting point";
-static const char STAGE_DIFFERENCES[] = "forming the forward-difference Jacobian";
-static const char STAGE_JACOBIAN[] = "forming the Jacobian";
-
 /* Copy Dfun's result into MINPACK's column-major fjac (scanned when
  * `scan`).  A C-ordered float64 array of exactly the expected shape is
  * copied here, transposing it when it holds one residual per row; anything
@@ -287,7 +283,7 @@ evaluate_jacobian(Evaluator *ev, npy_intp n, const double *x, double *fjac)
     }
     int status = copy_jacobian(ev, result, n, fjac, guarded(ev));
     Py_DECREF(result);
-    return status == COPIED_NONFINITE ? report_nonfinite(ev, "Dfun", ev->njev, STAGE_JACOBIAN, n, x) : status;
+    return status == COPIED_NONFINITE ? report_nonfinite(ev, "Dfun", ev->njev, STAGE_NAMES[STAGE_JACOBIAN], n, x) : status;
 }
 
 /* MINPACK's IFLAG = 0 call (every NPRINT iterations): progress(x, fvec). */
@@ -325,7 +321,7 @@ lmdif_fcn(int *m, int *n, double *x, double *fvec, int *iflag)
     }
     else {
         /* IFLAG 2: the columns of fdjac2's difference quotients. */
-        const char *stage = *iflag == 2 ? STAGE_DIFFERENCES : ev->nfev == 0 ? STAGE_START : NULL;
+        const char *stage = STAGE_NAMES[*iflag == 2 ? STAGE_DIFFERENCES : ev->nfev == 0 ? STAGE_START : STAGE_NONE];
         status = evaluate_residuals(ev, *n, x, fvec, stage);
     }
     if (status < 0) {
@@ -350,7 +346,7 @@ lmder_fcn(int *m, int *n, double *x, double *fvec, double *fjac, int *ldfjac, in
         status = report_progress(ev, *n, x, fvec);
     }
     else if (*iflag == 1) {
-        status = evaluate_residuals(ev, *n, x, fvec, ev->nfev == 0 ? STAGE_START : NULL);
+        status = evaluate_residuals(ev, *n, x, fvec, STAGE_NAMES[ev->nfev == 0 ? STAGE_START : STAGE_NONE]);
     }
     else if (*iflag == 2) {
         status = evaluate_jacobian(ev, *n, x, fjac);
@@ -540,7 +536,7 @@ PyInit__pycallback(void)
      * uintptr_t, as ISO C has no direct function-to-object pointer cast. */
     PyObject *lmdif = PyLong_FromVoidPtr((void *)(uintptr_t)lmdif_fcn);
     PyObject *lmder = PyLong_FromVoidPtr((void *)(uintptr_t)lmder_fcn);
-    int failed = lmdif == NULL || lmder == NULL ||
+    int failed = lmdif == NULL || lmder == NULL || add_shared_constants(module) < 0 ||
                  PyModule_AddObjectRef(module, "Evaluator", (PyObject *)&EvaluatorType) < 0 ||
                  PyModule_AddObjectRef(module, "LMDIF_FCN", lmdif) < 0 ||
                  PyModule_AddObjectRef(module, "LMDER_FCN", lmder) < 0;
