@@ -294,6 +294,20 @@ optional_data(PyObject *obj, const char *name, npy_intp size, int *ok)
     return data;
 }
 
+/* What a model reads as x: None (NULL), or m doubles per coordinate (a
+ * built-in 2-D model's x is 2 by m, see _builtin_models.c). */
+static const double *
+abscissae(PyObject *obj, npy_intp m, int *ok)
+{
+    npy_intp size = PyArray_Check(obj) ? PyArray_SIZE((PyArrayObject *)obj) : m;
+    if (size == 0 || size % m != 0) {
+        PyErr_SetString(PyExc_TypeError, "_native: xdata must hold m values per coordinate");
+        *ok = 0;
+        return NULL;
+    }
+    return optional_data(obj, "xdata", size, ok);
+}
+
 /* ---- leastsq ----------------------------------------------------------- */
 
 PyDoc_STRVAR(leastsq_doc,
@@ -311,8 +325,8 @@ PyDoc_STRVAR(leastsq_doc,
 "nan or inf (0: none; recorded only with check).\n\n"
 "With residuals 0 and a model address (curve_fit), the residuals are\n"
 "(model(x, xdata) - y) * weight, formed in C as fit_many forms them, and\n"
-"jacobian is the model's Jacobian; y: m doubles, xdata and weight: None or\n"
-"m doubles.");
+"jacobian is the model's Jacobian; y: m doubles, xdata: None or m doubles\n"
+"per coordinate, weight: None or m doubles.");
 
 static PyObject *
 native_leastsq(PyObject *self, PyObject *args)
@@ -345,7 +359,7 @@ native_leastsq(PyObject *self, PyObject *args)
     }
     int ok = 1;
     const double *y = model_addr == 0 ? NULL : array_data(oy, "y", NPY_DOUBLE, m, 0);
-    const double *xdata = optional_data(oxdata, "xdata", m, &ok);
+    const double *xdata = abscissae(oxdata, m, &ok);
     const double *weight = ok ? optional_data(oweight, "weight", m, &ok) : NULL;
     if ((model_addr != 0 && y == NULL) || !ok) {
         return NULL;
@@ -473,10 +487,10 @@ PyDoc_STRVAR(fit_many_doc,
 "Fit curves start..stop-1 of y (K by m) with the compiled model, the GIL\n"
 "released throughout.  p (K by n) holds the starting points and receives\n"
 "the solutions; ier, nfev (int32 K), chisqr (K) and perr (K by n) are\n"
-"written for those rows.  xdata: None or m doubles; weight: None, m or\n"
-"K by m doubles (1/sigma).  ier is MINPACK's INFO, -1 when the model asked\n"
-"to stop, -2 when the non-finite guard stopped the fit or refused its\n"
-"convergence (reached on non-finite trial points alone).");
+"written for those rows.  xdata: None or m doubles per coordinate; weight:\n"
+"None, m or K by m doubles (1/sigma).  ier is MINPACK's INFO, -1 when the\n"
+"model asked to stop, -2 when the non-finite guard stopped the fit or\n"
+"refused its convergence (reached on non-finite trial points alone).");
 
 static PyObject *
 native_fit_many(PyObject *self, PyObject *args)
@@ -514,7 +528,7 @@ native_fit_many(PyObject *self, PyObject *args)
     if (perr == NULL) {
         return NULL;
     }
-    const double *xdata = optional_data(oxdata, "xdata", m, &ok);
+    const double *xdata = abscissae(oxdata, m, &ok);
     npy_intp wsize = oweight == Py_None ? 0 : PyArray_Check(oweight) ? PyArray_SIZE((PyArrayObject *)oweight) : -1;
     if (wsize != 0 && wsize != m && wsize != K * m) {
         PyErr_SetString(PyExc_TypeError, "_native: weight must have m or K*m elements");
