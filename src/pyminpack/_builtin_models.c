@@ -44,6 +44,7 @@
 #include <Python.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define WRONG_SIZE 1
 
@@ -670,10 +671,12 @@ add_functions(PyObject *module)
         return -1;
     }
     for (size_t k = 0; k < sizeof MODELS / sizeof MODELS[0]; k++) {
-        /* A function pointer held as void *, as PyCapsule and
-         * scipy.LowLevelCallable do. */
-        PyObject *pair = Py_BuildValue("(NN)", PyCapsule_New((void *)MODELS[k].model, MODEL_SIGNATURE, NULL),
-                                       PyCapsule_New((void *)MODELS[k].jacobian, JACOBIAN_SIGNATURE, NULL));
+        /* A capsule holds a function pointer as void * (scipy.LowLevelCallable's
+         * convention); through uintptr_t, as _native.c converts back, which
+         * every platform Python runs on defines. */
+        void *model = (void *)(uintptr_t)MODELS[k].model, *jacobian = (void *)(uintptr_t)MODELS[k].jacobian;
+        PyObject *pair = Py_BuildValue("(NN)", PyCapsule_New(model, MODEL_SIGNATURE, NULL),
+                                       PyCapsule_New(jacobian, JACOBIAN_SIGNATURE, NULL));
         if (pair == NULL || PyDict_SetItemString(functions, MODELS[k].name, pair) < 0) {
             Py_XDECREF(pair);
             Py_DECREF(functions);

@@ -257,7 +257,7 @@ class BuiltinModel:
                 raise ValueError(f"model {self.name!r}: give x, or m, the number of points.")
             points = int(m)
         else:
-            points = np.shape(x)[-1]
+            points = np.shape(x)[-1] if np.ndim(x) else 1  # a scalar x is one point
         return p, self.abscissae(x, points), points
 
 
