@@ -510,6 +510,12 @@ def test_a_jacobian_or_user_data_with_a_builtin_model():
         curve_fit("gauss_1d", None, np.ones(10), np.ones(4), user_data=np.ones(3))
 
 
+def test_a_model_made_up_outside_the_registry_is_refused():
+    made_up = BuiltinModel("gauss_3d", ("amplitude",), "amplitude", "not built in")
+    with pytest.raises(ValueError, match="no built-in model is named 'gauss_3d'"):
+        fit_many(made_up, np.ones((2, 10)), np.ones(1))
+
+
 def test_evaluating_needs_x_or_m():
     with pytest.raises(ValueError, match="give x, or m, the number of points"):
         MODELS["gauss_1d"].values([1.0, 0.0, 1.0, 0.0])

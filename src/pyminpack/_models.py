@@ -381,17 +381,16 @@ def refuse_for_builtin(model: BuiltinModel, jacobian: object, user_data: object,
 
 
 def resolve(model: str | BuiltinModel) -> BuiltinModel:
-    """Return the built-in model named ``model`` (any case), or ``model`` itself if it is one.
+    """Return the built-in model named ``model`` (any case, or a :class:`BuiltinModel`'s name).
 
     Raises
     ------
     ValueError
         No built-in model has that name; the message lists those that exist.
     """
-    if isinstance(model, BuiltinModel):
-        return model
-    found = _REGISTRY.get(model.lower())
+    name = model.name if isinstance(model, BuiltinModel) else model
+    found = _REGISTRY.get(name.lower())
     if found is None:
         names = ", ".join(_REGISTRY)
-        raise ValueError(f"model: no built-in model is named {model!r}; the built-in models are {names}.")
+        raise ValueError(f"model: no built-in model is named {name!r}; the built-in models are {names}.")
     return found
