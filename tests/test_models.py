@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import pickle
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -174,8 +175,6 @@ def test_parameter_names():
 
 
 def test_the_readme_lists_every_model_with_its_parameters_and_formula():
-    from pathlib import Path
-
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     rows = {line.split("|")[1].strip(" `"): line for line in readme.splitlines() if line.startswith("| `")}
     for name, model in MODELS.items():
