@@ -99,9 +99,10 @@ def test_local_cluster_with_two_worker_processes(native, spec):
     distributed = pytest.importorskip("dask.distributed")
     x, y = curves(400)
     local = fit_many(native["rational_model"], y, [1.0, 1.0, 0.5], x=x, workers=1)
+    # The dashboard on a free port: dask's default, 8787, may be taken (another test run on this machine).
     with (
         distributed.LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None, silence_logs=40
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0", silence_logs=40
         ) as cluster,
         distributed.Client(cluster) as client,
     ):

@@ -18,11 +18,13 @@ from ._dask import SharedLibraryModel, fit_many_dask
 from ._fit import FitResult, fit
 from ._fit_many import ManyFits, fit_many
 from ._leastsq import leastsq
+from ._models import BuiltinModel, builtin_models
 from ._warnings import OptimizeWarning
 
 __version__: str = _version("pyminpack")
 
 __all__ = [
+    "BuiltinModel",
     "Compiled",
     "FitResult",
     "JacobianCheck",
@@ -31,6 +33,7 @@ __all__ = [
     "SharedLibraryModel",
     "UserTermination",
     "__version__",
+    "builtin_models",
     "check_jacobian",
     "curve_fit",
     "fit",

@@ -393,7 +393,13 @@ class CallableModel:
         As for :class:`Compiled`.
     m : int
         The number of values when ``x`` is None (the model then reads its
-        abscissae from ``user_data``).
+        abscissae from ``user_data``, or takes its own default ones).
+    dimensions : int, optional
+        Coordinates per point: ``x`` holds one row of values per coordinate
+        (a built-in 2-D model's ``x`` is 2 by ``m``).
+    name : str, optional
+        The name reports show (default: the compiled function's
+        ``__name__``).
 
     Raises
     ------
@@ -413,17 +419,20 @@ class CallableModel:
     array([1., 3., 5.])
     """
 
-    def __init__(self, model: object, user_data: object, m: int) -> None:
+    def __init__(
+        self, model: object, user_data: object, m: int, *, dimensions: int = 1, name: str | None = None
+    ) -> None:
         self.compiled = model
-        self.__name__ = str(getattr(model, "__name__", "compiled model"))
+        self.__name__ = str(getattr(model, "__name__", "compiled model")) if name is None else name
         self._call = MODEL.prototype()(native_function(model, MODEL, "f").address)
         self._user_data = user_data_address(user_data)
         self._m = m
+        self._dimensions = dimensions
 
     def __call__(self, x: ArrayLike | None, *params: float) -> NDArray[np.float64]:
         p = np.array(params, dtype=np.float64)
-        xs = None if x is None else np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
-        out = np.empty(self._m if xs is None else xs.size)
+        xs = None if x is None else np.ascontiguousarray(x, dtype=np.float64).reshape(self._dimensions, -1)
+        out = np.empty(self._m if xs is None else xs.shape[1])
         status = self._call(
             out.size, p.size, p.ctypes.data_as(_DOUBLES), None if xs is None else xs.ctypes.data_as(_DOUBLES),
             out.ctypes.data_as(_DOUBLES), self._user_data[0],

@@ -25,6 +25,7 @@ from ._check_jacobian import check_jacobian
 from ._compiled import CompiledModel, is_compiled
 from ._leastsq import leastsq
 from ._messages import LEASTSQ_SUCCESS
+from ._models import is_builtin, refuse_for_builtin, resolve
 from ._triangular import solve_lower
 from ._validation import callable_name
 from ._warnings import OptimizeWarning
@@ -201,14 +202,16 @@ def curve_fit(
 
     Parameters
     ----------
-    f : callable or compiled function
+    f : callable, compiled function or str
         The model function, ``f(x, ...)``. It must take the independent
         variable as the first argument and the parameters to fit as separate
         remaining arguments. pyminpack only: or a compiled model with
         :func:`pyminpack.fit_many`'s C signature (a numba ``@cfunc``, a
         ctypes function pointer or a PyCapsule), ``int f(int m, int n, const
         double *p, const double *x, double *out, void *user_data)``; the
-        whole fit then runs in C with the GIL released (see Notes).
+        whole fit then runs in C with the GIL released (see Notes). Or the
+        name of a built-in model (:func:`pyminpack.builtin_models`), a
+        compiled model that brings its analytic Jacobian.
     xdata : array_like or object
         The independent variable where the data is measured, usually an
         M-length sequence or a (k, M)-shaped array for k predictors. A list,
@@ -345,7 +348,9 @@ def curve_fit(
     `xdata` is then None (the model gets NULL) or M values, `sigma` None, a
     scalar or M values, and `p0` is required (a compiled function has no
     signature to count parameters from); `bounds`, a 2-D `sigma`,
-    `check_jac` and `callback` need a Python model and are refused.
+    `check_jac` and `callback` need a Python model and are refused. A
+    built-in model is such a compiled model, with its Jacobian; a 2-D one
+    takes `xdata` None (the data are a square image) or of shape (2, M).
 
     **Bounds.** MINPACK has none; as MINUIT and lmfit do, each bounded
     parameter ``p`` is fitted through an unbounded internal parameter
@@ -422,6 +427,11 @@ def solve_curve_fit(
         ``(popt, pcov, infodict, mesg, ier, p0, xdata, ydata)``; for ``ier``
         outside 1-4, ``popt`` is where MINPACK stopped and ``pcov`` is None.
     """
+    builtin = None
+    if is_builtin(f):
+        builtin = resolve(f)
+        refuse_for_builtin(builtin, jac, user_data, "jac")
+        f, jac = builtin.functions
     compiled = is_compiled(f)
     if compiled:
         _refuse_for_compiled_model(p0, sigma, jac, check_jac, callback)
@@ -489,7 +499,12 @@ def solve_curve_fit(
     if ydata.size != 1 and n > ydata.size:
         raise TypeError(f"The number of func parameters={n} must not exceed the number of data points={ydata.size}")
     if compiled:
-        model = CompiledModel(f, ydata, _compiled_model_abscissae(xdata, ydata.size), transform, jac, user_data)
+        if builtin is None:
+            abscissae = _compiled_model_abscissae(xdata, ydata.size)
+        else:
+            builtin.parameter_names(n)
+            abscissae = builtin.abscissae(xdata, ydata.size)
+        model = CompiledModel(f, ydata, abscissae, transform, jac, user_data)
         popt, pcov, infodict, errmsg, ier = leastsq(model, p0, full_output=True, **kwargs)
     else:
         popt, pcov, infodict, errmsg, ier = _python_model_leastsq(

@@ -35,6 +35,7 @@ from numpy.typing import ArrayLike
 
 from ._compiled import MODEL, MODEL_JACOBIAN
 from ._fit_many import ManyFits, fit_many
+from ._models import is_builtin, refuse_for_builtin, resolve
 from ._settings import MinpackOptions, SolverSettings
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ def _fit_block(
     **kwargs: Any,
 ) -> np.ndarray:
     """Fit one chunk of curves; the five results packed side by side as float64 columns."""
-    model, jacobian = _build(recipe)
+    model, jacobian = (recipe, None) if is_builtin(recipe) else _build(recipe)
     fits = fit_many(model, y, p0, sigma=sigma, jacobian=jacobian, **kwargs)
     out = np.empty((y.shape[0], 2 * n + 3))
     out[:, :n] = fits.params
@@ -196,8 +197,10 @@ def fit_many_dask(
 
     Parameters
     ----------
-    model : SharedLibraryModel or zero-argument callable
-        A picklable recipe that builds the compiled model on each worker:
+    model : str, BuiltinModel, SharedLibraryModel or zero-argument callable
+        The name of a built-in model (:func:`pyminpack.builtin_models`:
+        compiled into pyminpack, so every worker has it), or a picklable
+        recipe that builds the compiled model on each worker:
         called there with no arguments, it returns the model (a numba
         cfunc, ctypes function pointer or PyCapsule of ``fit_many``'s
         signature) or a ``(model, jacobian)`` pair.  A
@@ -212,7 +215,7 @@ def fit_many_dask(
         ``ydata``).
     x : array_like, shape (m,), optional
         Passed to the model as ``const double *x`` (NULL when omitted);
-        sent with every task.
+        sent with every task.  A built-in 2-D model's is ``(2, m)``.
     sigma : array_like or dask array, shape (m,) or (K, m), optional
         Uncertainties, shared or one row per curve.
     user_data : ndarray, optional
@@ -239,9 +242,11 @@ def fit_many_dask(
     ------
     TypeError
         ``model`` is a compiled function or cannot be pickled, or
-        ``user_data`` is not a numpy array.
+        ``user_data`` is not a numpy array (or is given with a built-in
+        model).
     ValueError
-        ``ydata``, ``p0`` or ``sigma`` has the wrong shape.
+        ``ydata``, ``p0`` or ``sigma`` has the wrong shape; the sizes do
+        not fit a built-in model (see :func:`pyminpack.fit_many`).
 
     Notes
     -----
@@ -288,7 +293,11 @@ def fit_many_dask(
     import dask.array as da
     from dask.base import tokenize
 
-    _check_picklable(model)
+    builtin = resolve(model) if is_builtin(model) else None
+    if builtin is None:
+        _check_picklable(model)
+    else:
+        refuse_for_builtin(builtin, None, user_data, "jacobian")
     if user_data is not None and not isinstance(user_data, np.ndarray):
         raise TypeError(
             "fit_many_dask: user_data must be None or a numpy array (sent to the workers by value; "
@@ -317,6 +326,9 @@ def fit_many_dask(
 
     p = p0 if isinstance(p0, da.Array) else np.asarray(p0, dtype=np.float64)
     n = int(p.shape[-1]) if p.ndim >= 1 else 1
+    if builtin is not None:  # refused here, before any task runs
+        builtin.parameter_names(n)
+        builtin.abscissae(x, m)
     p_arg, p_index, _ = per_curve("p0", p, n)
     if sigma is None:
         s_arg: Any = None
@@ -347,7 +359,7 @@ def fit_many_dask(
         concatenate=True,
         name=f"fit_many-{token}",
         meta=np.empty((0, 0)),
-        recipe=model,
+        recipe=model if builtin is None else builtin,
         n=n,
         **options,
     )

@@ -25,6 +25,7 @@ from ._compiled import CallableModel, is_compiled
 from ._curve_fit import positional_parameters, solve_curve_fit
 from ._fit_report import format_report, model_name
 from ._messages import LEASTSQ_SUCCESS
+from ._models import callable_model, is_builtin, resolve
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -310,14 +311,16 @@ def fit(
 
     Parameters
     ----------
-    model : callable or compiled function
+    model : callable, compiled function or str
         ``model(x, p1, p2, ...)``. The names of ``p1, p2, ...`` in its
         signature name the parameters; ``p0, p1, ...`` when the signature
         does not have one positional name per parameter. Or a compiled model
         with :func:`pyminpack.fit_many`'s C signature, fitted as
         :func:`pyminpack.curve_fit` fits it (then `p0` is required, and
         ``user_data=`` may be given); the result's ``model`` calls it from
-        Python for the report and the plot.
+        Python for the report and the plot. Or the name of a built-in model
+        (:func:`pyminpack.builtin_models`), whose parameter names the
+        result uses.
     xdata : array_like or object
         The independent variable, passed to `model`.
     ydata : array_like
@@ -393,11 +396,16 @@ def fit(
     )
     success = solution.ier in LEASTSQ_SUCCESS
     values = solution.popt
-    if is_compiled(model):  # callable from Python for the report and the plot
-        model = CallableModel(model, kwargs.get("user_data"), solution.ydata.size)
+    if is_builtin(model):  # callable from Python for the report and the plot, its parameters named
+        builtin = resolve(model)
+        model, names = callable_model(builtin, solution.ydata.size), builtin.parameter_names(values.size)
+    else:
+        if is_compiled(model):  # callable from Python for the report and the plot
+            model = CallableModel(model, kwargs.get("user_data"), solution.ydata.size)
+        names = parameter_names(model, values.size)
     return FitResult(
         model=model, xdata=solution.xdata, ydata=np.asarray(ydata, dtype=float),
-        sigma=None if sigma is None else np.asarray(sigma, dtype=float), names=parameter_names(model, values.size),
+        sigma=None if sigma is None else np.asarray(sigma, dtype=float), names=names,
         init_values=np.asarray(solution.p0, dtype=float), values=values,
         covariance=np.full((values.size, values.size), np.nan) if solution.pcov is None else solution.pcov,
         chisqr=float(np.sum(solution.infodict["fvec"] ** 2)), nfev=int(solution.infodict["nfev"]),

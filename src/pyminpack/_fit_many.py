@@ -13,7 +13,9 @@ abscissae ``x`` (the ``x`` passed to :func:`fit_many`, or NULL) into
                        double *fjac, int ldfjac, void *user_data)
 
 ``d model[i] / d p[j]`` into ``fjac[i + j*ldfjac]`` (column-major).  Both
-return 0 to continue, anything else to stop that curve's fit.
+return 0 to continue, anything else to stop that curve's fit.  Or the model
+is built in (:mod:`._models`), named as ``"gauss_2d"``: a pair of such
+functions compiled with the package.
 
 For curve ``k`` MINPACK minimises the sum of squares of the residuals
 ``(model[i] - ydata[k, i]) * w[i]`` with ``w = 1/sigma`` (``curve_fit``'s
@@ -34,6 +36,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _native  # type: ignore[attr-defined]
 from ._compiled import MODEL, MODEL_JACOBIAN, native_function, user_data_address
 from ._messages import IER_NONFINITE
+from ._models import is_builtin, refuse_for_builtin, resolve
 from ._settings import MinpackOptions, SolverSettings
 
 if TYPE_CHECKING:
@@ -100,7 +103,9 @@ def fit_many(
 
     Parameters
     ----------
-    model : numba cfunc, ctypes function pointer or PyCapsule
+    model : str, BuiltinModel, numba cfunc, ctypes function pointer or PyCapsule
+        The name of a built-in model (see :func:`pyminpack.builtin_models`;
+        its analytic Jacobian comes with it), or
         ``int model(int m, int n, const double *p, const double *x, double *out, void *user_data)``:
         the ``m`` model values for parameters ``p`` into ``out``.
     ydata : array_like, shape (K, m)
@@ -108,7 +113,9 @@ def fit_many(
     p0 : array_like, shape (n,) or (K, n)
         The starting point, shared or one per curve.
     x : array_like, shape (m,), optional
-        Passed to the model as ``const double *x`` (NULL when omitted).
+        Passed to the model as ``const double *x`` (NULL when omitted).  A
+        built-in 2-D model takes shape ``(2, m)``, the coordinates of each
+        point, and without it reads each curve as a square image.
     sigma : array_like, shape (m,) or (K, m), optional
         Uncertainties: the residuals are ``(model - y) * (1/sigma)``.
     jacobian : compiled function, optional
@@ -143,10 +150,12 @@ def fit_many(
     ------
     TypeError
         ``model`` or ``jacobian`` is not a compiled function of the signature
-        above.
+        above; or ``jacobian`` or ``user_data`` is given with a built-in model.
     ValueError
         Shapes disagree, ``m < n``, ``sigma`` is not positive and finite,
-        ``p0`` is not finite, or ``workers < 1``.
+        ``p0`` is not finite, or ``workers < 1``; ``model`` names no built-in
+        model, ``p0`` has not as many parameters as the built-in model takes,
+        or ``m`` is not a square for a built-in 2-D model without ``x``.
 
     Notes
     -----
@@ -176,7 +185,21 @@ def fit_many(
            [ 0.2,  0.2]])
     >>> fits.ier
     array([2, 2, 1], dtype=int32)
+
+    A built-in model, by name: two 5 by 5 spots, flattened row by row.
+
+    >>> from pyminpack import builtin_models
+    >>> spot = builtin_models()["gauss_2d"]
+    >>> spots = [spot.values([10.0, 2.2, 1.9, 1.1, 3.0], m=25), spot.values([8.0, 1.5, 2.5, 0.9, 1.0], m=25)]
+    >>> fit_many("gauss_2d", spots, [9.0, 2.0, 2.0, 1.0, 2.0], workers=1).params.round(6)
+    array([[10. ,  2.2,  1.9,  1.1,  3. ],
+           [ 8. ,  1.5,  2.5,  0.9,  1. ]])
     """
+    builtin = None
+    if is_builtin(model):
+        builtin = resolve(model)
+        refuse_for_builtin(builtin, jacobian, user_data, "jacobian")
+        model, jacobian = builtin.functions
     model_fn = native_function(model, MODEL, "model")
     jacobian_fn = None if jacobian is None else native_function(jacobian, MODEL_JACOBIAN, "jacobian")
     ud_address, ud_keep = user_data_address(user_data)
@@ -196,9 +219,13 @@ def fit_many(
         raise ValueError("p0 must be finite.")
     if m < n:
         raise ValueError(f"Improper input: {n} parameters need at least as many points; each curve has m={m}.")
-    xdata = None if x is None else np.ascontiguousarray(x, dtype=np.float64)
-    if xdata is not None and xdata.shape != (m,):
-        raise ValueError(f"x must have shape (m,) = ({m},); got {xdata.shape}.")
+    if builtin is not None:
+        builtin.parameter_names(n)
+        xdata = builtin.abscissae(x, m)
+    else:
+        xdata = None if x is None else np.ascontiguousarray(x, dtype=np.float64)
+        if xdata is not None and xdata.shape != (m,):
+            raise ValueError(f"x must have shape (m,) = ({m},); got {xdata.shape}.")
     weight = None
     if sigma is not None:
         s = np.ascontiguousarray(sigma, dtype=np.float64)

@@ -331,6 +331,20 @@ parse_settings(PyObject *settings, npy_intp n, Settings *s)
     return odiag == Py_None || s->diag != NULL;
 }
 
+/* What a model reads as x: None (NULL), or m doubles per coordinate (a
+ * built-in 2-D model's x is 2 by m, see _builtin_models.c). */
+static const double *
+abscissae(PyObject *obj, npy_intp m, int *ok)
+{
+    npy_intp size = PyArray_Check(obj) ? PyArray_SIZE((PyArrayObject *)obj) : m;
+    if (size == 0 || size % m != 0) {
+        PyErr_SetString(PyExc_TypeError, "_native: xdata must hold m values per coordinate");
+        *ok = 0;
+        return NULL;
+    }
+    return optional_data(obj, "xdata", size, ok);
+}
+
 /* ---- leastsq ----------------------------------------------------------- */
 
 PyDoc_STRVAR(leastsq_doc,
@@ -348,8 +362,8 @@ PyDoc_STRVAR(leastsq_doc,
 "Jacobian) or the non-finite guard stopped it (stage; xbad where).\n\n"
 "With data = (xdata, y, weight) (curve_fit's compiled model), the functions\n"
 "are the model and its Jacobian, and the residuals (model(x, xdata) - y) *\n"
-"weight are formed in C as fit_many forms them; y: m doubles, xdata and\n"
-"weight: None or m doubles.");
+"weight are formed in C as fit_many forms them; y: m doubles, xdata: None\n"
+"or m doubles per coordinate, weight: None or m doubles.");
 
 static PyObject *
 native_leastsq(PyObject *self, PyObject *args)
@@ -381,7 +395,7 @@ native_leastsq(PyObject *self, PyObject *args)
     }
     int ok = 1;
     const double *y = odata == Py_None ? NULL : array_data(oy, "y", NPY_DOUBLE, m, 0);
-    const double *xdata = optional_data(oxdata, "xdata", m, &ok);
+    const double *xdata = abscissae(oxdata, m, &ok);
     const double *weight = ok ? optional_data(oweight, "weight", m, &ok) : NULL;
     if ((odata != Py_None && y == NULL) || !ok) {
         return NULL;
@@ -505,7 +519,7 @@ PyDoc_STRVAR(fit_many_doc,
 "differences.  p (K by n) holds the starting points and receives the\n"
 "solutions; results = (ier, nfev, chisqr, perr): ier, nfev (int32 K), chisqr\n"
 "(K) and perr (K by n) are written for those rows.  xdata: None or m\n"
-"doubles; weight: None, m or K by m doubles (1/sigma); settings: a\n"
+"doubles per coordinate; weight: None, m or K by m doubles (1/sigma); settings: a\n"
 "SolverSettings without diag.  ier is MINPACK's INFO, IER_USER_STOP when the\n"
 "model asked to stop, IER_NONFINITE when the non-finite guard stopped the\n"
 "fit or refused its convergence (reached on non-finite trial points alone).");
@@ -553,7 +567,7 @@ native_fit_many(PyObject *self, PyObject *args)
     if (perr == NULL) {
         return NULL;
     }
-    const double *xdata = optional_data(oxdata, "xdata", m, &ok);
+    const double *xdata = abscissae(oxdata, m, &ok);
     npy_intp wsize = oweight == Py_None ? 0 : PyArray_Check(oweight) ? PyArray_SIZE((PyArrayObject *)oweight) : -1;
     if (wsize != 0 && wsize != m && wsize != K * m) {
         PyErr_SetString(PyExc_TypeError, "_native: weight must have m or K*m elements");
