@@ -1,4 +1,4 @@
-"""Bounds in pyminpack.curve_fit: MINUIT's parameter transformation (``_bounds.py``).
+"""Bounds in pyminpack.curve_fit: MINUIT's parameter transformation (``_fitting/bounds.py``).
 
 Oracles: closed-form least squares for a straight line (free, or with the
 slope held at a bound, where the intercept is the mean of ``y - slope * x``),
@@ -16,9 +16,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from pyminpack import OptimizeWarning, _bounds, curve_fit, fit
-from pyminpack._bounds import ParameterTransform, parse_bounds
-from pyminpack._curve_fit import solve_curve_fit as _solve_curve_fit
+from pyminpack import OptimizeWarning, curve_fit, fit
+from pyminpack._fitting import bounds as _bounds
+from pyminpack._fitting.bounds import ParameterTransform, parse_bounds
+from pyminpack._fitting.curve_fit import solve_curve_fit as _solve_curve_fit
 
 X = np.linspace(0.0, 4.0, 9)
 NOISE = np.array([0.12, -0.08, 0.05, -0.11, 0.02, 0.09, -0.04, -0.06, 0.07])

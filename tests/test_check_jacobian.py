@@ -14,8 +14,9 @@ import math
 import numpy as np
 import pytest
 
-from pyminpack import _check_jacobian, check_jacobian, curve_fit
-from pyminpack._check_jacobian import SUSPICIOUS_BELOW, JacobianCheck
+from pyminpack import check_jacobian, curve_fit
+from pyminpack._solver import check_jacobian as _check_jacobian
+from pyminpack._solver.check_jacobian import SUSPICIOUS_BELOW, JacobianCheck
 
 T = np.linspace(0.1, 2.0, 8)
 DECAY_X0 = np.array([2.0, 0.7, 0.3])

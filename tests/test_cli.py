@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pyminpack.__main__ import main
-from pyminpack._demo import TUTORIAL_FITS, plot_file_name
+from pyminpack._cli import main
+from pyminpack._cli.demo import TUTORIAL_FITS, plot_file_name
 
 X = np.linspace(0.0, 4.0, 9)
 NOISE = np.array([0.05, -0.03, 0.02, -0.06, 0.04, 0.01, -0.02, 0.03, -0.04])
@@ -165,7 +165,7 @@ def test_bounds_hold_a_parameter(data, capsys):
 
 
 def test_bounds_with_one_open_side_parse():
-    from pyminpack._fit_command import parse_bounds_option
+    from pyminpack._cli.fit_command import parse_bounds_option
 
     lower, upper = parse_bounds_option(["a=0:", "b=:inf,c=-1:1"], ("a", "b", "c"))
     np.testing.assert_array_equal(lower, [0.0, -np.inf, -1.0])

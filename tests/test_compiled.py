@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from pyminpack import Compiled, UserTermination, leastsq
-from pyminpack._messages import IER_NONFINITE
+from pyminpack._solver.messages import IER_NONFINITE
 
 pytestmark = pytest.mark.skipif(nf.compiler() is None, reason="needs a C compiler (cc) to build the test functions")
 

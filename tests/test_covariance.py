@@ -11,7 +11,7 @@ import pytest
 from small_problems import EXP, LINE, ORTHOGONAL, ROSENBROCK_OFFSET, Problem, T, assert_cov_close
 
 from pyminpack import leastsq
-from pyminpack._covariance import covariance_from_qr
+from pyminpack._solver.covariance import covariance_from_qr
 
 WELL_CONDITIONED = [LINE, EXP, ROSENBROCK_OFFSET]
 TIGHT = {"ftol": 1e-14, "xtol": 1e-14}
@@ -237,7 +237,7 @@ def _exponential_decay_jac(x, p):
     ("name", "jac"), [("quadratic", _quadratic_jac), ("exponential decay", _exponential_decay_jac)]
 )
 def test_cov_x_of_the_tutorial_fits(name, jac):
-    from pyminpack._demo import TUTORIAL_FITS
+    from pyminpack._cli.demo import TUTORIAL_FITS
 
     (example,) = [example for example in TUTORIAL_FITS if example.name == name]
     y = example.data()

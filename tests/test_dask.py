@@ -112,7 +112,7 @@ def test_local_cluster_with_two_worker_processes(native, spec):
         futures = client.compute(list(lazy))
         remote = ManyFits(*client.gather(futures))
         # The workers built the model from the recipe (the client process never did).
-        loaded = client.run(lambda: [repr(k) for k in __import__("pyminpack._dask")._dask._BUILT])
+        loaded = client.run(lambda: [repr(k) for k in __import__("pyminpack._batch.dask")._batch.dask._BUILT])
         assert any(repr(spec) in names for names in loaded.values()), loaded
     assert_identical(remote, local)
     assert np.isin(local.ier, [1, 2, 3, 4]).sum() == 399

@@ -64,9 +64,9 @@ def section(docstring: str, title: str) -> bool:
 
 
 def test_modules_are_the_installed_package() -> None:
-    assert "pyminpack._leastsq" in MODULES
+    assert "pyminpack._solver.leastsq" in MODULES
     assert importlib.import_module("pyminpack._minpack")  # the compiled extension, next to the modules
-    duplicates = [name for name in sys.modules if name.endswith("._leastsq") and name != "pyminpack._leastsq"]
+    duplicates = [name for name in sys.modules if name.endswith("._leastsq") and name != "pyminpack._solver.leastsq"]
     assert not duplicates
     assert "src.pyminpack" not in sys.modules
 
@@ -77,7 +77,7 @@ def test_examples_run(name: str) -> None:
     tests = doctest.DocTestFinder().find(module, name)
     if not HAVE_MATPLOTLIB and any("plot" in example.source for test in tests for example in test.examples):
         pytest.skip("the examples draw plots: needs matplotlib")
-    if name == "pyminpack._dask":
+    if name == "pyminpack._batch.dask":
         pytest.importorskip("dask.array", reason="the examples run on dask: pip install 'pyminpack[dask]'")
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     for test in tests:

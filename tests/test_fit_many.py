@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from pyminpack import fit_many, leastsq
-from pyminpack._fit_many import IER_NONFINITE, IER_USER_STOP
+from pyminpack._batch.fit_many import IER_NONFINITE, IER_USER_STOP
 
 pytestmark = pytest.mark.skipif(nf.compiler() is None, reason="needs a C compiler (cc) to build the test functions")
 

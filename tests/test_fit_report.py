@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from pyminpack import fit
-from pyminpack._fit_report import format_number
+from pyminpack._fitting.report import format_number
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 #: Set to 1 to rewrite the golden files from the current output (then review the diff).

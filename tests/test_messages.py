@@ -19,7 +19,7 @@ import pytest
 from small_problems import EXP, LINE, ORTHOGONAL, ROSENBROCK_OFFSET, Problem
 
 from pyminpack import leastsq
-from pyminpack._messages import (
+from pyminpack._solver.messages import (
     IER_NONFINITE,
     IMPROPER_INPUT,
     LEASTSQ_FAILURE,

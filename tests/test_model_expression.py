@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from pyminpack import curve_fit
-from pyminpack._model_expression import FUNCTIONS, ModelExpression, ModelExpressionError
+from pyminpack._cli.model_expression import FUNCTIONS, ModelExpression, ModelExpressionError
 
 X = np.linspace(0.1, 0.9, 5)
 

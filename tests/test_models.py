@@ -34,7 +34,7 @@ from pyminpack import (
     fit_many,
     leastsq,
 )
-from pyminpack._compiled import MODEL, native_function
+from pyminpack._solver.signatures import MODEL, native_function
 
 MODELS = builtin_models()
 NAMES = list(MODELS)

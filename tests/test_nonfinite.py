@@ -28,8 +28,8 @@ import pytest
 from small_problems import EXP
 
 from pyminpack import Compiled, curve_fit, fit, fit_many, leastsq
-from pyminpack._messages import IER_NONFINITE, OUTCOMES
-from pyminpack._validation import all_finite
+from pyminpack._solver.messages import IER_NONFINITE, OUTCOMES
+from pyminpack._solver.validation import all_finite
 
 BAD_VALUES = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf}
 

@@ -40,8 +40,8 @@ REQUIRED = [
     "minpack_src/lmdif.f",
     "minpack_src/lmder.f",
     "src/pyminpack/meson.build",
-    "src/pyminpack/_minpack.pyf",
-    "src/pyminpack/_pycallback.c",
+    "src/pyminpack/native/minpack.pyf",
+    "src/pyminpack/native/pycallback.c",
     "src/pyminpack/_build_info.py.in",
     "tests/conftest.py",
     "tests/data/README.md",
@@ -116,8 +116,12 @@ def test_wheel_holds_every_module(dist: Path) -> None:
     assert not modules - names, "a module missing from install_sources in src/pyminpack/meson.build"
     assert "pyminpack/_build_info.py" in names
     extensions = {name.split(".")[0] for name in names if name.endswith((".so", ".pyd"))}
-    # One extension per hand-written C file, and f2py's from the signature file.
-    sources = {name.removeprefix("src/").rsplit(".", 1)[0] for name in committed if name.endswith((".c", ".pyf"))}
+    # One extension per hand-written C file of native/, and f2py's from the signature file, each named _<file>.
+    sources = {
+        f"pyminpack/_{Path(name).stem}"
+        for name in committed
+        if name.startswith("src/pyminpack/native/") and name.endswith((".c", ".pyf"))
+    }
     assert extensions == sources
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pyminpack import fit
-from pyminpack._plot import CURVE_POINTS, MISSING_MATPLOTLIB
+from pyminpack._fitting.plot import CURVE_POINTS, MISSING_MATPLOTLIB
 
 #: matplotlib is in the ``test`` extra; only the missing-matplotlib test runs without it.
 needs_matplotlib = pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None, reason="needs matplotlib")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-SOURCES = sorted((Path(__file__).resolve().parents[1] / "src" / "pyminpack").glob("*.[ch]"))
+SOURCES = sorted((Path(__file__).resolve().parents[1] / "src" / "pyminpack" / "native").glob("*.[ch]"))
 
 #: Names that C runtimes define as macros (C11 7.21.1 and 7.5 allow it; windows.h defines min and max).
 RUNTIME_MACROS = ("stderr", "stdin", "stdout", "errno", "min", "max")
@@ -33,7 +33,7 @@ def code_of(path: Path) -> str:
 
 
 def test_the_sources_are_found():
-    assert {path.name for path in SOURCES} >= {"_native.c", "_pycallback.c", "_fcn_common.h"}
+    assert {path.name for path in SOURCES} >= {"native.c", "pycallback.c", "fcn_common.h", "builtin_models.c"}
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda path: path.name)

@@ -47,7 +47,7 @@ from hypothesis import strategies as st
 from reliability_problems import Decay, Outcome, decay
 
 from pyminpack import leastsq
-from pyminpack._messages import OUTCOMES
+from pyminpack._solver.messages import OUTCOMES
 
 slow = pytest.mark.slow
 

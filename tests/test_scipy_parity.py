@@ -49,7 +49,7 @@ from small_problems import (  # noqa: E402
 )
 
 import pyminpack  # noqa: E402
-from pyminpack._demo import TUTORIAL_FITS  # noqa: E402
+from pyminpack._cli.demo import TUTORIAL_FITS  # noqa: E402
 
 LIBRARIES = {"pyminpack": pyminpack.leastsq, "scipy": so.leastsq}
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pyminpack import _native
-from pyminpack._settings import MAXFEV_LIMIT, SolverSettings
+from pyminpack._solver.settings import MAXFEV_LIMIT, SolverSettings
 
 
 def test_the_c_layer_reads_the_fields_in_their_order():

@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from pyminpack._demo import SEED, TUTORIAL_FITS, fit_example
+from pyminpack._cli.demo import SEED, TUTORIAL_FITS, fit_example
 
 #: name -> (true parameters, noise sd, initial guess, x range, number of points)
 TUTORIAL = {

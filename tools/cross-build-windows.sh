@@ -135,14 +135,14 @@ EOF
   { cat "$work/setup.log"; exit 1; }
 "$py" -m ninja -C "$work/build" >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 
-for source in _native.c _pycallback.c; do
+for source in native.c pycallback.c builtin_models.c; do
   $triplet-gcc -fsyntax-only -std=c99 -Wall -Wextra -Wpedantic -Wconversion -Werror \
-    -isystem "$headers" -isystem "$work/numpy-win/numpy/_core/include" "$root/src/pyminpack/$source"
+    -isystem "$headers" -isystem "$work/numpy-win/numpy/_core/include" "$root/src/pyminpack/native/$source"
 done
 
 status=0
-for module in _minpack _native _pycallback; do
-  pyd="$work/build/src/pyminpack/$module.cp$pyver_nodot-win_amd64.pyd"
+for module in _minpack _native _pycallback _builtin_models; do
+  pyd="$work/build/src/pyminpack/native/$module.cp$pyver_nodot-win_amd64.pyd"
   $triplet-objdump -p "$pyd" >"$work/$module.objdump"
   dlls=$(sed -n 's/^[[:space:]]*DLL Name: //p' "$work/$module.objdump" | sort | xargs)
   exports=$(sed -n '/Ordinal\/Name Pointer/,/^$/s/^[[:space:]]*\[ *[0-9]*\] //p' "$work/$module.objdump" | xargs)

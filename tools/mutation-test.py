@@ -33,7 +33,7 @@ Usage
     python tools/mutation-test.py [--jobs N] [--resume] [MODULE ...]
 
     (with the project's development venv: pyminpack installed editable,
-    ``pip install mutmut==3.8.1``; MODULE as ``_leastsq``, default all)
+    ``pip install mutmut==3.8.1``; MODULE as ``_solver/leastsq``, default all)
 """
 
 from __future__ import annotations
@@ -54,16 +54,18 @@ EQUIVALENT = ROOT / "tools" / "mutation" / "equivalent.md"
 
 #: The solver layer, most central first.
 MODULES = (
-    "_leastsq",
-    "_validation",
-    "_result",
-    "_covariance",
-    "_messages",
-    "_callbacks",
-    "_compiled",
-    "_fit_many",
-    "_curve_fit",
-    "_bounds",
+    "_solver/leastsq",
+    "_solver/settings",
+    "_solver/validation",
+    "_solver/result",
+    "_solver/covariance",
+    "_solver/messages",
+    "_solver/callbacks",
+    "_solver/compiled",
+    "_solver/signatures",
+    "_batch/fit_many",
+    "_fitting/curve_fit",
+    "_fitting/bounds",
 )
 
 #: The tests that exercise the solver layer (the rest of the suite is CLI,
@@ -104,8 +106,8 @@ def _toml_list(values: list[str]) -> str:
 
 def _extension_files() -> list[Path]:
     """The compiled modules and generated sources of the build this interpreter imports."""
-    package = Path(importlib.import_module("pyminpack._native").__file__ or "").parent
-    return [path for path in package.iterdir() if path.suffix in (".so", ".pyd") or path.name == "_build_info.py"]
+    built = ("_minpack", "_pycallback", "_native", "_builtin_models", "_build_info")
+    return [Path(importlib.import_module(f"pyminpack.{name}").__file__ or "") for name in built]
 
 
 def _editable_build_paths() -> str:
@@ -149,9 +151,14 @@ def _statuses(env: dict[str, str]) -> dict[str, str]:
     return dict(line.strip().split(": ", 1) for line in lines if ": " in line)
 
 
+def _module_of(mutant: str) -> str:
+    """A mutant's module as MODULES names it: ``pyminpack._solver.leastsq.x_f__mutmut_1`` is ``_solver/leastsq``."""
+    return "/".join(mutant.split(".")[1:-1])
+
+
 def _confirm(name: str, tests: list[str], env: dict[str, str]) -> bool:
     """Apply the mutant to the sandbox's sources and run all the selected tests: True if one fails."""
-    module = name.split(".")[1]
+    module = _module_of(name)
     _mutmut("apply", name, env=env)
     try:
         run = subprocess.run(
@@ -174,7 +181,7 @@ def _report(statuses: dict[str, str], modules: list[str]) -> str:
     rows = ["| module | mutants | killed | equivalent | survived | kill rate |", "|---|---:|---:|---:|---:|---:|"]
     totals: Counter[str] = Counter()
     for module in modules:
-        counts = Counter(status for name, status in statuses.items() if name.split(".")[1] == module)
+        counts = Counter(status for name, status in statuses.items() if _module_of(name) == module)
         counts["mutants"] = sum(counts.values())
         totals.update(counts)
         rows.append(_row(module, counts))
@@ -196,7 +203,7 @@ def _row(module: str, counts: Counter[str]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("modules", nargs="*", default=list(MODULES), help="e.g. _leastsq (default: all)")
+    parser.add_argument("modules", nargs="*", default=list(MODULES), help="e.g. _solver/leastsq (default: all)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="mutants tested at once")
     parser.add_argument("--resume", action="store_true", help="continue the run in .mutation/")
     options = parser.parse_args()

@@ -10,16 +10,16 @@ Operator of Argonne National Laboratory.
 
 from importlib.metadata import version as _version
 
-from ._check_jacobian import JacobianCheck, check_jacobian
-from ._compiled import Compiled, UserTermination
+from ._batch.dask import SharedLibraryModel, fit_many_dask
+from ._batch.fit_many import ManyFits, fit_many
 from ._config import show_config
-from ._curve_fit import curve_fit
-from ._dask import SharedLibraryModel, fit_many_dask
-from ._fit import FitResult, fit
-from ._fit_many import ManyFits, fit_many
-from ._leastsq import leastsq
-from ._models import BuiltinModel, builtin_models
-from ._warnings import OptimizeWarning
+from ._fitting.curve_fit import curve_fit
+from ._fitting.fit import FitResult, fit
+from ._fitting.models import BuiltinModel, builtin_models
+from ._fitting.warnings import OptimizeWarning
+from ._solver.check_jacobian import JacobianCheck, check_jacobian
+from ._solver.compiled import Compiled, UserTermination
+from ._solver.leastsq import leastsq
 
 __version__: str = _version("pyminpack")
 

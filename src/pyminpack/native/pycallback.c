@@ -7,7 +7,7 @@
  * was measured at ~0.87 us per evaluation before the user's function even
  * runs (exp-decay fit, 50 points), above SciPy's *whole* per-evaluation
  * overhead (~0.78 us).  The f2py wrappers of lmdif/lmder therefore take FCN
- * as the address of a C function (see _minpack.pyf) and MINPACK calls it
+ * as the address of a C function (see minpack.pyf) and MINPACK calls it
  * directly; this module supplies those C functions.  Each evaluation makes
  * one new array (a copy of x, so the user can neither alter MINPACK's iterate
  * nor keep a view of memory MINPACK reuses), one call, and one memcpy of a
@@ -22,13 +22,13 @@
  * No Python exception ever crosses MINPACK: an exception is stored on the
  * Evaluator, IFLAG is set negative (MINPACK's documented user-termination
  * request), MINPACK returns normally, and the Python layer re-raises it.
- * All validation and error wording lives in Python (_validation.py): this
+ * All validation and error wording lives in Python (_solver/validation.py): this
  * file takes a fast path only for a result that is already a float64 array
  * of exactly the expected shape, and hands anything else to the Python
  * checkers.  It also scans for nan/inf the results MINPACK would build on
  * (the residuals at the starting point, and every Jacobian, analytic or by
  * forward differences: a branch-free scan fused with the copy, which costs
- * what memcpy costs, see _fcn_common.h) and, when it finds one, lets the
+ * what memcpy costs, see fcn_common.h) and, when it finds one, lets the
  * Python side word the error.  Residuals at a trial point are let through:
  * MINPACK rejects a trial step whose residual norm is not smaller (nan and
  * inf included) and shortens the step, which is how fits such as NIST's
@@ -47,7 +47,7 @@
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <numpy/arrayobject.h>
 
-#include "_fcn_common.h"
+#include "fcn_common.h"
 
 typedef struct Evaluator {
     PyObject_HEAD
@@ -532,7 +532,7 @@ PyInit__pycallback(void)
     if (module == NULL) {
         return NULL;
     }
-    /* The f2py wrappers take FCN as an address (see _minpack.pyf); through
+    /* The f2py wrappers take FCN as an address (see minpack.pyf); through
      * uintptr_t, as ISO C has no direct function-to-object pointer cast. */
     PyObject *lmdif = PyLong_FromVoidPtr((void *)(uintptr_t)lmdif_fcn);
     PyObject *lmder = PyLong_FromVoidPtr((void *)(uintptr_t)lmder_fcn);

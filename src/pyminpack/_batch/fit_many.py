@@ -33,11 +33,11 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _native  # type: ignore[attr-defined]
-from ._compiled import MODEL, MODEL_JACOBIAN, native_function, user_data_address
-from ._messages import IER_NONFINITE
-from ._models import is_builtin, refuse_for_builtin, resolve
-from ._settings import MinpackOptions, SolverSettings
+from .. import _native  # type: ignore[attr-defined]
+from .._fitting.models import is_builtin, refuse_for_builtin, resolve
+from .._solver.messages import IER_NONFINITE
+from .._solver.settings import MinpackOptions, SolverSettings
+from .._solver.signatures import MODEL, MODEL_JACOBIAN, native_function, user_data_address
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

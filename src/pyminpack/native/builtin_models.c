@@ -4,7 +4,7 @@
  * no compiler.
  *
  * Each model is a pair of C functions with fit_many's signatures (see
- * _native.c):
+ * native.c):
  *
  *   int model(int m, int n, const double *p, const double *x, double *out, void *user_data)
  *   int model_jacobian(int m, int n, const double *p, const double *x, double *fjac, int ldfjac,
@@ -13,7 +13,7 @@
  * exported as PyCapsules named by those signatures (the convention that
  * _compiled.native_function reads) in the module's dict FUNCTIONS, name ->
  * (model, jacobian).  The formulas, parameter names and conventions are
- * documented once, in _models.py; this file holds the arithmetic.  Why a
+ * documented once, in _fitting/models.py; this file holds the arithmetic.  Why a
  * module of its own rather than part of _native: the models need neither
  * MINPACK nor numpy, and fit_many reaches them through the same addresses
  * as a user's compiled model, so they change nothing in the solver's C.
@@ -640,7 +640,7 @@ polynomial_jacobian(int m, int n, const double *p, const double *x, double *fjac
 
 /* ---- the module ---------------------------------------------------------- */
 
-/* fit_many's signatures, as _compiled.py's MODEL and MODEL_JACOBIAN read them. */
+/* fit_many's signatures, as _solver/compiled.py's MODEL and MODEL_JACOBIAN read them. */
 static const char MODEL_SIGNATURE[] = "int (int, int, const double *, const double *, double *, void *)";
 static const char JACOBIAN_SIGNATURE[] = "int (int, int, const double *, const double *, double *, int, void *)";
 
@@ -672,7 +672,7 @@ add_functions(PyObject *module)
     }
     for (size_t k = 0; k < sizeof MODELS / sizeof MODELS[0]; k++) {
         /* A capsule holds a function pointer as void * (scipy.LowLevelCallable's
-         * convention); through uintptr_t, as _native.c converts back, which
+         * convention); through uintptr_t, as native.c converts back, which
          * every platform Python runs on defines. */
         void *model = (void *)(uintptr_t)MODELS[k].model, *jacobian = (void *)(uintptr_t)MODELS[k].jacobian;
         PyObject *pair = Py_BuildValue("(NN)", PyCapsule_New(model, MODEL_SIGNATURE, NULL),
@@ -693,7 +693,7 @@ static struct PyModuleDef builtin_models_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "pyminpack._builtin_models",
     .m_doc = "The built-in models' C functions as PyCapsules: FUNCTIONS[name] = (model, jacobian) "
-             "(see _models.py).",
+             "(see _fitting/models.py).",
     .m_size = -1,
 };
 

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._covariance import covariance_from_qr
-from ._messages import IER_NONFINITE, IMPROPER_INPUT, LEASTSQ_FAILURE, LEASTSQ_SUCCESS, OUTCOMES, leastsq_message
-from ._settings import SolverSettings
+from .covariance import covariance_from_qr
+from .messages import IER_NONFINITE, IMPROPER_INPUT, LEASTSQ_FAILURE, LEASTSQ_SUCCESS, OUTCOMES, leastsq_message
+from .settings import SolverSettings
 
 
 def leastsq_result(

@@ -1,10 +1,10 @@
 """How MINPACK calls the user's Python functions, one evaluation at a time.
 
-The evaluation itself is done in C (``_pycallback.c``, which says why): it
+The evaluation itself is done in C (``native/pycallback.c``, which says why): it
 calls ``func`` (or ``Dfun``) on a copy of MINPACK's ``x`` and copies the
 result into MINPACK's work array.  A result that is already a float64 array
 of exactly the expected shape takes a fast path there; anything else comes
-back to the checkers of ``_validation.py``, which accept what SciPy
+back to the checkers of ``validation.py``, which accept what SciPy
 accepts and word the errors.
 
 No exception ever crosses the Fortran: it is stored on the
@@ -21,9 +21,9 @@ from typing import Any
 
 from numpy.typing import NDArray
 
-from ._pycallback import LMDER_FCN, LMDIF_FCN, STAGE_NAMES, STAGE_START, Evaluator
-from ._settings import SolverSettings
-from ._validation import NonfiniteStop, jacobian_matrix, raise_nonfinite, residual_vector, stop_at_nonfinite
+from .._pycallback import LMDER_FCN, LMDIF_FCN, STAGE_NAMES, STAGE_START, Evaluator
+from .settings import SolverSettings
+from .validation import NonfiniteStop, jacobian_matrix, raise_nonfinite, residual_vector, stop_at_nonfinite
 
 #: The guard's name for the residuals (and Jacobian) at ``x0`` (the C layer's stage name).
 AT_THE_START: str = STAGE_NAMES[STAGE_START]
@@ -86,7 +86,7 @@ def residual_evaluator(func: Callable[..., Any], args: tuple[Any, ...], m: int, 
         A context manager: MINPACK's FCN calls ``func`` while it is entered.
         Its ``nonfinite_since`` is the evaluation that began the trailing
         run of trial points with nan or inf residuals (0: none), for
-        :func:`~pyminpack._validation.refuse_nonfinite_convergence`.
+        :func:`~pyminpack._solver.validation.refuse_nonfinite_convergence`.
     """
     return Evaluator(
         func,

@@ -20,7 +20,7 @@
  * Fortran call on the same thread and restored after it (a solve nested in a
  * user's function would see its own).
  *
- * The C signatures (documented in _compiled.py and the README):
+ * The C signatures (documented in _solver/compiled.py and the README):
  *
  *   int residuals(int m, int n, const double *x, double *fvec, void *user_data)
  *   int jacobian(int m, int n, const double *x, double *fjac, int ldfjac,
@@ -33,7 +33,7 @@
  * They return 0 to continue; any other value stops the solve (MINPACK's
  * user-termination request, IFLAG < 0) and is reported as `status`.
  *
- * The non-finite guard follows _pycallback.c: the residuals at the starting
+ * The non-finite guard follows pycallback.c: the residuals at the starting
  * point (MINPACK's first evaluation) and every Jacobian (analytic, or the
  * residuals at fdjac2's difference points) are scanned and stop the solve;
  * residuals at a trial point are let through (MINPACK rejects such a step
@@ -52,7 +52,7 @@
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <numpy/arrayobject.h>
 
-#include "_fcn_common.h"
+#include "fcn_common.h"
 
 typedef int (*residuals_fn)(int m, int n, const double *x, double *fvec, void *user_data);
 typedef int (*jacobian_fn)(int m, int n, const double *x, double *fjac, int ldfjac, void *user_data);
@@ -302,7 +302,7 @@ parse_functions(PyObject *functions, uintptr_t *function, uintptr_t *jacobian, v
     return 1;
 }
 
-/* The fields of pyminpack._settings.SolverSettings that reach MINPACK, in
+/* The fields of pyminpack._solver.settings.SolverSettings that reach MINPACK, in
  * its order (the tuple is parsed by position; tests/test_settings.py checks
  * the two agree). */
 static const char *const SETTINGS_FIELDS[] = {"ftol", "xtol", "gtol", "maxfev", "epsfcn", "factor", "diag",
@@ -332,7 +332,7 @@ parse_settings(PyObject *settings, npy_intp n, Settings *s)
 }
 
 /* What a model reads as x: None (NULL), or m doubles per coordinate (a
- * built-in 2-D model's x is 2 by m, see _builtin_models.c). */
+ * built-in 2-D model's x is 2 by m, see builtin_models.c). */
 static const double *
 abscissae(PyObject *obj, npy_intp m, int *ok)
 {
@@ -468,7 +468,7 @@ native_leastsq(PyObject *self, PyObject *args)
 /* ---- fit_many ---------------------------------------------------------- */
 
 /* One fit's standard errors, sqrt(diag(cov_x) * chisqr / (m - n)), into
- * perr (n doubles).  cov_x = P inv(R) inv(R)^T P^T as _covariance.py forms
+ * perr (n doubles).  cov_x = P inv(R) inv(R)^T P^T as _solver/covariance.py forms
  * leastsq's, from MINPACK's fjac (R in the upper triangle of its leading n
  * rows, column-major, leading dimension m) and ipvt (1-based); inv(R) by
  * back substitution into rinv (n*n doubles of workspace), so the two agree
@@ -655,7 +655,7 @@ static PyMethodDef native_methods[] = {
 static struct PyModuleDef native_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "pyminpack._native",
-    .m_doc = "MINPACK with compiled callbacks, the GIL released (see _compiled.py, _fit_many.py).",
+    .m_doc = "MINPACK with compiled callbacks, the GIL released (see _solver/compiled.py, _batch/fit_many.py).",
     .m_size = -1,
     .m_methods = native_methods,
 };

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from . import _native  # type: ignore[attr-defined]
+from .. import _native  # type: ignore[attr-defined]
 
 #: pyminpack's own ending, not MINPACK's: with ``allow_nonfinite=True`` the
 #: non-finite guard stopped MINPACK where it would have built on nan or inf

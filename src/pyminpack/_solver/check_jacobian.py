@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _minpack  # type: ignore[attr-defined]
-from ._validation import check_func, residual_vector, starting_point
+from .. import _minpack  # type: ignore[attr-defined]
+from .validation import check_func, residual_vector, starting_point
 
 __all__ = ["SUSPICIOUS_BELOW", "JacobianCheck", "check_jacobian"]
 

@@ -8,8 +8,8 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _minpack  # type: ignore[attr-defined]
-from ._callbacks import (
+from .. import _minpack  # type: ignore[attr-defined]
+from .callbacks import (
     AT_THE_START,
     LMDER_FCN,
     LMDIF_FCN,
@@ -17,11 +17,11 @@ from ._callbacks import (
     raise_stored_error,
     residual_evaluator,
 )
-from ._compiled import Compiled, compiled_functions, compiled_leastsq, is_compiled
-from ._messages import IER_NONFINITE
-from ._result import leastsq_result
-from ._settings import FACTOR, FTOL, GTOL, MAXFEV, XTOL, SolverSettings, check_problem_size
-from ._validation import (
+from .compiled import Compiled, compiled_functions, compiled_leastsq, is_compiled
+from .messages import IER_NONFINITE
+from .result import leastsq_result
+from .settings import FACTOR, FTOL, GTOL, MAXFEV, XTOL, SolverSettings, check_problem_size
+from .validation import (
     all_finite,
     check_func,
     raise_nonfinite,
@@ -225,7 +225,7 @@ def leastsq(
     >>> leastsq(func, 0)
     (array([2.99999999]), 1)
     """
-    # pyminpack.Compiled: the solve makes no Python call (_compiled.py).
+    # pyminpack.Compiled: the solve makes no Python call (compiled.py).
     compiled = (
         compiled_functions(func, args, Dfun, col_deriv, callback) if is_compiled(func) or is_compiled(Dfun) else None
     )

@@ -4,8 +4,8 @@ This mirrors ``curve_fit`` in SciPy 1.17's ``scipy/optimize/_minpack_py.py``
 step by step: the same argument handling, the same weighting of residuals
 and Jacobian by ``sigma``, the same scaling of the covariance, and the same
 messages.  Beyond SciPy, whose ``'lm'`` refuses them, it takes bounds on the
-parameters (``_bounds.py``) and can check an analytic Jacobian first
-(``_check_jacobian.py``).
+parameters (``bounds.py``) and can check an analytic Jacobian first
+(``_solver/check_jacobian.py``).
 """
 
 from __future__ import annotations
@@ -20,15 +20,16 @@ from typing import Any, NamedTuple, cast
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._bounds import ParameterTransform, parse_bounds
-from ._check_jacobian import check_jacobian
-from ._compiled import CompiledModel, is_compiled
-from ._leastsq import leastsq
-from ._messages import LEASTSQ_SUCCESS
-from ._models import is_builtin, refuse_for_builtin, resolve
-from ._triangular import solve_lower
-from ._validation import callable_name
-from ._warnings import OptimizeWarning
+from .._solver.check_jacobian import check_jacobian
+from .._solver.compiled import is_compiled
+from .._solver.leastsq import leastsq
+from .._solver.messages import LEASTSQ_SUCCESS
+from .._solver.validation import callable_name
+from .bounds import ParameterTransform, parse_bounds
+from .compiled_model import CompiledModel
+from .models import is_builtin, refuse_for_builtin, resolve
+from .triangular import solve_lower
+from .warnings import OptimizeWarning
 
 _NAN_POLICIES = ("raise", "omit")
 

@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._compiled import MODEL, MODEL_JACOBIAN
-from ._fit_many import ManyFits, fit_many
-from ._models import is_builtin, refuse_for_builtin, resolve
-from ._settings import MinpackOptions, SolverSettings
+from .._fitting.models import is_builtin, refuse_for_builtin, resolve
+from .._solver.settings import MinpackOptions, SolverSettings
+from .._solver.signatures import MODEL, MODEL_JACOBIAN
+from .fit_many import ManyFits, fit_many
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -155,7 +155,7 @@ def _fit_block(
 
 
 def _check_picklable(recipe: object) -> None:
-    from ._compiled import is_compiled
+    from .._solver.compiled import is_compiled
 
     if is_compiled(recipe):
         raise TypeError(

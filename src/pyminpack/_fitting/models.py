@@ -3,7 +3,7 @@
 ``fit_many("gauss_2d", spots, p0)``, ``curve_fit("exp_decay", t, y, p0)``,
 ``fit(...)`` and ``fit_many_dask(...)`` take the name of a built-in model
 (or its :class:`BuiltinModel`) where they take a compiled model: the C
-functions of ``_builtin_models.c``, with an analytic Jacobian, so that MINPACK
+functions of ``native/builtin_models.c``, with an analytic Jacobian, so that MINPACK
 runs ``lmder`` and no compiler is needed.
 
 The conventions are Gpufit's, so that its users get the same parameters
@@ -36,8 +36,10 @@ from typing import TypeGuard
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _builtin_models  # type: ignore[attr-defined]
-from ._compiled import _DOUBLES, MODEL_JACOBIAN, CallableModel, UserTermination, native_function
+from .. import _builtin_models  # type: ignore[attr-defined]
+from .._solver.compiled import UserTermination
+from .._solver.signatures import DOUBLES, MODEL_JACOBIAN, native_function
+from .compiled_model import CallableModel
 
 __all__ = ["BuiltinModel", "builtin_models", "callable_model", "is_builtin", "refuse_for_builtin", "resolve"]
 
@@ -240,8 +242,8 @@ class BuiltinModel:
         fjac = np.empty((p.size, points))  # column-major m by n
         call = MODEL_JACOBIAN.prototype()(native_function(self.functions[1], MODEL_JACOBIAN, "jacobian").address)
         status = call(
-            points, p.size, p.ctypes.data_as(_DOUBLES), None if xs is None else xs.ctypes.data_as(_DOUBLES),
-            fjac.ctypes.data_as(_DOUBLES), points, None,
+            points, p.size, p.ctypes.data_as(DOUBLES), None if xs is None else xs.ctypes.data_as(DOUBLES),
+            fjac.ctypes.data_as(DOUBLES), points, None,
         )  # fmt: skip
         if status:
             raise UserTermination(status, "Dfun", p, 0, 1)

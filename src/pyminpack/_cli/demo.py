@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from ._fit import FitResult, fit
+from .._fitting.fit import FitResult, fit
 
 #: Seed of the noise, fixed so that the demo and its tests are reproducible.
 #: The sinusoid from the tutorial's guess (1, 1, 0) is a multimodal fit:

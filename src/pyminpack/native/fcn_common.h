@@ -1,6 +1,6 @@
 /*
- * What MINPACK's two C-side FCNs share: _pycallback.c (Python residual
- * functions) and _native.c (compiled callbacks).  Both include Python.h
+ * What MINPACK's two C-side FCNs share: pycallback.c (Python residual
+ * functions) and native.c (compiled callbacks).  Both include Python.h
  * first.
  *
  * - The stages at which the non-finite guard may stop a solve, and
@@ -10,7 +10,7 @@
  *   module finds its active solve through a thread-local pointer.
  * - The run of non-finite trials the guard records: shortening the step on
  *   trial points whose residuals are nan or inf alone can meet MINPACK's
- *   convergence tests, and such an end is refused (see _validation.py).
+ *   convergence tests, and such an end is refused (see _solver/validation.py).
  * - The non-finite scan of the guard.  A binary64 value is nan or inf exactly
  *   when its 11 exponent bits are all ones; adding one unit of the exponent
  *   field to the masked exponent then carries into the sign bit, and only

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 import numpy as np
 from numpy.typing import NDArray
 
-from ._messages import IER_NONFINITE, LEASTSQ_SUCCESS
+from .messages import IER_NONFINITE, LEASTSQ_SUCCESS
 
 _FLOAT64 = np.dtype(np.float64)
 
@@ -218,7 +218,7 @@ def refuse_nonfinite_convergence(
     x : ndarray
         Where MINPACK stopped, the point every trial of the run started from.
     allow_nonfinite : bool
-        Return :data:`~pyminpack._messages.IER_NONFINITE` instead of raising.
+        Return :data:`~pyminpack._solver.messages.IER_NONFINITE` instead of raising.
 
     Returns
     -------
@@ -260,7 +260,7 @@ class NonfiniteStop(Exception):
     """Stops MINPACK where it would build on nan or inf, with ``allow_nonfinite=True``.
 
     Stored like a callback's exception, but never raised to the caller: the
-    solve ends with ``ier`` :data:`~pyminpack._messages.IER_NONFINITE`.
+    solve ends with ``ier`` :data:`~pyminpack._solver.messages.IER_NONFINITE`.
     """
 
 

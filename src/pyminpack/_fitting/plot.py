@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from ._atomic_write import atomic_output
+from .._atomic_write import atomic_output
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._compiled import CallableModel, is_compiled
-from ._curve_fit import positional_parameters, solve_curve_fit
-from ._fit_report import format_report, model_name
-from ._messages import LEASTSQ_SUCCESS
-from ._models import callable_model, is_builtin, resolve
+from .._solver.compiled import is_compiled
+from .._solver.messages import LEASTSQ_SUCCESS
+from .compiled_model import CallableModel
+from .curve_fit import positional_parameters, solve_curve_fit
+from .models import callable_model, is_builtin, resolve
+from .report import format_report, model_name
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -247,7 +248,7 @@ class FitResult:
         >>> [axes.get_ylabel() for axes in figure.axes]
         ['y', 'residual']
         """
-        from ._plot import plot_fit
+        from .plot import plot_fit
 
         return plot_fit(self, path, xlabel=xlabel, ylabel=ylabel)
 

@@ -19,13 +19,13 @@ from typing import Any, TextIO
 import numpy as np
 from numpy.typing import NDArray
 
-from ._atomic_write import atomic_output
-from ._bounds import parse_bounds
-from ._data_file import DataFileError, DataTable, finite_number, read_table
-from ._fit import FitResult, fit
-from ._model_expression import ModelExpression, ModelExpressionError
-from ._plot import MISSING_MATPLOTLIB, plot_format
-from ._warnings import OptimizeWarning
+from .._atomic_write import atomic_output
+from .._fitting.bounds import parse_bounds
+from .._fitting.fit import FitResult, fit
+from .._fitting.plot import MISSING_MATPLOTLIB, plot_format
+from .._fitting.warnings import OptimizeWarning
+from .data_file import DataFileError, DataTable, finite_number, read_table
+from .model_expression import ModelExpression, ModelExpressionError
 
 #: Exit status of a successful command.
 EXIT_OK = 0

@@ -1,0 +1,263 @@
+"""Compiled residual functions: MINPACK without a single Python call.
+
+A compiled function is a numba ``@cfunc`` object, a ctypes function pointer
+(a ``CFUNCTYPE`` instance, or a function of a ``ctypes.CDLL`` whose
+``argtypes`` and ``restype`` are set), or a ``PyCapsule`` whose name is its
+C signature (the convention of ``scipy.LowLevelCallable``; SciPy is not
+needed).  The signatures, with the user's data pointer last::
+
+    int residuals(int m, int n, const double *x, double *fvec, void *user_data)
+    int jacobian(int m, int n, const double *x, double *fjac, int ldfjac, void *user_data)
+
+``fjac`` is column-major: ``d fvec[i] / d x[j]`` goes to ``fjac[i + j*ldfjac]``.
+Both return 0 to continue; any other value stops the solve (MINPACK's
+user-termination request), which :func:`pyminpack.leastsq` reports by
+raising :class:`UserTermination`.
+
+A compiled function cannot say how many residuals it computes, so it is
+passed to ``leastsq`` wrapped in :class:`Compiled`, which holds ``m``.  The
+solve then runs in ``native/native.c`` with the GIL released throughout.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .. import _native  # type: ignore[attr-defined]
+from .messages import IER_NONFINITE
+from .result import leastsq_result
+from .settings import SolverSettings, check_problem_size
+from .signatures import JACOBIAN, RESIDUALS, NativeFunction, is_compiled_function, native_function, user_data_address
+from .validation import raise_nonfinite, refuse_nonfinite_convergence
+
+__all__ = ["Compiled", "CompiledSolve", "UserTermination", "compiled_functions", "compiled_leastsq", "is_compiled"]
+
+_FLOAT64 = np.dtype(np.float64)
+
+
+class UserTermination(RuntimeError):
+    """A compiled function returned nonzero, asking MINPACK to stop.
+
+    Attributes
+    ----------
+    status : int
+        The value it returned.
+    function : str
+        ``'func'`` or ``'Dfun'``: which function asked.
+    x : ndarray
+        MINPACK's ``x`` when it returned (the last accepted iterate, or, when
+        the stop came while forming a forward-difference Jacobian, that
+        iterate with one coordinate displaced by the difference step).
+    nfev, njev : int
+        MINPACK's evaluation counts.
+
+    Examples
+    --------
+    >>> import ctypes
+    >>> from pyminpack import Compiled, UserTermination, leastsq
+    >>> P = ctypes.POINTER(ctypes.c_double)
+    >>> @ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, P, P, ctypes.c_void_p)
+    ... def stop_at_once(m, n, x, fvec, user_data):
+    ...     return 7
+    >>> try:
+    ...     leastsq(Compiled(stop_at_once, 3), [1.0])
+    ... except UserTermination as stop:
+    ...     print(stop.status, stop.function, stop.nfev)
+    7 func 1
+    """
+
+    def __init__(self, status: int, function: str, x: NDArray[np.float64], nfev: int, njev: int) -> None:
+        call = f"evaluation {nfev}" if function == "func" else f"Jacobian evaluation {njev}"
+        super().__init__(
+            f"leastsq: the compiled '{function}' returned {status} at {call}, asking MINPACK to stop; "
+            f"x = {np.array2string(x, precision=17, separator=', ', threshold=20)}."
+        )
+        self.status = status
+        self.function = function
+        self.x = x
+        self.nfev = nfev
+        self.njev = njev
+
+
+class Compiled:
+    """A compiled residual function, its number of residuals, its Jacobian.
+
+    Pass it as ``func`` to :func:`pyminpack.leastsq`: the solve then makes
+    no Python call and releases the GIL until MINPACK returns.
+
+    Parameters
+    ----------
+    residuals : numba cfunc, ctypes function pointer or PyCapsule
+        ``int residuals(int m, int n, const double *x, double *fvec, void *user_data)``:
+        writes the ``m`` residuals at ``x`` (``n`` parameters) into ``fvec``.
+    m : int
+        The number of residuals.
+    jacobian : compiled function, optional
+        ``int jacobian(int m, int n, const double *x, double *fjac, int ldfjac, void *user_data)``:
+        writes ``d fvec[i]/d x[j]`` into ``fjac[i + j*ldfjac]`` (column-major).
+        Without it MINPACK's ``lmdif`` forms forward differences; with it
+        ``lmder`` runs.  It may also be given as ``leastsq``'s ``Dfun``.
+    user_data : optional
+        Passed to both functions as ``void *user_data``: None (NULL), a numpy
+        array (its data pointer; the array is kept alive by this object), a
+        ctypes pointer, ``c_void_p``, ctypes array or structure, or an int
+        address.
+
+    Raises
+    ------
+    TypeError
+        A function is not compiled, or its signature (numba's, ctypes'
+        ``argtypes``/``restype``, or a capsule's name) is not the one above.
+
+    Notes
+    -----
+    Both functions return 0 to continue; any other value stops the solve and
+    ``leastsq`` raises :class:`UserTermination`.  They are called from
+    whichever thread runs the solve, without the GIL: they must not touch
+    Python objects.  (A ctypes callback made from a Python function, as
+    below, takes the GIL itself: fine for a demonstration, slow in practice;
+    use numba's ``@cfunc`` or C.)
+
+    Examples
+    --------
+    >>> import ctypes
+    >>> from pyminpack import Compiled, leastsq
+    >>> P = ctypes.POINTER(ctypes.c_double)
+    >>> RESIDUALS = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, P, P, ctypes.c_void_p)
+    >>> @RESIDUALS
+    ... def residuals(m, n, x, fvec, user_data):
+    ...     for i in range(m):
+    ...         fvec[i] = x[0] * i + x[1] - (2.0 * i + 1.0)
+    ...     return 0
+    >>> leastsq(Compiled(residuals, 5), [0.0, 0.0])
+    (array([2., 1.]), 2)
+    """
+
+    __slots__ = ("_jacobian", "_residuals", "_user_data", "jacobian", "m", "residuals", "user_data")
+
+    #: The C signatures of the two functions, and their names in error messages.
+    _SIGNATURES = ((RESIDUALS, "residuals"), (JACOBIAN, "jacobian"))
+
+    def __init__(self, residuals: object, m: int, jacobian: object = None, user_data: object = None) -> None:
+        (signature, name), (jacobian_signature, jacobian_name) = self._SIGNATURES
+        self._residuals = native_function(residuals, signature, name)
+        self._jacobian = None if jacobian is None else native_function(jacobian, jacobian_signature, jacobian_name)
+        m = int(m)
+        if m < 1:
+            raise ValueError(f"m (the number of residuals) must be positive; got {m}.")
+        self.m = m
+        self.residuals = residuals
+        self.jacobian = jacobian
+        self.user_data = user_data
+        self._user_data = user_data_address(user_data)
+
+    def __repr__(self) -> str:
+        jac = "" if self.jacobian is None else f", jacobian={self.jacobian!r}"
+        ud = "" if self.user_data is None else f", user_data={type(self.user_data).__name__}"
+        return f"Compiled({self.residuals!r}, m={self.m}{jac}{ud})"
+
+    def _model_data(self) -> tuple[Any, ...] | None:
+        """``_native.leastsq``'s ``data``: None, the residuals are the function's own."""
+        return None
+
+
+def is_compiled(obj: object) -> bool:
+    """Return whether ``obj`` is a compiled function or a :class:`Compiled`."""
+    return isinstance(obj, Compiled) or is_compiled_function(obj)
+
+
+class CompiledSolve(NamedTuple):
+    """What a compiled solve calls: the :class:`Compiled` residuals and the Jacobian, if any."""
+
+    func: Compiled
+    jacobian: NativeFunction | None
+    jacobian_object: object
+
+
+def compiled_functions(func: object, args: Any, Dfun: object, col_deriv: bool, callback: object) -> CompiledSolve:
+    """Check that ``leastsq``'s arguments make a compiled solve; return its functions.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``func`` is not a :class:`Compiled` (a bare compiled function, or a
+        compiled ``Dfun`` with a Python ``func``), or an argument needs a
+        Python call (``args``, ``callback``) or does not apply (``col_deriv``,
+        a Jacobian given twice).
+    """
+    if not isinstance(func, Compiled):
+        if is_compiled(func):
+            raise TypeError(
+                "leastsq: a compiled residual function cannot report how many residuals it "
+                "computes; pass pyminpack.Compiled(func, m) (with jacobian=... or Dfun=... for a "
+                "compiled Jacobian)."
+            )
+        raise TypeError("leastsq: a compiled Dfun needs a compiled func, given as pyminpack.Compiled(func, m).")
+    if args != ():
+        raise TypeError("leastsq: args cannot be passed to a compiled function; use Compiled(..., user_data=...).")
+    if callback is not None:
+        raise TypeError(
+            "leastsq: callback needs a Python call at every iteration; it is not available with a compiled func."
+        )
+    if col_deriv:
+        raise ValueError(
+            "leastsq: col_deriv does not apply to a compiled Jacobian, which always writes column-major fjac."
+        )
+    if Dfun is None:
+        return CompiledSolve(func, func._jacobian, func.jacobian)
+    if func._jacobian is not None:
+        raise TypeError("leastsq: the Jacobian is given twice (Compiled(jacobian=...) and Dfun).")
+    return CompiledSolve(func, native_function(Dfun, JACOBIAN, "Dfun"), Dfun)
+
+
+def compiled_leastsq(
+    compiled: CompiledSolve, x0: NDArray[Any], settings: SolverSettings, *, full_output: bool
+) -> tuple[Any, ...]:
+    """:func:`pyminpack.leastsq` for a :class:`Compiled` ``func``: same results.
+
+    Parameters
+    ----------
+    compiled : CompiledSolve
+        From :func:`compiled_functions`.
+    x0 : ndarray
+        The checked starting point (``leastsq``'s flattened copy).
+    settings : SolverSettings
+        The solve's settings.
+    full_output : bool
+        As for ``leastsq``.
+    """
+    func, jacobian, jacobian_object = compiled
+    x = x0 if x0.dtype == _FLOAT64 else x0.astype(_FLOAT64)  # MINPACK's x, overwritten
+    check_problem_size(len(x), func.m)
+    functions = (func._residuals.address, 0 if jacobian is None else jacobian.address, func._user_data[0])
+    fvec, fjac, ipvt, qtf, info, nfev, njev, nonfinite_since, stop = _native.leastsq(
+        functions, x, func.m, settings, func._model_data()
+    )
+    if stop is None:
+        info = refuse_nonfinite_convergence(
+            func.residuals,  # type: ignore[arg-type]
+            info,
+            nonfinite_since,
+            nfev,
+            x,
+            allow_nonfinite=settings.allow_nonfinite,
+        )
+    else:
+        status, stopped_by, stage, evaluation, xbad = stop
+        if status:
+            raise UserTermination(status, "func" if stopped_by == 1 else "Dfun", x, nfev, njev)
+        if not settings.allow_nonfinite:  # the guard stopped it; the C guard always scans
+            on_jacobian = stage == _native.STAGE_JACOBIAN
+            raise_nonfinite(
+                "Dfun" if on_jacobian else "func",
+                jacobian_object if on_jacobian else func.residuals,  # type: ignore[arg-type]
+                evaluation,
+                xbad,
+                _native.STAGE_NAMES[stage],
+            )
+        info = IER_NONFINITE
+    counts = {"nfev": nfev} if jacobian is None else {"nfev": nfev, "njev": njev}
+    return leastsq_result(x, fvec, fjac, ipvt, qtf, counts, info, settings, full_output=full_output, stacklevel=3)
