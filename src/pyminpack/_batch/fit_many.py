@@ -33,8 +33,9 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .. import _native  # type: ignore[attr-defined]
 from .._fitting.models import is_builtin, refuse_for_builtin, resolve
+from .._native import IER_USER_STOP as _IER_USER_STOP
+from .._native import fit_many as native_fit_many
 from .._solver.messages import IER_NONFINITE
 from .._solver.settings import MinpackOptions, SolverSettings
 from .._solver.signatures import MODEL, MODEL_JACOBIAN, native_function, user_data_address
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 __all__ = ["IER_NONFINITE", "IER_USER_STOP", "ManyFits", "fit_many"]
 
 #: ``ier`` of a fit stopped because the model returned nonzero.
-IER_USER_STOP: int = _native.IER_USER_STOP
+IER_USER_STOP: int = _IER_USER_STOP
 
 #: Curves per call of the C loop when several workers share them: small
 #: enough to balance the load, large enough that the Python work per chunk
@@ -248,7 +249,7 @@ def fit_many(
     functions = (model_fn.address, 0 if jacobian_fn is None else jacobian_fn.address, ud_address)
 
     def run(start: int, stop: int) -> None:
-        _native.fit_many(functions, xdata, y, weight, p, (start, stop), (ier, nfev, chisqr, stderr), settings)
+        native_fit_many(functions, xdata, y, weight, p, (start, stop), (ier, nfev, chisqr, stderr), settings)
 
     if workers == 1 or K <= _CHUNK:
         run(0, K)

@@ -36,7 +36,7 @@ from typing import TypeGuard
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .. import _builtin_models  # type: ignore[attr-defined]
+from .._builtin_models import FUNCTIONS as _FUNCTIONS
 from .._solver.compiled import UserTermination
 from .._solver.signatures import DOUBLES, MODEL_JACOBIAN, native_function
 from .compiled_model import CallableModel
@@ -173,7 +173,7 @@ class BuiltinModel:
     @property
     def functions(self) -> tuple[object, object]:
         """``(model, jacobian)``: the C functions, as PyCapsules named by fit_many's signatures."""
-        return _builtin_models.FUNCTIONS[self.name]  # type: ignore[no-any-return]
+        return _FUNCTIONS[self.name]
 
     def values(self, params: ArrayLike, x: ArrayLike | None = None, *, m: int | None = None) -> NDArray[np.float64]:
         """Evaluate the model.

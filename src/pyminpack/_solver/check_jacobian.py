@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .. import _minpack  # type: ignore[attr-defined]
+from .._minpack import chkder
 from .validation import check_func, residual_vector, starting_point
 
 __all__ = ["SUSPICIOUS_BELOW", "JacobianCheck", "check_jacobian"]
@@ -232,9 +232,9 @@ def check_jacobian(
     fjac = np.asarray(fjac, dtype=np.float64).reshape(shape)
     if col_deriv:
         fjac = fjac.T
-    xp, _ = _minpack.chkder(x, fvec, fjac, fvec, _CHKDER_MAKE_XP)
+    xp, _ = chkder(x, fvec, fjac, fvec, _CHKDER_MAKE_XP)
     fvecp = np.asarray(residual_vector(func, func(xp.copy(), *args), m), dtype=np.float64)
-    _, err = _minpack.chkder(x, fvec, fjac, fvecp, _CHKDER_SCORE)
+    _, err = chkder(x, fvec, fjac, fvecp, _CHKDER_SCORE)
     # chkder's own guard: where it fails, chkder scores 0 without comparing.
     compared = (fvec != 0) & (fvecp != 0) & (np.abs(fvecp - fvec) >= _EPSF * np.abs(fvec))
     err[~compared] = np.nan

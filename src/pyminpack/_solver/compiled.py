@@ -26,7 +26,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from .. import _native  # type: ignore[attr-defined]
+from .._native import STAGE_JACOBIAN, STAGE_NAMES
+from .._native import leastsq as native_leastsq
 from .messages import IER_NONFINITE
 from .result import leastsq_result
 from .settings import SolverSettings, check_problem_size
@@ -233,7 +234,7 @@ def compiled_leastsq(
     x = x0 if x0.dtype == _FLOAT64 else x0.astype(_FLOAT64)  # MINPACK's x, overwritten
     check_problem_size(len(x), func.m)
     functions = (func._residuals.address, 0 if jacobian is None else jacobian.address, func._user_data[0])
-    fvec, fjac, ipvt, qtf, info, nfev, njev, nonfinite_since, stop = _native.leastsq(
+    fvec, fjac, ipvt, qtf, info, nfev, njev, nonfinite_since, stop = native_leastsq(
         functions, x, func.m, settings, func._model_data()
     )
     if stop is None:
@@ -250,13 +251,13 @@ def compiled_leastsq(
         if status:
             raise UserTermination(status, "func" if stopped_by == 1 else "Dfun", x, nfev, njev)
         if not settings.allow_nonfinite:  # the guard stopped it; the C guard always scans
-            on_jacobian = stage == _native.STAGE_JACOBIAN
+            on_jacobian = stage == STAGE_JACOBIAN
             raise_nonfinite(
                 "Dfun" if on_jacobian else "func",
                 jacobian_object if on_jacobian else func.residuals,  # type: ignore[arg-type]
                 evaluation,
                 xbad,
-                _native.STAGE_NAMES[stage],
+                STAGE_NAMES[stage],
             )
         info = IER_NONFINITE
     counts = {"nfev": nfev} if jacobian is None else {"nfev": nfev, "njev": njev}

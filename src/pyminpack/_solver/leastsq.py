@@ -8,7 +8,7 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .. import _minpack  # type: ignore[attr-defined]
+from .._minpack import lmder, lmdif
 from .callbacks import (
     AT_THE_START,
     LMDER_FCN,
@@ -264,7 +264,7 @@ def leastsq(
     if Dfun is None:
         evaluator = residual_evaluator(func, args, m, settings)
         with evaluator:
-            x, fvec, info, nfev, fjac, ipvt, qtf = _minpack.lmdif(
+            x, fvec, info, nfev, fjac, ipvt, qtf = lmdif(
                 LMDIF_FCN, x0, fvec, settings.ftol, settings.xtol, settings.gtol, settings.maxfev,
                 settings.step_epsilon(dtype), scale, settings.mode, settings.factor, settings.nprint,
             )  # fmt: skip
@@ -272,7 +272,7 @@ def leastsq(
     else:
         evaluator = jacobian_evaluator(func, Dfun, args, m, n, bool(col_deriv), settings)
         with evaluator:
-            x, fvec, fjac, info, nfev, njev, ipvt, qtf = _minpack.lmder(
+            x, fvec, fjac, info, nfev, njev, ipvt, qtf = lmder(
                 LMDER_FCN, x0, fvec, settings.ftol, settings.xtol, settings.gtol, settings.maxfev,
                 scale, settings.mode, settings.factor, settings.nprint,
             )  # fmt: skip

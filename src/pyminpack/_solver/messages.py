@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .. import _native  # type: ignore[attr-defined]
+from .._native import IER_NONFINITE as _IER_NONFINITE
 
 #: pyminpack's own ending, not MINPACK's: with ``allow_nonfinite=True`` the
 #: non-finite guard stopped MINPACK where it would have built on nan or inf
 #: (the residuals at the start, or a Jacobian) -- fit_many's ``ier`` for the
 #: same stop.  Why it stops there rather than let MINPACK run on: see
 #: ``_callbacks.nonfinite_handler``.
-IER_NONFINITE: int = _native.IER_NONFINITE
+IER_NONFINITE: int = _IER_NONFINITE
 
 #: INFO values meaning the solver converged.
 LEASTSQ_SUCCESS = (1, 2, 3, 4)

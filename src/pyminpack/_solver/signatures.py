@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .. import _native  # type: ignore[attr-defined]
+from .._native import CapsuleType, capsule_info
 
 __all__ = [
     "DOCUMENTED",
@@ -70,7 +70,7 @@ DOCUMENTED = {
     MODEL_JACOBIAN: "int (int m, int n, const double *p, const double *x, double *fjac, int ldfjac, void *user_data)",
 }
 
-_CAPSULE = _native.CapsuleType
+_CAPSULE = CapsuleType
 _CFUNCPTR = ctypes._CFuncPtr  # type: ignore[attr-defined]
 _NOT_COMPILED = frozenset(
     {types.FunctionType, types.MethodType, types.BuiltinFunctionType, type(None), functools.partial, np.ufunc}
@@ -159,7 +159,7 @@ def native_function(obj: object, expected: Signature, argname: str) -> NativeFun
         address = ctypes.cast(obj, ctypes.c_void_p).value or 0
         what = f"ctypes function {obj!r} with signature {found}"
     elif isinstance(obj, _CAPSULE):
-        name, address, _ = _native.capsule_info(obj)
+        name, address, _ = capsule_info(obj)
         parsed = None if name is None else _parse_capsule_name(name)
         if parsed is None:
             raise TypeError(
