@@ -137,7 +137,7 @@ class Compiled:
     (array([2., 1.]), 2)
     """
 
-    __slots__ = ("_jacobian", "_residuals", "_user_data", "jacobian", "m", "residuals", "user_data")
+    __slots__ = ("_jacobian", "_residuals", "_solve", "_user_data", "jacobian", "m", "residuals", "user_data")
 
     #: The C signatures of the two functions, and their names in error messages.
     _SIGNATURES = ((RESIDUALS, "residuals"), (JACOBIAN, "jacobian"))
@@ -154,6 +154,11 @@ class Compiled:
         self.jacobian = jacobian
         self.user_data = user_data
         self._user_data = user_data_address(user_data)
+        self._solve = CompiledSolve(self, self._addresses(self._jacobian), jacobian)
+
+    def _addresses(self, jacobian: NativeFunction | None) -> tuple[int, int, int]:
+        """``_native.leastsq``'s functions: the residuals', the Jacobian's (0: none) and user_data's addresses."""
+        return self._residuals.address, 0 if jacobian is None else jacobian.address, self._user_data[0]
 
     def __repr__(self) -> str:
         jac = "" if self.jacobian is None else f", jacobian={self.jacobian!r}"
@@ -171,11 +176,21 @@ def is_compiled(obj: object) -> bool:
 
 
 class CompiledSolve(NamedTuple):
-    """What a compiled solve calls: the :class:`Compiled` residuals and the Jacobian, if any."""
+    """What a compiled solve calls: the :class:`Compiled`, and the addresses ``_native.leastsq`` takes.
+
+    ``functions`` is ``(residuals, jacobian, user_data)``, the Jacobian's
+    address 0 without one; ``jacobian_object`` is the Jacobian as the user
+    gave it, for error messages.
+    """
 
     func: Compiled
-    jacobian: NativeFunction | None
+    functions: tuple[int, int, int]
     jacobian_object: object
+
+    @property
+    def has_jacobian(self) -> bool:
+        """Whether MINPACK's ``lmder`` runs (a compiled Jacobian), not ``lmdif``."""
+        return self.functions[1] != 0
 
 
 def compiled_functions(func: object, args: Any, Dfun: object, col_deriv: bool, callback: object) -> CompiledSolve:
@@ -208,10 +223,10 @@ def compiled_functions(func: object, args: Any, Dfun: object, col_deriv: bool, c
             "leastsq: col_deriv does not apply to a compiled Jacobian, which always writes column-major fjac."
         )
     if Dfun is None:
-        return CompiledSolve(func, func._jacobian, func.jacobian)
+        return func._solve
     if func._jacobian is not None:
         raise TypeError("leastsq: the Jacobian is given twice (Compiled(jacobian=...) and Dfun).")
-    return CompiledSolve(func, native_function(Dfun, JACOBIAN, "Dfun"), Dfun)
+    return CompiledSolve(func, func._addresses(native_function(Dfun, JACOBIAN, "Dfun")), Dfun)
 
 
 def compiled_leastsq(
@@ -230,14 +245,14 @@ def compiled_leastsq(
     full_output : bool
         As for ``leastsq``.
     """
-    func, jacobian, jacobian_object = compiled
+    func, functions, jacobian_object = compiled
     x = x0 if x0.dtype == _FLOAT64 else x0.astype(_FLOAT64)  # MINPACK's x, overwritten
     check_problem_size(len(x), func.m)
-    functions = (func._residuals.address, 0 if jacobian is None else jacobian.address, func._user_data[0])
+    # Without full_output, MINPACK's fvec, fjac, ipvt and qtf stay in C (None here).
     fvec, fjac, ipvt, qtf, info, nfev, njev, nonfinite_since, stop = native_leastsq(
-        functions, x, func.m, settings, func._model_data()
+        functions, x, func.m, settings, func._model_data(), full_output
     )
-    if stop is None:
+    if stop is None and nonfinite_since:
         info = refuse_nonfinite_convergence(
             func.residuals,  # type: ignore[arg-type]
             info,
@@ -246,7 +261,7 @@ def compiled_leastsq(
             x,
             allow_nonfinite=settings.allow_nonfinite,
         )
-    else:
+    elif stop is not None:
         status, stopped_by, stage, evaluation, xbad = stop
         if status:
             raise UserTermination(status, "func" if stopped_by == 1 else "Dfun", x, nfev, njev)
@@ -260,5 +275,5 @@ def compiled_leastsq(
                 STAGE_NAMES[stage],
             )
         info = IER_NONFINITE
-    counts = {"nfev": nfev} if jacobian is None else {"nfev": nfev, "njev": njev}
+    counts = {"nfev": nfev, "njev": njev} if compiled.has_jacobian else {"nfev": nfev}
     return leastsq_result(x, fvec, fjac, ipvt, qtf, counts, info, settings, full_output=full_output, stacklevel=3)

@@ -232,7 +232,7 @@ def leastsq(
     x0 = starting_point(x0)
     n = len(x0)
     settings = SolverSettings.check(
-        n, has_jacobian=Dfun is not None if compiled is None else compiled.jacobian is not None,
+        n, has_jacobian=Dfun is not None if compiled is None else compiled.has_jacobian,
         ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev, epsfcn=epsfcn, factor=factor, diag=diag,
         allow_nonfinite=allow_nonfinite, progress=callback,
     )  # fmt: skip

@@ -67,8 +67,9 @@ def leastsq_result(
     >>> result[1], result[2]["ipvt"], result[4]
     (array([[0.25]]), array([0], dtype=int32), 2)
     """
-    if full_output or info not in LEASTSQ_SUCCESS:
-        mesg = leastsq_message(info, ftol=settings.ftol, xtol=settings.xtol, gtol=settings.gtol, maxfev=settings.maxfev)
+    if not full_output and info in LEASTSQ_SUCCESS:
+        return x, info  # the common ending: nothing more to make
+    mesg = leastsq_message(info, ftol=settings.ftol, xtol=settings.xtol, gtol=settings.gtol, maxfev=settings.maxfev)
     if full_output:
         # Allocated unfilled: MINPACK refused its input before writing them, or
         # was stopped before factoring the Jacobian it was forming.

@@ -139,6 +139,11 @@ class SolverSettings(NamedTuple):
         >>> SolverSettings.check(2, has_jacobian=False).step_epsilon(np.dtype(np.float32))
         1.1920928955078125e-07
         """
+        if (
+            ftol is FTOL and xtol is XTOL and gtol is GTOL and maxfev is MAXFEV and epsfcn is None
+            and factor is FACTOR and diag is None and allow_nonfinite is False and progress is None
+        ):  # fmt: skip
+            return _defaults(n, has_jacobian)  # nothing to check: a small solve's common case
         if not (
             type(ftol) is float and type(xtol) is float and type(gtol) is float and math.isfinite(ftol + xtol + gtol)
         ):
@@ -172,6 +177,13 @@ class SolverSettings(NamedTuple):
     def step_epsilon(self, dtype: np.dtype[Any] = _FLOAT64) -> float:
         """Return MINPACK's EPSFCN: as given, or the machine precision of the residuals' ``dtype``."""
         return machine_epsilon(dtype) if self.epsfcn is None else self.epsfcn
+
+
+@functools.lru_cache(maxsize=64)
+def _defaults(n: int, has_jacobian: bool) -> SolverSettings:
+    """The default settings of a problem of ``n`` parameters (immutable, so shared)."""
+    maxfev = (100 if has_jacobian else 200) * (n + 1)
+    return SolverSettings(FTOL, XTOL, GTOL, maxfev, None, float(FACTOR), None, False, None)
 
 
 @functools.cache

@@ -352,7 +352,7 @@ def starting_point(x0: object) -> NDArray[Any]:
         If ``x0`` is not numeric.
     """
     try:
-        x0 = np.asarray(x0).flatten()
+        x0 = np.array(x0).reshape(-1)  # a fresh array: MINPACK overwrites its x
     except ValueError as exc:  # a ragged nested sequence
         raise ValueError(f"x0 must be an array of numbers; {exc}") from None
     if x0.dtype.kind not in "biuf":

@@ -348,14 +348,15 @@ abscissae(PyObject *obj, npy_intp m, int *ok)
 /* ---- leastsq ----------------------------------------------------------- */
 
 PyDoc_STRVAR(leastsq_doc,
-"leastsq(functions, x, m, settings, data=None)\n"
+"leastsq(functions, x, m, settings, data=None, outputs=True)\n"
 "-> (fvec, fjac, ipvt, qtf, info, nfev, njev, nonfinite_since, stop)\n\n"
 "One lmdif (no Jacobian) or lmder solve with compiled callbacks, the GIL\n"
 "released throughout.  functions: (residuals, jacobian, user_data) as\n"
 "addresses, jacobian 0 for forward differences; x: float64 C-contiguous\n"
 "(n,), overwritten by the solution; settings: a SolverSettings.\n"
 "fjac is returned as an (n, m) C-ordered array (MINPACK's column-major m by\n"
-"n fjac), ipvt as MINPACK's 1-based int32; nonfinite_since begins the\n"
+"n fjac), ipvt as MINPACK's 1-based int32 (all four None when not\n"
+"outputs: a solve's result is then x and its counts); nonfinite_since begins the\n"
 "trailing run of trial evaluations that gave nan or inf (0: none).  stop is\n"
 "None, or (status, stopped_by, stage, evaluation, xbad) when a function\n"
 "asked MINPACK to stop (status nonzero; stopped_by 1 the residuals, 2 the\n"
@@ -370,11 +371,12 @@ native_leastsq(PyObject *self, PyObject *args)
 {
     PyObject *functions, *ox, *settings, *odata = Py_None, *oxdata = Py_None, *oy = Py_None, *oweight = Py_None;
     Py_ssize_t msize;
+    int outputs = 1;
     uintptr_t function, jacobian;
     void *user_data;
     Settings s;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOnO|O:leastsq", &functions, &ox, &msize, &settings, &odata) ||
+    if (!PyArg_ParseTuple(args, "OOnO|Op:leastsq", &functions, &ox, &msize, &settings, &odata, &outputs) ||
         !parse_functions(functions, &function, &jacobian, &user_data) ||
         (odata != Py_None && !PyArg_ParseTuple(odata, "OOO:data", &oxdata, &oy, &oweight))) {
         return NULL;
@@ -400,13 +402,20 @@ native_leastsq(PyObject *self, PyObject *args)
     if ((odata != Py_None && y == NULL) || !ok) {
         return NULL;
     }
-    npy_intp dims[2] = {n, m};
-    PyObject *ofvec = PyArray_SimpleNew(1, &m, NPY_DOUBLE);
-    PyObject *ofjac = PyArray_SimpleNew(2, dims, NPY_DOUBLE);
-    PyObject *oipvt = PyArray_SimpleNew(1, &n, NPY_INT32);
-    PyObject *oqtf = PyArray_SimpleNew(1, &n, NPY_DOUBLE);
-    /* wa (3n + m), MODE 1's diag (n), xbad (n) */
-    double *wa = PyMem_RawMalloc((5 * (size_t)n + (size_t)m) * sizeof(double));
+    /* MINPACK's outputs: numpy arrays returned to the caller, or (not
+     * `outputs`: leastsq without full_output reads none of them) scratch
+     * space in the work block. */
+    PyObject *ofvec = Py_None, *ofjac = Py_None, *oipvt = Py_None, *oqtf = Py_None;
+    if (outputs) {
+        npy_intp dims[2] = {n, m};
+        ofvec = PyArray_SimpleNew(1, &m, NPY_DOUBLE);
+        ofjac = PyArray_SimpleNew(2, dims, NPY_DOUBLE);
+        oipvt = PyArray_SimpleNew(1, &n, NPY_INT32);
+        oqtf = PyArray_SimpleNew(1, &n, NPY_DOUBLE);
+    }
+    /* wa (3n + m), MODE 1's diag (n), xbad (n); scratch fvec (m), fjac (m n), qtf (n), ipvt (n ints) */
+    size_t doubles = 5 * (size_t)n + (size_t)m + (outputs ? 0 : (size_t)m + (size_t)m * (size_t)n + 2 * (size_t)n);
+    double *wa = PyMem_RawMalloc(doubles * sizeof(double));
     if (ofvec == NULL || ofjac == NULL || oipvt == NULL || oqtf == NULL || wa == NULL) {
         Py_XDECREF(ofvec);
         Py_XDECREF(ofjac);
@@ -416,7 +425,11 @@ native_leastsq(PyObject *self, PyObject *args)
         return PyErr_Occurred() ? NULL : PyErr_NoMemory();
     }
     double *diag = s.diag != NULL ? s.diag : wa + 3 * n + m;
-    double *fvec = PyArray_DATA((PyArrayObject *)ofvec);
+    double *scratch = wa + 5 * n + m;
+    double *fvec = outputs ? PyArray_DATA((PyArrayObject *)ofvec) : scratch;
+    double *fjac = outputs ? PyArray_DATA((PyArrayObject *)ofjac) : scratch + m;
+    double *qtf = outputs ? PyArray_DATA((PyArrayObject *)oqtf) : scratch + m + m * n;
+    int *ipvt = outputs ? PyArray_DATA((PyArrayObject *)oipvt) : (int *)(scratch + m + m * n + n);
     Context ctx;
     memset(&ctx, 0, sizeof ctx);
     if (odata == Py_None) {
@@ -434,10 +447,8 @@ native_leastsq(PyObject *self, PyObject *args)
     ctx.xbad = wa + 4 * n + m;
     int info, nfev = 0, njev = 0;
     Py_BEGIN_ALLOW_THREADS
-    info = solve(&ctx, jacobian != 0, (int)m, (int)n, x, fvec, PyArray_DATA((PyArrayObject *)ofjac),
-                 PyArray_DATA((PyArrayObject *)oipvt), PyArray_DATA((PyArrayObject *)oqtf), diag, wa, &s, &nfev,
-                 &njev);
-    if (info == 0 && nfev == 0) {
+    info = solve(&ctx, jacobian != 0, (int)m, (int)n, x, fvec, fjac, ipvt, qtf, diag, wa, &s, &nfev, &njev);
+    if (info == 0 && nfev == 0 && outputs) {
         /* Improper input: MINPACK evaluated nothing.  fvec gets func(x0),
          * as the Python path's checking call leaves it (SciPy's result);
          * this call is not counted in nfev, and its status is ignored. */
