@@ -270,7 +270,9 @@ def leastsq(
     else:
         mode, scale = _MODE_USER_SCALING, scaling(diag, n)
 
-    if Dfun is not None:
+    if Dfun is None:
+        epsfcn = machine_epsilon(dtype) if epsfcn is None else finite_float("epsfcn", epsfcn)
+    else:
         expected = (n, m) if col_deriv else (m, n)
         jacobian, _ = check_func("leastsq", "Dfun", Dfun, x0, args, n, expected)
         if not allow_nonfinite and not all_finite(jacobian):
@@ -283,7 +285,6 @@ def leastsq(
         )  # fmt: skip
 
     if Dfun is None:
-        epsfcn = machine_epsilon(dtype) if epsfcn is None else finite_float("epsfcn", epsfcn)
         if maxfev == 0:
             maxfev = 200 * (n + 1)
         evaluator = residual_evaluator(func, args, m, allow_nonfinite=allow_nonfinite, progress=callback)
