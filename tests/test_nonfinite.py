@@ -228,6 +228,34 @@ def test_the_compiled_path_refuses_it_too(driver):
     np.testing.assert_array_equal(x, ROSENBROCK_X0)
 
 
+def rosenbrock_nan_at_first_trials(trials):
+    """Rosenbrock's residuals, nan at MINPACK's first ``trials`` trial points (lmdif), finite after."""
+    first_trial = FIRST_TRIAL["lmdif"]
+    evaluations = []  # MINPACK's count, after leastsq's checking call (0)
+
+    def residuals(x):
+        evaluation = len(evaluations)
+        evaluations.append(evaluation)
+        if first_trial <= evaluation < first_trial + trials:
+            return np.full(2, np.nan)
+        return np.array([10.0 * (x[1] - x[0] ** 2), 1.0 - x[0]])
+
+    return residuals
+
+
+@pytest.mark.parametrize("trials", [1, 3])
+def test_nan_trials_followed_by_a_finite_step_stay_a_success(trials):
+    # MINPACK shortens the step on the nan trials, then finds finite ones and
+    # goes on to Rosenbrock's minimum: the run of nan trials was not the last.
+    x, _, info, _, ier = leastsq(rosenbrock_nan_at_first_trials(trials), ROSENBROCK_X0, full_output=True)
+    assert ier in (1, 2, 3, 4)
+    np.testing.assert_allclose(x, [1.0, 1.0], rtol=1e-6)
+    unchecked = leastsq(rosenbrock_nan_at_first_trials(trials), ROSENBROCK_X0, full_output=True, allow_nonfinite=True)
+    np.testing.assert_array_equal(x, unchecked[0])
+    assert (ier, info["nfev"]) == (unchecked[4], unchecked[2]["nfev"])
+    assert info["nfev"] > FIRST_TRIAL["lmdif"] + trials, "the nan trials were made, and more after them"
+
+
 def test_allow_nonfinite_ends_where_scipy_claims_success():
     # The same solve, the same x and nfev; SciPy's success code becomes -2.
     so = pytest.importorskip("scipy.optimize")

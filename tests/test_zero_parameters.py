@@ -131,6 +131,22 @@ def test_compiled_func_answers_the_same(jacobian):
         leastsq(func, [])
 
 
+SETTINGS = {
+    "epsfcn": ({"epsfcn": np.nan}, ValueError, "epsfcn must be finite"),
+    "ftol": ({"ftol": "tight"}, TypeError, "ftol must be a real number"),
+    "diag": ({"diag": [1.0]}, ValueError, "diag must have one entry per parameter"),
+    "maxfev": ({"maxfev": 1.5}, TypeError, "cannot be interpreted as an integer"),
+}
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), SETTINGS.values(), ids=SETTINGS.keys())
+@pytest.mark.parametrize("compiled", [False, True], ids=["python", "compiled"])
+def test_the_settings_are_still_checked(kwargs, error, message, compiled):
+    func = Compiled(_compiled_constant, 3) if compiled else constant
+    with pytest.raises(error, match=message):
+        leastsq(func, [], full_output=True, **kwargs)
+
+
 # -- beyond leastsq -----------------------------------------------------------
 
 
