@@ -26,14 +26,20 @@ def test_python_examples_run_as_doctests() -> None:
     assert runner.failures == 0
 
 
-def test_readme_starts_with_the_demo_and_the_test_command() -> None:
-    demo, tests = shell_blocks(README)[:2]
-    assert demo.endswith("python3 -m pyminpack")
-    assert tests.endswith("python3 -m pytest")
+def command(ending: str) -> str:
+    """The README's one shell command that ends with `ending`."""
+    (found,) = [block for block in shell_blocks(README) if block.endswith(ending)]
+    return found
+
+
+def test_readme_shows_the_demo_and_the_test_command_on_a_fresh_machine() -> None:
+    demo, tests = command("python3 -m pyminpack"), command("python3 -m pytest")
+    assert demo.startswith("sh tools/install-build-deps.sh && ")
+    assert tests.startswith("sh tools/install-build-deps.sh && ")
 
 
 def test_ci_runs_the_readme_test_command() -> None:
     ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-    readme_command = shell_blocks(README)[1]
+    readme_command = command("python3 -m pytest")
     # CI adds --quiet to pip; otherwise the command is the README's, word for word.
     assert readme_command in [line.replace(" --quiet", "") for line in ci_lines]
