@@ -4,11 +4,10 @@
  *
  * Why hand-written C (not f2py): the f2py wrappers of _minpack hold the GIL
  * for the whole call, and each call costs Python-level argument handling
- * (measured: several microseconds per solve, before MINPACK starts).  For a
- * compiled residual function, that overhead is comparable with the whole
- * solve of a small problem (the exp-decay fit takes ~10 us in a pure Fortran
- * driver), and in fit_many it would dominate: one Python round trip per
- * curve, serialised by the GIL so that threads could not help.  This file
+ * comparable with the whole solve of a small problem with a compiled
+ * residual function (benchmarks/RESULTS.md); in fit_many it would dominate:
+ * one Python round trip per curve, serialised by the GIL so that threads
+ * could not help.  This file
  * calls the Fortran lmdif_/lmder_ of minpack_lib directly (gfortran's
  * convention: every argument by reference, a trailing underscore), with a C
  * trampoline as MINPACK's FCN, and makes no Python call between
@@ -485,9 +484,8 @@ native_leastsq(PyObject *self, PyObject *args)
  * back substitution into rinv (n*n doubles of workspace), so the two agree
  * to rounding.  All nan when the fit did not converge (INFO not 1-4), when
  * m == n (no degrees of freedom), or when R is singular or not finite.
- * Computed here, per curve in the worker threads, because as a vectorised
- * numpy pass after all the fits it was serial time that kept two workers
- * from scaling. */
+ * Computed here, per curve in the worker threads: a numpy pass after all
+ * the fits would be serial time, which keeps workers from scaling. */
 static void
 standard_errors(int info, npy_intp m, npy_intp n, const double *fjac, const int *ipvt, double chisqr, double *rinv,
                 double *perr)

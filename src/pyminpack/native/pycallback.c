@@ -1,12 +1,11 @@
 /*
  * pyminpack._pycallback: MINPACK's FCN for Python residual functions.
  *
- * Why this file exists (the one piece of hand-written CPython glue):
- * f2py's own call-back path for a Python function wraps every MINPACK work
- * array in a new ndarray and goes through an extra Python-level adapter, and
- * was measured at ~0.87 us per evaluation before the user's function even
- * runs (exp-decay fit, 50 points), above SciPy's *whole* per-evaluation
- * overhead (~0.78 us).  The f2py wrappers of lmdif/lmder therefore take FCN
+ * Why this file exists: f2py's own call-back path for a Python function
+ * wraps every MINPACK work array in a new ndarray and goes through an extra
+ * Python-level adapter, which costs more per evaluation, before the user's
+ * function even runs, than SciPy's whole per-evaluation overhead
+ * (benchmarks/RESULTS.md).  The f2py wrappers of lmdif/lmder therefore take FCN
  * as the address of a C function (see minpack.pyf) and MINPACK calls it
  * directly; this module supplies those C functions.  Each evaluation makes
  * one new array (a copy of x, so the user can neither alter MINPACK's iterate
