@@ -404,13 +404,20 @@ native_leastsq(PyObject *self, PyObject *args)
     /* MINPACK's outputs: numpy arrays returned to the caller, or (not
      * `outputs`: leastsq without full_output reads none of them) scratch
      * space in the work block. */
-    PyObject *ofvec = Py_None, *ofjac = Py_None, *oipvt = Py_None, *oqtf = Py_None;
+    PyObject *ofvec, *ofjac, *oipvt, *oqtf;
     if (outputs) {
         npy_intp dims[2] = {n, m};
         ofvec = PyArray_SimpleNew(1, &m, NPY_DOUBLE);
         ofjac = PyArray_SimpleNew(2, dims, NPY_DOUBLE);
         oipvt = PyArray_SimpleNew(1, &n, NPY_INT32);
         oqtf = PyArray_SimpleNew(1, &n, NPY_DOUBLE);
+    }
+    else {
+        /* Owned references like the arrays': the result tuple steals them. */
+        ofvec = Py_NewRef(Py_None);
+        ofjac = Py_NewRef(Py_None);
+        oipvt = Py_NewRef(Py_None);
+        oqtf = Py_NewRef(Py_None);
     }
     /* wa (3n + m), MODE 1's diag (n), xbad (n); scratch fvec (m), fjac (m n), qtf (n), ipvt (n ints) */
     size_t doubles = 5 * (size_t)n + (size_t)m + (outputs ? 0 : (size_t)m + (size_t)m * (size_t)n + 2 * (size_t)n);
