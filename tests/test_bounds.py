@@ -92,6 +92,32 @@ def test_any_internal_value_lands_within_bounds(lb, ub, values):
     assert np.all((lb <= p) & (p <= ub))
 
 
+def test_the_bound_itself_is_not_overshot_by_rounding():
+    # At q = 0 a one-sided transform gives its bound: lb - 1 + sqrt(1) and
+    # ub + 1 - sqrt(1), which in floating point miss 0.1 by an ulp, outside.
+    t = ParameterTransform(np.array([0.1, -np.inf]), np.array([np.inf, 0.1]))
+    assert t.to_external(np.zeros(2)).tolist() == [0.1, 0.1]
+
+
+def test_at_a_bound_means_within_a_millionth_of_the_scale_inclusive():
+    # The scale: ub - lb between two bounds, max(1, |bound|) for one.
+    t = ParameterTransform(
+        np.array([0.0, -np.inf, 1000.0, -np.inf, 2.0]), np.array([np.inf, 0.0, np.inf, -1000.0, 4.0])
+    )
+    tol = _bounds.AT_BOUND_RTOL * np.array([1.0, 1.0, 1000.0, 1000.0, 2.0])
+    near = np.array([0.0, 0.0, 1000.0, -1000.0, 4.0]) + np.array([1, -1, 0.5, -0.5, -0.5]) * tol
+    assert t.at_bound(near).tolist() == [0, 1, 2, 3, 4]  # the first two exactly at the tolerance
+    far = np.array([0.0, 0.0, 1000.0, -1000.0, 4.0]) + np.array([2, -2, 2, -2, -2]) * tol
+    assert t.at_bound(far).tolist() == []
+
+
+def test_a_start_on_a_bound_moves_inside_by_a_hundredth_of_the_tolerance():
+    t = ParameterTransform(np.array([1000.0, 2.0]), np.array([np.inf, 4.0]))
+    moved = t.to_external(t.to_internal(np.array([1000.0, 4.0])))
+    step = _bounds.AT_BOUND_RTOL / 100 * np.array([1000.0, 2.0])
+    np.testing.assert_allclose(moved, [1000.0 + step[0], 4.0 - step[1]], rtol=1e-13)
+
+
 def test_start_on_a_bound_is_moved_inside_to_where_the_slope_is_not_zero():
     t = ParameterTransform(np.array([0.0, 1.0, -np.inf]), np.array([2.0, np.inf, 3.0]))
     q = t.to_internal(np.array([0.0, 1.0, 3.0]))
@@ -117,6 +143,17 @@ def test_covariance_maps_back_with_the_transform_jacobian():
 
 @pytest.mark.parametrize(
     "bounds",
+    [(-np.inf, np.inf), (np.full(2, -np.inf), np.inf), (-np.inf, np.full(2, np.inf)), (np.float64(-np.inf), np.inf)],
+    ids=["default", "array lb", "array ub", "numpy scalar"],
+)
+def test_infinite_bounds_in_any_form_are_no_bounds(bounds):
+    lb, ub = parse_bounds(bounds, 2)
+    assert lb.tolist() == [-np.inf, -np.inf] and ub.tolist() == [np.inf, np.inf]
+    np.testing.assert_array_equal(curve_fit(line, X, Y, bounds=bounds)[0], curve_fit(line, X, Y)[0])
+
+
+@pytest.mark.parametrize(
+    "bounds",
     [(0.0, 10.0), ([0.0, 0.0], 10.0), (np.zeros(2), np.full(2, 10.0)), SimpleNamespace(lb=0.0, ub=[10.0, 10.0])],
     ids=["scalars", "mixed", "arrays", "object-with-lb-ub"],
 )
@@ -132,20 +169,48 @@ def test_scipy_bounds_object_is_accepted():
     np.testing.assert_allclose(popt, FREE_POPT, rtol=POPT_RTOL)
 
 
+ORDER = "Each lower bound must be strictly less than each upper bound; "
+NOT_A_PAIR = r"^`bounds` must be a 2-tuple \(lb, ub\) or have attributes lb and ub\.$"
+
+
 @pytest.mark.parametrize(
     ("bounds", "match"),
     [
-        ((0.0, [1.0, 0.0]), r"parameter 1 has lower bound 0 >= upper bound 0"),
-        (([0.0, 3.0], [1.0, 2.0]), r"parameter 1 has lower bound 3 >= upper bound 2"),
+        ((0.0, [1.0, 0.0]), rf"^{ORDER}parameter 1 has lower bound 0 >= upper bound 0\.$"),
+        (([0.0, 3.0], [1.0, 2.0]), rf"^{ORDER}parameter 1 has lower bound 3 >= upper bound 2\.$"),
+        ((np.inf, np.inf), rf"^{ORDER}parameter 0 has lower bound inf >= upper bound inf\.$"),
         (([0.0, 0.0, 0.0], 1.0), r"lower bounds must be a scalar or have one entry per parameter \(N=2\)"),
         ((0.0, [1.0, np.nan]), r"upper bounds must not be nan"),
-        ((0.0,), r"`bounds` must be a 2-tuple"),
+        ((0.0,), NOT_A_PAIR),
+        ((-np.inf, np.inf, 0.0), NOT_A_PAIR),
+        (SimpleNamespace(lb=0.0), NOT_A_PAIR),
+        ((np.nan, 1.0), r"lower bounds must not be nan"),
+        ((None, 1.0), r"lower bounds must not be nan"),  # None as numpy reads it: nan (use -np.inf)
     ],
-    ids=["equal", "crossed", "wrong-length", "nan", "not-a-pair"],
+    ids=[
+        "equal",
+        "crossed",
+        "both inf",
+        "wrong-length",
+        "nan",
+        "one",
+        "three",
+        "lb only",
+        "scalar nan",
+        "None",
+    ],
 )
 def test_bad_bounds_raise_value_error(bounds, match):
     with pytest.raises(ValueError, match=match):
         curve_fit(line, X, Y, p0=[0.5, 0.5], bounds=bounds)
+
+
+@pytest.mark.parametrize(("bounds", "p0"), [((0.0, np.inf), [0.5, 0.5]), ((-np.inf, -1.0), [-2.0, -2.0])])
+def test_one_sided_bounds_as_a_tuple_of_floats_are_bounds(bounds, p0):
+    # Such a tuple looks like the default (-inf, inf) at a glance; only the
+    # default means no bounds. The unbounded intercept, -1.69, is outside both.
+    (popt, _), _ = fit_quietly(line, X, Y - 1.0, p0=p0, bounds=bounds)
+    assert np.all(popt >= bounds[0]) and np.all(popt <= bounds[1])
 
 
 @pytest.mark.parametrize(

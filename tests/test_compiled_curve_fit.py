@@ -10,11 +10,16 @@ popt, pcov and infodict agree bit for bit.
 
 from __future__ import annotations
 
+import gc
+import re
+import weakref
+
 import native_functions as nf
 import numpy as np
 import pytest
 
 from pyminpack import UserTermination, curve_fit, fit
+from pyminpack._fitting.compiled_model import CallableModel
 
 pytestmark = pytest.mark.skipif(nf.compiler() is None, reason="needs a C compiler (cc) to build the test functions")
 
@@ -117,14 +122,49 @@ def test_failure_raises_runtime_error_as_for_a_python_model(native, data):
 
 
 REFUSED = {
-    "no p0": ({"p0": None}, ValueError, r"p0 .* compiled model"),
-    "bounds": ({"bounds": (0.0, 10.0)}, ValueError, r"bounds .* compiled model"),
-    "2-D sigma": ({"sigma": np.eye(40)}, ValueError, r"2-D sigma .* compiled model"),
-    "check_jac": ({"check_jac": True}, ValueError, r"check_jac .* compiled model"),
-    "callback": ({"callback": print}, TypeError, r"callback .* compiled model"),
-    "a Python jac": ({"jac": rational_jac}, TypeError, r"jac .* compiled"),
-    "xdata of the wrong length": ({"xdata": np.ones(39)}, ValueError, r"xdata .* 40"),
-    "xdata in 2-D": ({"xdata": np.ones((2, 40))}, ValueError, r"xdata .* 40"),
+    "no p0": (
+        {"p0": None},
+        ValueError,
+        "curve_fit: p0 is required with a compiled model (a compiled function has no signature to count its "
+        "parameters from).",
+    ),
+    "bounds": (
+        {"bounds": (0.0, 10.0)},
+        ValueError,
+        "curve_fit: bounds need a Python model; a compiled model is fitted without them.",
+    ),
+    "2-D sigma": (
+        {"sigma": np.eye(40)},
+        ValueError,
+        "curve_fit: a 2-D sigma (a covariance matrix) needs a Python model; a compiled model takes None, a scalar "
+        "or one sigma per data point.",
+    ),
+    "check_jac": (
+        {"check_jac": True},
+        ValueError,
+        "curve_fit: check_jac calls the model from Python (chkder); not with a compiled model.",
+    ),
+    "callback": (
+        {"callback": print},
+        TypeError,
+        "curve_fit: callback needs a Python call at every iteration; it is not available with a compiled model.",
+    ),
+    "a Python jac": (
+        {"jac": rational_jac},
+        TypeError,
+        "curve_fit: with a compiled model, jac must be compiled too (fit_many's model_jacobian signature), or None "
+        "for forward differences.",
+    ),
+    "xdata of the wrong length": (
+        {"xdata": np.ones(39)},
+        ValueError,
+        "curve_fit: with a compiled model, xdata must be None or 40 values (one per data point); got shape (39,).",
+    ),
+    "xdata in 2-D": (
+        {"xdata": np.ones((2, 40))},
+        ValueError,
+        "curve_fit: with a compiled model, xdata must be None or 40 values (one per data point); got shape (2, 40).",
+    ),
 }
 
 
@@ -132,7 +172,7 @@ REFUSED = {
 def test_what_a_compiled_model_cannot_do_is_refused_clearly(native, data, change, error, message):
     x, y = data
     arguments = {"xdata": x, "p0": P0, **change}
-    with pytest.raises(error, match=message):
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
         curve_fit(native["rational_model"], arguments.pop("xdata"), y, **arguments)
 
 
@@ -144,7 +184,9 @@ def test_a_residual_signature_is_not_a_model(native, data):
 
 def test_user_data_needs_a_compiled_model(data):
     x, y = data
-    with pytest.raises(TypeError, match=r"user_data .* compiled model"):
+    with pytest.raises(
+        TypeError, match=r"^curve_fit: user_data is handed to a compiled model only; f is a Python function\.$"
+    ):
         curve_fit(rational, x, y, P0, user_data=x)
 
 
@@ -214,3 +256,65 @@ def test_the_gil_is_released_for_the_whole_fit(native):
     assert elapsed > 0.05, "the fit was too quick to tell"
     # With the GIL held for the fit, this thread would be frozen (a handful of ticks).
     assert ticks > 10_000, f"{ticks} ticks in {elapsed:.3f} s"
+
+
+def test_callable_model_evaluates_the_compiled_model_from_python(native, data):
+    # What FitResult.model is for a compiled model: model(x, *params), as the Python twin is called.
+    x, _ = data
+    model = CallableModel(native["rational_model"], None, len(x))
+    np.testing.assert_array_equal(model(x, 2.0, 1.0, 0.5), rational(x, 2.0, 1.0, 0.5))
+    # Integer parameters and abscissae are converted, any shape of x is flattened.
+    np.testing.assert_array_equal(model([0, 1, 2, 3], 2, 1, 0), [1.0, 3.0, 5.0, 7.0])
+    np.testing.assert_array_equal(model(x.reshape(4, 10), 2.0, 1.0, 0.5), rational(x, 2.0, 1.0, 0.5))
+    assert model.__name__ == "compiled model"  # a ctypes function has no name
+
+
+def test_callable_model_without_x_reads_user_data_and_makes_m_values(native, data):
+    x, _ = data
+    model = CallableModel(native["rational_model_ud"], x.copy(), len(x))
+    np.testing.assert_array_equal(model(None, 2.0, 1.0, 0.5), rational(x, 2.0, 1.0, 0.5))
+
+
+def test_callable_model_raises_when_the_model_asks_to_stop(native, data):
+    x, _ = data
+    with pytest.raises(UserTermination) as caught:
+        CallableModel(native["rational_model"], None, len(x))(x, 2000.0, 1.0, 0.5)  # stops above 1000
+    stop = caught.value
+    assert (stop.status, stop.function, stop.nfev, stop.njev, stop.x.tolist()) == (1, "func", 1, 0, [2000.0, 1.0, 0.5])
+
+
+def test_callable_model_refuses_another_signature_naming_f(native):
+    with pytest.raises(TypeError, match=r"^f: the ctypes function .* does not match"):
+        CallableModel(native["rational"], None, 3)
+
+
+def test_callable_model_of_a_numba_cfunc_has_its_name():
+    assert CallableModel(nf.numba_rational_model(), None, 3).__name__ == "model"
+
+
+def test_xdata_of_another_sequence_type_reaches_a_compiled_model_as_float64(native):
+    # curve_fit converts only lists, tuples and arrays; a compiled model still
+    # reads M float64 values from any other sequence of numbers.
+    x = np.arange(40.0)
+    y = rational(x, 2.0, 1.0, 0.5) + 0.01 * np.cos(x)
+    from_range = curve_fit(native["rational_model"], range(40), y, P0)
+    from_array = curve_fit(native["rational_model"], x, y, P0)
+    for got, want in zip(from_range, from_array, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_callable_model_keeps_the_compiled_function_alive():
+    # FitResult.model outlives the caller's reference to the model: the
+    # function object (here a ctypes callback, freed with it) must stay alive.
+    @nf.MODEL
+    def line(m, n, p, x, out, user_data):
+        for i in range(m):
+            out[i] = p[0] * x[i] + p[1]
+        return 0
+
+    alive = weakref.ref(line)
+    model = CallableModel(line, None, 3)
+    del line
+    gc.collect()
+    assert alive() is not None
+    np.testing.assert_array_equal(model([0.0, 1.0, 2.0], 2.0, 1.0), [1.0, 3.0, 5.0])

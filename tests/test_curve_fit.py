@@ -162,6 +162,24 @@ def test_f_is_called_once_at_the_starting_point():
     assert len(calls_at_p0) == 1
 
 
+@pytest.mark.parametrize("bounds", [(-np.inf, np.inf), ([0.0, -5.0], [5.0, 5.0])], ids=["unbounded", "bounded"])
+def test_f_and_jac_are_called_once_at_the_first_point(bounds):
+    # The same sharing for jac, and through the bounds' transform.
+    points = {"f": [], "jac": []}
+
+    def counting(x, a, b):
+        points["f"].append((a, b))
+        return line(x, a, b)
+
+    def counting_jac(x, a, b):
+        points["jac"].append((a, b))
+        return line_jac(x, a, b)
+
+    curve_fit(counting, X, Y, p0=[1.0, 1.0], jac=counting_jac, bounds=bounds)
+    assert points["f"].count(points["f"][0]) == 1
+    assert points["jac"].count(points["jac"][0]) == 1
+
+
 # --- xdata and ydata -------------------------------------------------------
 
 
@@ -473,3 +491,65 @@ def test_warnings_point_at_the_line_that_called_curve_fit(arguments, message):
     with pytest.warns(OptimizeWarning, match=message) as record:
         curve_fit(xdata=x, ydata=2.0 * x + 1.0, p0=[0.5, 0.5], **arguments)
     assert {warning.filename for warning in record} == {__file__}
+
+
+def test_check_jac_names_the_problem_and_the_remedy():
+    def wrong_slope_jac(x, a, b):
+        return np.column_stack([-x, np.ones_like(x)])  # d(a x + b)/da is x
+
+    with pytest.raises(ValueError) as caught:
+        curve_fit(line, X, Y, p0=[1.0, 1.0], jac=wrong_slope_jac, check_jac=True)
+    message = str(caught.value)
+    assert message.startswith("check_jac: the Jacobian `jac` disagrees with the model `f` at p0 (MINPACK chkder): ")
+    assert message.endswith(" Rows are data points; fix `jac`, or fit without it.")
+
+
+def test_a_bounded_fit_solves_with_jac():
+    # Through the bounds' transform jac still reaches MINPACK (lmder, which counts njev).
+    calls = []
+
+    def counting_jac(x, a, b):
+        calls.append((a, b))
+        return line_jac(x, a, b)
+
+    popt, _, infodict, _, _ = curve_fit(
+        line, X, Y, p0=[1.0, 0.0], bounds=([0.0, -5.0], [5.0, 5.0]), jac=counting_jac, full_output=True
+    )
+    assert infodict["njev"] >= 1 and len(calls) >= infodict["njev"]
+    np.testing.assert_allclose(popt, curve_fit(line, X, Y)[0], rtol=POPT_RTOL)
+
+
+def test_the_warning_about_parameters_at_bounds_in_full():
+    # The slope (about 1.5) held at its upper bound 1, the intercept then at its lower bound 0.5.
+    with pytest.warns(OptimizeWarning) as record:
+        popt, _ = curve_fit(line, X, Y, bounds=([0.0, 0.5], [1.0, 5.0]))
+    np.testing.assert_allclose(popt, [1.0, 0.5], rtol=1e-6)
+    assert [str(warning.message) for warning in record] == [
+        f"Parameter(s) p[0] = {popt[0]:.8g}, p[1] = {popt[1]:.8g} ended at a bound. The fit is constrained there, "
+        "and pcov, a linear approximation that ignores the bounds (and whose transformation has zero slope at a "
+        "bound), does not describe their uncertainty: their standard errors and covariances in pcov are unreliable."
+    ]
+
+
+def test_check_jac_without_jac_is_refused_in_full():
+    with pytest.raises(ValueError, match=r"^check_jac=True needs an analytic Jacobian `jac` to check\.$"):
+        curve_fit(line, X, Y, check_jac=True)
+
+
+def test_float32_ydata_is_fitted_as_its_float64_copy():
+    # SciPy's guard: ydata is cast to float64, so a float32 model's residuals
+    # are float64 differences (float32 ones would round them).
+    def line32(x, a, b):
+        return (a * x + b).astype(np.float32)
+
+    y32 = Y.astype(np.float32)
+    popt32, pcov32 = curve_fit(line32, X, y32, jac=line_jac)
+    popt, pcov = curve_fit(line32, X, y32.astype(np.float64), jac=line_jac)
+    np.testing.assert_array_equal(popt32, popt)
+    np.testing.assert_array_equal(pcov32, pcov)
+
+
+@pytest.mark.parametrize("bounds", [(-np.inf, np.inf), ([0.0, -5.0], [5.0, 5.0])], ids=["unbounded", "bounded"])
+def test_a_jac_that_is_not_callable_is_refused_as_scipy_refuses_it(bounds):
+    with pytest.raises(TypeError, match=r"^'str' object is not callable$"):
+        curve_fit(line, X, Y, p0=[1.0, 1.0], jac="2-point", bounds=bounds)

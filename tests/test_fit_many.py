@@ -6,6 +6,11 @@ operation for operation (see native_functions.py).
 
 from __future__ import annotations
 
+import math
+import os
+import threading
+
+import mgh
 import native_functions as nf
 import numpy as np
 import pytest
@@ -182,3 +187,165 @@ def test_numba_model():
     x, y = curves(6)
     fits = fit_many(model, y, [1.0, 1.0, 0.5], x=x, workers=2)
     assert_matches(fits, one_by_one(x, y, [1.0, 1.0, 0.5]), len(x))
+
+
+# -- how the inputs are read -----------------------------------------------------
+
+
+@nf.MODEL
+def constant(m, n, p, x, out, user_data):
+    """The one-parameter model out[i] = p[0] (a Python callback: for small tests only)."""
+    for i in range(m):
+        out[i] = p[0]
+    return 0
+
+
+def test_one_curve_as_a_1d_array(native):
+    x, y = curves(1)
+    one = fit_many(native["rational_model"], y[0], [1.0, 1.0, 0.5], x=x, workers=1)
+    assert one.params.shape == (1, 3)
+    assert_matches(one, one_by_one(x, y, [1.0, 1.0, 0.5]), len(x))
+
+
+def test_one_point_one_parameter_and_a_scalar_p0():
+    fits = fit_many(constant, [[3.0], [-2.0]], 0.0, workers=1)
+    assert fits.params.tolist() == [[3.0], [-2.0]]
+    assert fits.ier.tolist() == [2, 2]  # no residual variance: m == n
+    assert np.isnan(fits.stderr).all()
+
+
+def test_integer_and_fortran_ordered_inputs_give_the_same_fits(native):
+    # x, ydata, p0 and sigma of any real dtype and memory order are read as
+    # C-ordered float64: integral values give the fits of their float copies.
+    x = np.arange(30)
+    values = np.round(10 * (2 * x + 1) / (1 + 0.5 * x))
+    y = np.asfortranarray(np.stack([values, values + 3, 2 * values, values + x % 3]).astype(np.int64))
+    p0 = np.asfortranarray(np.tile([1, 1, 0], (4, 1)))
+    sigma = np.full((4, 30), 2)
+    assert y.dtype.kind == p0.dtype.kind == sigma.dtype.kind == "i"
+    assert not (y.flags.c_contiguous or p0.flags.c_contiguous)
+    fits = fit_many(native["rational_model"], y, p0, x=x, sigma=sigma, workers=1)
+    expected = fit_many(
+        native["rational_model"], y.astype(float), p0.astype(float, order="C"), x=x.astype(float),
+        sigma=sigma.astype(float), workers=1,
+    )  # fmt: skip
+    assert np.isin(expected.ier, [1, 2, 3, 4]).all()
+    for got, want in zip(fits, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+BAD_SHAPES = {
+    "ydata 3-D": (
+        {"ydata": np.ones((2, 3, 4))},
+        r"^ydata must be a \(K, m\) array of curves; got shape \(2, 3, 4\)\.$",
+    ),
+    "ydata empty": ({"ydata": np.ones((2, 0))}, r"^ydata must be a \(K, m\) array of curves; got shape \(2, 0\)\.$"),
+    "p0 of other curves": (
+        {"p0": np.ones((3, 3))},
+        r"^p0 must have shape \(n,\) or \(K, n\) = \(2, n\); got \(3, 3\)\.$",
+    ),
+    "p0 empty": ({"p0": []}, r"^p0 must have shape \(n,\) or \(K, n\) = \(2, n\); got \(0,\)\.$"),
+    "p0 not finite": ({"p0": [1.0, np.nan, 1.0]}, r"^p0 must be finite\.$"),
+    "sigma of other points": (
+        {"sigma": np.ones(5)},
+        r"^sigma must have shape \(m,\) or \(K, m\) = \(2, 30\); got \(5,\)\.$",
+    ),
+    "sigma zero": ({"sigma": np.zeros(30)}, r"^sigma must be positive and finite\.$"),
+    "sigma inf": ({"sigma": np.full(30, np.inf)}, r"^sigma must be positive and finite\.$"),
+}
+
+
+@pytest.mark.parametrize(("change", "message"), BAD_SHAPES.values(), ids=BAD_SHAPES.keys())
+def test_bad_shapes_and_values_are_refused_naming_the_argument(native, change, message):
+    x, y = curves(2)
+    arguments = {"ydata": y, "p0": [1.0, 1.0, 0.5], **change}
+    with pytest.raises(ValueError, match=message):
+        fit_many(native["rational_model"], arguments["ydata"], arguments["p0"], x=x, sigma=change.get("sigma"))
+
+
+def test_the_error_of_a_wrong_jacobian_names_it(native):
+    x, y = curves(2)
+    with pytest.raises(TypeError, match=r"^jacobian: the ctypes function .* does not match"):
+        fit_many(native["rational_model"], y, [1.0, 1.0, 0.5], x=x, jacobian=native["rational_jacobian"])
+    with pytest.raises(TypeError, match=r"^model: the ctypes function .* does not match"):
+        fit_many(native["rational"], y, [1.0, 1.0, 0.5], x=x)
+
+
+def _recording_threads(threads):
+    """:func:`constant`, appending the thread that runs each evaluation to ``threads``."""
+
+    @nf.MODEL
+    def recording_constant(m, n, p, x, out, user_data):
+        threads.append(threading.get_ident())
+        return constant(m, n, p, x, out, user_data)
+
+    return recording_constant
+
+
+def test_the_curves_are_shared_among_workers_threads():
+    # Eight chunks of curves: with workers=2 the fits run on at most two pool
+    # threads (a pool of the default size would start more), none on the
+    # caller's; with workers=1 all on the caller's.
+    threads = []
+    recording_constant = _recording_threads(threads)
+    y = np.arange(2000.0).reshape(2000, 1)
+    fits = fit_many(recording_constant, y, 0.0, workers=2)
+    np.testing.assert_array_equal(fits.params, y)
+    assert 1 <= len(set(threads)) <= 2 and threading.get_ident() not in threads
+    threads.clear()
+    fit_many(recording_constant, y, 0.0, workers=1)
+    assert set(threads) == {threading.get_ident()}
+
+
+def test_float32_sigma_weighs_as_its_float64_copy(native):
+    x, y = curves(3)
+    sigma = np.linspace(0.5, 2.0, len(x), dtype=np.float32)
+    fits = fit_many(native["rational_model"], y, [1.0, 1.0, 0.5], x=x, sigma=sigma, workers=1)
+    expected = fit_many(native["rational_model"], y, [1.0, 1.0, 0.5], x=x, sigma=sigma.astype(np.float64), workers=1)
+    for got, want in zip(fits, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+# MGH problem 10 (Meyer) as a fit_many model: from 10 times its standard
+# start, lmder needs more than leastsq's default limit (tests/mgh.py).
+MEYER_T = 45.0 + 5.0 * np.arange(1, 17)
+
+
+@nf.MODEL
+def meyer(m, n, p, x, out, user_data):
+    for i in range(m):
+        out[i] = p[0] * math.exp(p[1] / (x[i] + p[2]))
+    return 0
+
+
+@nf.MODEL_JACOBIAN
+def meyer_jacobian(m, n, p, x, fjac, ldfjac, user_data):
+    for i in range(m):
+        temp = x[i] + p[2]
+        ratio = p[1] / temp
+        value = math.exp(ratio)
+        fjac[i], fjac[i + ldfjac] = value, p[0] * value / temp
+        fjac[i + 2 * ldfjac] = -ratio * fjac[i + ldfjac]
+    return 0
+
+
+def test_the_default_maxfev_is_leastsqs_with_and_without_a_jacobian():
+    y = np.array(mgh._Y3)
+    p0 = mgh.initial_point(3, 10, 10.0)
+    with_jacobian = fit_many(meyer, y, p0, x=MEYER_T, jacobian=meyer_jacobian, workers=1)
+    without = fit_many(meyer, y, p0, x=MEYER_T, workers=1)
+    assert (with_jacobian.ier[0], with_jacobian.nfev[0]) == (5, 100 * (3 + 1))
+    expected = leastsq(lambda p: mgh.residuals(p, 10, 16), p0, full_output=True)
+    assert (without.ier[0], without.nfev[0]) == (expected[4], expected[2]["nfev"])
+
+
+def test_workers_default_to_the_cpu_count(monkeypatch):
+    threads = []
+    recording_constant = _recording_threads(threads)
+    y = np.arange(600.0).reshape(600, 1)
+    np.testing.assert_array_equal(fit_many(recording_constant, y, 0.0).params, y)
+    assert (threading.get_ident() in threads) is ((os.cpu_count() or 1) == 1)
+    threads.clear()
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # unknown: one worker, the caller
+    fit_many(recording_constant, y, 0.0)
+    assert set(threads) == {threading.get_ident()}

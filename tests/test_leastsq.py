@@ -680,6 +680,32 @@ def test_dfun_returning_a_non_array_raises_type_error(value, pattern, first_call
         leastsq(EXP.func, EXP.x0, Dfun=jac)
 
 
+@pytest.mark.parametrize("col_deriv", [False, True], ids=["rows", "col_deriv"])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (None, "leastsq: the 'Dfun' argument 'jac' returned NoneType; it must return an array of floats."),
+        (
+            np.ones((5, 2, 1)),
+            "leastsq: the 'Dfun' argument 'jac' must return a 2-D array; it returned an array of shape (5, 2, 1).",
+        ),
+    ],
+    ids=["None", "3-D"],
+)
+def test_dfun_returning_a_bad_value_mid_solve_is_named_in_full(value, message, col_deriv):
+    calls = [0]
+
+    def jac(p):
+        calls[0] += 1
+        if calls[0] > 1:  # after leastsq's checking call
+            return value
+        return EXP.jac(p).T if col_deriv else EXP.jac(p)
+
+    with pytest.raises(TypeError) as excinfo:
+        leastsq(EXP.func, EXP.x0, Dfun=jac, col_deriv=col_deriv)
+    assert str(excinfo.value) == message
+
+
 @BOTH_DRIVERS
 @pytest.mark.parametrize("m", [4, 6, 1])
 def test_func_changing_its_output_size_raises_value_error(m, use_dfun):

@@ -83,9 +83,10 @@ def test_epsfcn_does_not_reach_lmder(case):
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
 def test_col_deriv_hands_lmder_the_same_jacobian(case):
-    # Dfun's transpose with col_deriv=True: MINPACK must see the same FJAC.
+    # Dfun's transpose with col_deriv=True, C-ordered as such a Dfun makes
+    # it (the fast path): MINPACK must see the same FJAC.
     def columns(x, *args):
-        return mgh.jacobian(x, *args).T
+        return np.ascontiguousarray(mgh.jacobian(x, *args).T)
 
     output = pyminpack.leastsq(
         mgh.residuals, case.x0, args=case.args, Dfun=columns, col_deriv=True, full_output=True, factor=1.0

@@ -20,6 +20,7 @@ on both CPUs (``tools/test-aarch64.sh``).
 from __future__ import annotations
 
 import ctypes
+import functools
 import re
 
 import libminpack
@@ -98,6 +99,33 @@ def test_the_message_shows_x_to_full_precision():
     x = np.array([float(v) for v in shown.split(",")])
     assert x.size == 2 and np.all(np.isfinite(x)) and not np.array_equal(x, EXP.x0)
     assert "allow_nonfinite=True" in str(caught.value)
+
+
+def test_the_whole_message():
+    # x as numpy prints it with every digit that tells it apart (here 16 of them).
+    with pytest.raises(ValueError) as caught:
+        leastsq(lambda p: np.array([np.nan, 1.0]), [0.1, 1 / 3])
+    assert str(caught.value) == (
+        "leastsq: the 'func' argument '<lambda>' returned nan or inf at the checking call (at the starting point), "
+        "x = [0.1               , 0.3333333333333333]. MINPACK cannot make progress from non-finite values; "
+        "keep the model finite where it is evaluated (rescale it, or bound the parameters with curve_fit), or pass "
+        "allow_nonfinite=True to have the solve end there with ier -2 instead of this error."
+    )
+
+
+def test_a_function_without_a_name_is_shown_by_its_repr():
+    func = functools.partial(lambda p, bad: np.array([bad, 1.0]), bad=np.nan)
+    with pytest.raises(ValueError, match=f"^leastsq: the 'func' argument {re.escape(repr(repr(func)))} returned nan"):
+        leastsq(func, [0.0])
+
+
+@pytest.mark.parametrize(("n", "summarised"), [(20, False), (21, True)])
+def test_an_x_of_more_than_20_parameters_is_summarised_in_the_message(n, summarised):
+    with pytest.raises(ValueError) as caught:
+        leastsq(lambda p: np.full(n, np.nan), np.arange(n, dtype=float))
+    shown = re.search(r"x = (\[.*?\])", str(caught.value), flags=re.DOTALL).group(1)
+    assert ("..." in shown) is summarised
+    assert shown.startswith("[ 0.,  1.,  2.,") and shown.endswith(f"{n - 1:2d}.]")
 
 
 def overflowing_exp(p):

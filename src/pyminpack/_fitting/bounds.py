@@ -48,14 +48,14 @@ AT_BOUND_RTOL = 1e-6
 def _bound_array(name: str, value: ArrayLike, n: int) -> NDArray[np.float64]:
     """Return one side of the bounds as ``n`` floats: a scalar is broadcast."""
     array = np.asarray(value, dtype=float)
+    if np.isnan(array).any():
+        raise ValueError(f"The {name} bounds must not be nan.")
     if array.ndim == 0:
         return np.full(n, float(array))
     if array.shape != (n,):
         raise ValueError(
             f"The {name} bounds must be a scalar or have one entry per parameter (N={n}); got shape {array.shape}."
         )
-    if np.isnan(array).any():
-        raise ValueError(f"The {name} bounds must not be nan.")
     return array
 
 

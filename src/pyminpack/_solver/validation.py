@@ -47,10 +47,6 @@ def all_finite(values: NDArray[Any]) -> bool:
     return bool(np.isfinite(values).all())
 
 
-def _describe(obj: object) -> str:
-    return type(obj).__name__ if obj is None or isinstance(obj, (str, bytes)) else repr(obj)
-
-
 def callable_name(func: Callable[..., Any]) -> str:
     """Return ``func``'s ``__name__``, or its ``repr`` when it has none."""
     return getattr(func, "__name__", None) or repr(func)
@@ -84,7 +80,7 @@ def real_output(checker: str, argname: str, func: Callable[..., Any], value: obj
     if value is None or isinstance(value, (str, bytes)):
         raise TypeError(
             f"{checker}: the '{argname}' argument {callable_name(func)!r} returned "
-            f"{_describe(value)}; it must return an array of floats."
+            f"{type(value).__name__}; it must return an array of floats."
         )
     try:
         array = np.atleast_1d(np.asarray(value))
