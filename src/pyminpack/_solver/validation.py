@@ -40,7 +40,9 @@ def all_finite(values: NDArray[Any]) -> bool:
     if values.dtype.kind != "f":
         return True  # integers and booleans are always finite
     if values.size <= _SHORT:
-        return all(map(math.isfinite, values.reshape(-1).tolist()))
+        floats = (values if values.ndim == 1 else values.reshape(-1)).tolist()
+        # The sum's test first, as for long arrays: one call instead of one per value.
+        return math.isfinite(sum(floats)) or all(map(math.isfinite, floats))
     with np.errstate(over="ignore", invalid="ignore"):
         if math.isfinite(values.sum()):
             return True
@@ -348,9 +350,11 @@ def starting_point(x0: object) -> NDArray[Any]:
         If ``x0`` is not numeric.
     """
     try:
-        x0 = np.array(x0).reshape(-1)  # a fresh array: MINPACK overwrites its x
+        x0 = np.array(x0)  # a fresh array: MINPACK overwrites its x
     except ValueError as exc:  # a ragged nested sequence
         raise ValueError(f"x0 must be an array of numbers; {exc}") from None
+    if x0.ndim != 1:
+        x0 = x0.reshape(-1)
     if x0.dtype.kind not in "biuf":
         raise TypeError(f"x0 must hold real numbers; it has dtype {x0.dtype}.")
     if not all_finite(x0):
