@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import pickle
 import re
 
 import libminpack
@@ -535,3 +536,12 @@ ALL_FINITE_CASES = {
 @pytest.mark.parametrize(("values", "expected"), ALL_FINITE_CASES.values(), ids=ALL_FINITE_CASES.keys())
 def test_the_finiteness_check_is_exact(values, expected):
     assert all_finite(values) is expected
+
+
+def test_the_guards_error_survives_pickling_as_a_process_pool_sends_it():
+    with pytest.raises(ValueError, match="returned nan or inf") as caught:
+        leastsq(lambda p: np.full(3, np.nan), [1.0, 2.0])
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert type(copy) is type(caught.value)
+    assert str(copy) == str(caught.value)
+    np.testing.assert_array_equal(copy.x, [1.0, 2.0])

@@ -20,6 +20,7 @@ from ._fitting.warnings import OptimizeWarning
 from ._solver.check_jacobian import JacobianCheck, check_jacobian
 from ._solver.compiled import Compiled, UserTermination
 from ._solver.leastsq import leastsq
+from ._solver.validation import NonfiniteError
 
 __version__: str = _version("pyminpack")
 
@@ -29,6 +30,7 @@ __all__ = [
     "FitResult",
     "JacobianCheck",
     "ManyFits",
+    "NonfiniteError",
     "OptimizeWarning",
     "SharedLibraryModel",
     "UserTermination",

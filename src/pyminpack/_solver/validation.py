@@ -182,9 +182,10 @@ def raise_nonfinite(
         Always.
     """
     call = "the checking call" if evaluation == 0 else f"evaluation {evaluation}"
-    raise ValueError(
-        f"leastsq: the '{argname}' argument {callable_name(function)!r} returned nan or inf "
-        f"at {call} ({stage}), x = {_point(x)}. {_NONFINITE_ADVICE}"
+    raise NonfiniteError(
+        f"leastsq: the '{argname}' argument {callable_name(function)!r} returned nan or inf at {call} ({stage}), x = ",
+        x,
+        f". {_NONFINITE_ADVICE}",
     )
 
 
@@ -233,11 +234,12 @@ def refuse_nonfinite_convergence(
     if allow_nonfinite:
         return IER_NONFINITE
     evaluations = f"evaluation {nfev}" if nonfinite_since == nfev else f"evaluations {nonfinite_since} to {nfev}"
-    raise ValueError(
+    raise NonfiniteError(
         f"leastsq: the 'func' argument {callable_name(function)!r} returned nan or inf at {evaluations}, "
-        f"every trial point MINPACK tried after its last finite one, all from x = {_point(x)}. "
-        f"MINPACK rejected those steps and shortened them until its convergence test (ier {info}) was met, "
-        f"which shows that func is not finite near x, not that x is a minimum. {_NONFINITE_ADVICE}"
+        f"every trial point MINPACK tried after its last finite one, all from x = ",
+        x,
+        f". MINPACK rejected those steps and shortened them until its convergence test (ier {info}) was met, "
+        f"which shows that func is not finite near x, not that x is a minimum. {_NONFINITE_ADVICE}",
     )
 
 
@@ -252,6 +254,70 @@ _NONFINITE_ADVICE = (
 def _point(x: NDArray[Any]) -> str:
     """``x`` for an error message: every digit, elided beyond 20 entries."""
     return np.array2string(x, precision=17, separator=", ", threshold=20)
+
+
+class NonfiniteError(ValueError):
+    """``func`` or ``Dfun`` returned nan or inf where MINPACK would build on it.
+
+    A ``ValueError``, raised by :func:`pyminpack.leastsq`,
+    :func:`pyminpack.curve_fit` and :func:`pyminpack.fit` unless
+    ``allow_nonfinite=True``; its message names the function, the evaluation
+    and where it was evaluated.
+
+    Attributes
+    ----------
+    x : ndarray
+        Where: the parameters of that evaluation (for a bounded
+        ``curve_fit``, the model's own parameters, not the internal ones
+        MINPACK solves for).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pyminpack import NonfiniteError, leastsq
+    >>> try:
+    ...     leastsq(lambda p: np.log(p - 1.0), [0.5, 2.0])
+    ... except NonfiniteError as error:
+    ...     print(error.x)
+    [0.5 2. ]
+    """
+
+    # Kept apart from the words around it, so that a caller that solves in
+    # other variables (curve_fit's bounds) can show the user's own: `at`.
+
+    def __init__(self, before: str, x: NDArray[Any], after: str) -> None:
+        super().__init__(f"{before}{_point(x)}{after}")
+        self.x = x
+        self._words = (before, after)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self._words[0], self.x, self._words[1])
+
+    def at(self, x: NDArray[Any]) -> NonfiniteError:
+        """Return the same error, showing ``x`` instead.
+
+        Parameters
+        ----------
+        x : ndarray
+            The point to show, e.g. the model's parameters where the solve
+            ran in internal ones.
+
+        Returns
+        -------
+        NonfiniteError
+            A new error with the same words around ``x``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> error = NonfiniteError("f is nan at x = ", np.array([0.0]), ".")
+        >>> str(error.at(np.array([1.5])))
+        'f is nan at x = [1.5].'
+        """
+        return NonfiniteError(self._words[0], x, self._words[1])
+
+
+NonfiniteError.__module__ = "pyminpack"  # where users catch it, and what tracebacks show
 
 
 class NonfiniteStop(Exception):
