@@ -38,6 +38,9 @@
  * multiplication.  exp(-a)*exp(-b) differs from exp(-(a + b)) by rounding
  * only; tests/test_models.py checks every model against a direct numpy
  * transcription of its formula.
+ *
+ * The Gaussian models also keep the exponentials of their last values call
+ * for their Jacobian (see "the exponentials of the last values call" below).
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -45,6 +48,9 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#include "thread_local.h"
 
 #define WRONG_SIZE 1
 
@@ -56,10 +62,78 @@ typedef int (*model_fn)(int m, int n, const double *p, const double *x, double *
 typedef int (*jacobian_fn)(int m, int n, const double *p, const double *x, double *fjac, int ldfjac,
                            void *user_data);
 
+/* ---- the exponentials of the last values call ----------------------------
+ * MINPACK's lmder asks for the Jacobian at the parameters of the values it
+ * asked for last (the start, or the trial point it has just accepted), so a
+ * Gaussian model's values call keeps its exponentials and its Jacobian call
+ * reuses them when it is the same model at the same m, n, p and x instead
+ * of calling exp again: exp was about a fifth of a 1-D Gaussian fit's
+ * instructions, half of them in the Jacobian (benchmarks/RESULTS.md).  The
+ * Jacobian is the same bit for bit either way (the same exp of the same
+ * argument).  The key holds x's contents, not only its address: a caller
+ * may change x in place between two calls.  Per thread, since fit_many's
+ * workers evaluate models in several threads at once; each thread runs one
+ * fit at a time, and whatever ran in between, a matching key means the same
+ * exponentials.  Models whose exponentials or abscissae exceed the cache
+ * compute their own in the Jacobian, as before. */
+
+enum { KEPT_NONE, KEPT_GAUSS_1D, KEPT_GAUSS_2D, KEPT_GAUSS_2D_ELLIPTIC, KEPT_GAUSS_2D_ROTATED };
+
+#define KEPT_DOUBLES 1024 /* exponentials, and abscissae, kept at most */
+#define KEPT_PARAMETERS 8
+
+typedef struct Kept {
+    int model; /* KEPT_*; KEPT_NONE: nothing kept */
+    int m, n;
+    const double *x;
+    double p[KEPT_PARAMETERS];
+    double x_values[KEPT_DOUBLES]; /* x's first x_count doubles, when x is not NULL */
+    double exponentials[KEPT_DOUBLES];
+} Kept;
+
+static PYMINPACK_THREAD_LOCAL Kept kept;
+
+/* Where a values call of `model` at (m, n, p, x) keeps its `count`
+ * exponentials (the key recorded; the caller must write all of them), or
+ * NULL when they do not fit.  x_count: the doubles of x the model reads. */
+static double *
+keep_exponentials(int model, int m, int n, const double *p, const double *x, ptrdiff_t x_count, ptrdiff_t count)
+{
+    Kept *k = &kept;
+    k->model = KEPT_NONE;
+    if (count > KEPT_DOUBLES || x_count > KEPT_DOUBLES || n > KEPT_PARAMETERS) {
+        return NULL;
+    }
+    k->m = m;
+    k->n = n;
+    k->x = x;
+    memcpy(k->p, p, (size_t)n * sizeof(double));
+    if (x != NULL) {
+        memcpy(k->x_values, x, (size_t)x_count * sizeof(double));
+    }
+    k->model = model;
+    return k->exponentials;
+}
+
+/* The exponentials kept by the last values call if it was `model`'s at the
+ * same (m, n, p, x), compared bit for bit; else NULL. */
+static const double *
+kept_exponentials(int model, int m, int n, const double *p, const double *x, ptrdiff_t x_count)
+{
+    const Kept *k = &kept;
+    if (k->model != model || k->m != m || k->n != n || k->x != x ||
+        memcmp(k->p, p, (size_t)n * sizeof(double)) != 0 ||
+        (x != NULL && memcmp(k->x_values, x, (size_t)x_count * sizeof(double)) != 0)) {
+        return NULL;
+    }
+    return k->exponentials;
+}
+
 /* ---- profiles -------------------------------------------------------- */
 
 /* A peak profile along one axis and its derivatives:
- *   h0 = the profile at distance d from the centre,
+ *   h0 = the profile at distance d from the centre (a Gaussian's: *kept
+ *        when kept is not NULL, the exponential kept from the values call),
  *   h1 = d h0 / d centre,   h2 = d h0 / d width.
  * Gaussian: h0 = exp(-d^2 / (2 s^2)),  h1 = h0 d / s^2,       h2 = h0 d^2 / s^3.
  * Cauchy:   h0 = 1 / (1 + d^2 / s^2),   h1 = 2 h0^2 d / s^2,  h2 = 2 h0^2 d^2 / s^3. */
@@ -84,12 +158,12 @@ axis(int kind, double centre, double width)
 }
 
 static void
-profile(const Axis *a, double t, double *h0, double *h1, double *h2)
+profile(const Axis *a, double t, const double *kept_h0, double *h0, double *h1, double *h2)
 {
     double d = t - a->centre;
     double d2 = d * d;
     if (a->kind == GAUSSIAN) {
-        double g = exp(-0.5 * d2 * a->inv_s2);
+        double g = kept_h0 != NULL ? *kept_h0 : exp(-0.5 * d2 * a->inv_s2);
         *h0 = g;
         *h1 = g * d * a->inv_s2;
         *h2 = g * d2 * a->inv_s3;
@@ -127,10 +201,14 @@ peak_1d(int kind, int m, int n, const double *p, const double *x, double *out)
         return WRONG_SIZE;
     }
     Axis a = axis(kind, p[1], p[2]);
+    double *keep = kind == GAUSSIAN ? keep_exponentials(KEPT_GAUSS_1D, m, n, p, x, m, m) : NULL;
     for (ptrdiff_t i = 0; i < m; i++) {
         double h0, h1, h2;
-        profile(&a, abscissa(x, i), &h0, &h1, &h2);
+        profile(&a, abscissa(x, i), NULL, &h0, &h1, &h2);
         out[i] = p[0] * h0 + p[3];
+        if (keep != NULL) {
+            keep[i] = h0;
+        }
     }
     return 0;
 }
@@ -142,10 +220,11 @@ peak_1d_jacobian(int kind, int m, int n, const double *p, const double *x, doubl
         return WRONG_SIZE;
     }
     Axis a = axis(kind, p[1], p[2]);
+    const double *exponentials = kind == GAUSSIAN ? kept_exponentials(KEPT_GAUSS_1D, m, n, p, x, m) : NULL;
     ptrdiff_t ld = ldfjac;
     for (ptrdiff_t i = 0; i < m; i++) {
         double h0, h1, h2;
-        profile(&a, abscissa(x, i), &h0, &h1, &h2);
+        profile(&a, abscissa(x, i), exponentials != NULL ? exponentials + i : NULL, &h0, &h1, &h2);
         fjac[i] = h0;
         fjac[i + ld] = p[0] * h1;
         fjac[i + 2 * ld] = p[0] * h2;
@@ -242,51 +321,86 @@ combine(const Separable *s, ptrdiff_t first, ptrdiff_t count, Profiles hx, Profi
     }
 }
 
-/* Values (fjac NULL) or Jacobian of a separable model at all m points. */
-static int
-separable_points(const Separable *s, int m, const double *x, double *out, double *fjac, int ldfjac)
+/* The profile of point or pixel k along one axis into h[.][slot]: from the
+ * kept exponentials (a Jacobian call, kept not NULL), or computed and, in a
+ * values call (keep not NULL), kept. */
+static void
+axis_profile(const Axis *a, double t, ptrdiff_t k, const double *kept_h0, double *keep, Profiles h, ptrdiff_t slot)
+{
+    profile(a, t, kept_h0 != NULL ? kept_h0 + k : NULL, &h[0][slot], &h[1][slot], &h[2][slot]);
+    if (keep != NULL) {
+        keep[k] = h[0][slot];
+    }
+}
+
+/* Values (fjac NULL) or Jacobian of a separable model at all m points;
+ * side: the grid's (x NULL).  The x profiles' exponentials are kept at
+ * [0, points along x), the y profiles' after them: keep (values) or kept
+ * (Jacobian) point there, or are NULL. */
+static void
+separable_points(const Separable *s, int m, const double *x, ptrdiff_t side, double *out, double *fjac,
+                 int ldfjac, double *keep, const double *kept_h0)
 {
     Profiles hx, hy;
     if (x != NULL) {
         for (ptrdiff_t first = 0; first < m; first += BLOCK) {
             ptrdiff_t count = m - first < BLOCK ? m - first : BLOCK;
             for (ptrdiff_t k = 0; k < count; k++) {
-                profile(&s->ax, x[first + k], &hx[0][k], &hx[1][k], &hx[2][k]);
-                profile(&s->ay, x[m + first + k], &hy[0][k], &hy[1][k], &hy[2][k]);
+                axis_profile(&s->ax, x[first + k], first + k, kept_h0, keep, hx, k);
+                axis_profile(&s->ay, x[m + first + k], m + first + k, kept_h0, keep, hy, k);
             }
             combine(s, first, count, hx, hy, 1, out, fjac, ldfjac);
         }
-        return 0;
-    }
-    ptrdiff_t side = grid_side(m);
-    if (side == 0) {
-        return WRONG_SIZE;
+        return;
     }
     for (ptrdiff_t column = 0; column < side; column += BLOCK) {
         ptrdiff_t count = side - column < BLOCK ? side - column : BLOCK;
         for (ptrdiff_t k = 0; k < count; k++) {
-            profile(&s->ax, (double)(column + k), &hx[0][k], &hx[1][k], &hx[2][k]);
+            axis_profile(&s->ax, (double)(column + k), column + k, kept_h0, keep, hx, k);
         }
         for (ptrdiff_t row = 0; row < side; row++) {
-            profile(&s->ay, (double)row, &hy[0][0], &hy[1][0], &hy[2][0]);
+            axis_profile(&s->ay, (double)row, side + row, kept_h0, keep, hy, 0);
             combine(s, row * side + column, count, hx, hy, 0, out, fjac, ldfjac);
         }
     }
-    return 0;
+}
+
+/* The model's checked parameters and the grid's side (0 with x); nonzero for sizes it does not take. */
+static int
+separable_sizes(int kind, int round, int m, int n, const double *p, const double *x, Separable *s, ptrdiff_t *side)
+{
+    *side = x != NULL ? 0 : grid_side(m);
+    return separable(kind, round, n, p, s) != 0 || (x == NULL && *side == 0);
 }
 
 static int
 separable_values(int kind, int round, int m, int n, const double *p, const double *x, double *out)
 {
     Separable s;
-    return separable(kind, round, n, p, &s) != 0 ? WRONG_SIZE : separable_points(&s, m, x, out, NULL, 0);
+    ptrdiff_t side;
+    if (separable_sizes(kind, round, m, n, p, x, &s, &side) != 0) {
+        return WRONG_SIZE;
+    }
+    double *keep = kind != GAUSSIAN ? NULL
+                   : keep_exponentials(round ? KEPT_GAUSS_2D : KEPT_GAUSS_2D_ELLIPTIC, m, n, p, x,
+                                       x != NULL ? 2 * (ptrdiff_t)m : 0, x != NULL ? 2 * (ptrdiff_t)m : 2 * side);
+    separable_points(&s, m, x, side, out, NULL, 0, keep, NULL);
+    return 0;
 }
 
 static int
 separable_jacobian(int kind, int round, int m, int n, const double *p, const double *x, double *fjac, int ldfjac)
 {
     Separable s;
-    return separable(kind, round, n, p, &s) != 0 ? WRONG_SIZE : separable_points(&s, m, x, NULL, fjac, ldfjac);
+    ptrdiff_t side;
+    if (separable_sizes(kind, round, m, n, p, x, &s, &side) != 0) {
+        return WRONG_SIZE;
+    }
+    const double *kept_h0 = kind != GAUSSIAN ? NULL
+                            : kept_exponentials(round ? KEPT_GAUSS_2D : KEPT_GAUSS_2D_ELLIPTIC, m, n, p, x,
+                                                x != NULL ? 2 * (ptrdiff_t)m : 0);
+    separable_points(&s, m, x, side, NULL, fjac, ldfjac, NULL, kept_h0);
+    return 0;
 }
 
 static int
@@ -376,15 +490,20 @@ coordinates(const double *x, int m, ptrdiff_t side, ptrdiff_t i, double *cx, dou
     }
 }
 
-/* Value (fjac NULL) or Jacobian row of point i. */
+/* Value (fjac NULL) or Jacobian row of point i; its exponential kept
+ * (values, keep not NULL) or from the values call (Jacobian, kept not NULL). */
 static void
-rotated_point(const Rotated *r, double cx, double cy, ptrdiff_t i, double *out, double *fjac, ptrdiff_t ld)
+rotated_point(const Rotated *r, double cx, double cy, ptrdiff_t i, double *out, double *fjac, ptrdiff_t ld,
+              double *keep, const double *kept_e)
 {
     double dx = cx - r->x0, dy = cy - r->y0;
     double a = dx * r->cosine - dy * r->sine, b = dx * r->sine + dy * r->cosine;
-    double e = exp(-0.5 * (a * a * r->inv_sx2 + b * b * r->inv_sy2));
+    double e = kept_e != NULL ? kept_e[i] : exp(-0.5 * (a * a * r->inv_sx2 + b * b * r->inv_sy2));
     if (fjac == NULL) {
         out[i] = r->amplitude * e + r->offset;
+        if (keep != NULL) {
+            keep[i] = e;
+        }
         return;
     }
     double ae = r->amplitude * e, ax = a * r->inv_sx2, by = b * r->inv_sy2;
@@ -405,10 +524,13 @@ rotated_points(int m, int n, const double *p, const double *x, double *out, doub
     if (rotated(n, p, &r) != 0 || (x == NULL && side == 0)) {
         return WRONG_SIZE;
     }
+    ptrdiff_t x_count = x != NULL ? 2 * (ptrdiff_t)m : 0;
+    double *keep = fjac == NULL ? keep_exponentials(KEPT_GAUSS_2D_ROTATED, m, n, p, x, x_count, m) : NULL;
+    const double *kept_e = fjac != NULL ? kept_exponentials(KEPT_GAUSS_2D_ROTATED, m, n, p, x, x_count) : NULL;
     for (ptrdiff_t i = 0; i < m; i++) {
         double cx, cy;
         coordinates(x, m, side, i, &cx, &cy);
-        rotated_point(&r, cx, cy, i, out, fjac, ldfjac);
+        rotated_point(&r, cx, cy, i, out, fjac, ldfjac, keep, kept_e);
     }
     return 0;
 }
