@@ -157,13 +157,20 @@ axis(int kind, double centre, double width)
     return a;
 }
 
+/* The Gaussian profile at squared distance d2, 1/s^2 = inv_s2. */
+static double
+gaussian(double d2, double inv_s2)
+{
+    return exp(-0.5 * d2 * inv_s2);
+}
+
 static void
 profile(const Axis *a, double t, const double *kept_h0, double *h0, double *h1, double *h2)
 {
     double d = t - a->centre;
     double d2 = d * d;
     if (a->kind == GAUSSIAN) {
-        double g = kept_h0 != NULL ? *kept_h0 : exp(-0.5 * d2 * a->inv_s2);
+        double g = kept_h0 != NULL ? *kept_h0 : gaussian(d2, a->inv_s2);
         *h0 = g;
         *h1 = g * d * a->inv_s2;
         *h2 = g * d2 * a->inv_s3;
@@ -194,71 +201,116 @@ grid_side(int m)
 /* ---- 1-D peaks: gauss_1d, lorentzian ----------------------------------- */
 
 /* p = (amplitude, x0, width, offset): amplitude * h0 + offset. */
-static int
-peak_1d(int kind, int m, int n, const double *p, const double *x, double *out)
-{
-    if (n != 4) {
-        return WRONG_SIZE;
-    }
-    Axis a = axis(kind, p[1], p[2]);
-    double *keep = kind == GAUSSIAN ? keep_exponentials(KEPT_GAUSS_1D, m, n, p, x, m, m) : NULL;
-    for (ptrdiff_t i = 0; i < m; i++) {
-        double h0, h1, h2;
-        profile(&a, abscissa(x, i), NULL, &h0, &h1, &h2);
-        out[i] = p[0] * h0 + p[3];
-        if (keep != NULL) {
-            keep[i] = h0;
-        }
-    }
-    return 0;
-}
 
-static int
-peak_1d_jacobian(int kind, int m, int n, const double *p, const double *x, double *fjac, int ldfjac)
+/* gauss_1d's exponentials h0 at the m points into e.  A loop of its own:
+ * a loop that calls exp and also writes through a pointer into
+ * thread-local storage has the compiler fetch that address again after
+ * every call (__tls_get_addr, measured at a tenth of the model's
+ * instructions), so the kept copy is made after it, in one memcpy. */
+static void
+gaussian_exponentials(const Axis *a, int m, const double *x, double *e)
 {
-    if (n != 4) {
-        return WRONG_SIZE;
-    }
-    Axis a = axis(kind, p[1], p[2]);
-    const double *exponentials = kind == GAUSSIAN ? kept_exponentials(KEPT_GAUSS_1D, m, n, p, x, m) : NULL;
-    ptrdiff_t ld = ldfjac;
     for (ptrdiff_t i = 0; i < m; i++) {
-        double h0, h1, h2;
-        profile(&a, abscissa(x, i), exponentials != NULL ? exponentials + i : NULL, &h0, &h1, &h2);
-        fjac[i] = h0;
-        fjac[i + ld] = p[0] * h1;
-        fjac[i + 2 * ld] = p[0] * h2;
-        fjac[i + 3 * ld] = 1.0;
+        double d = abscissa(x, i) - a->centre;
+        e[i] = gaussian(d * d, a->inv_s2);
     }
-    return 0;
 }
 
 static int
 gauss_1d(int m, int n, const double *p, const double *x, double *out, void *user_data)
 {
     (void)user_data;
-    return peak_1d(GAUSSIAN, m, n, p, x, out);
+    if (n != 4) {
+        return WRONG_SIZE;
+    }
+    Axis a = axis(GAUSSIAN, p[1], p[2]);
+    gaussian_exponentials(&a, m, x, out);
+    double *keep = keep_exponentials(KEPT_GAUSS_1D, m, n, p, x, m, m);
+    if (keep != NULL) {
+        memcpy(keep, out, (size_t)m * sizeof(double));
+    }
+    const double amplitude = p[0], offset = p[3]; /* locals: out might alias p (see gauss_1d_jacobian) */
+    for (ptrdiff_t i = 0; i < m; i++) {
+        out[i] = amplitude * out[i] + offset;
+    }
+    return 0;
+}
+
+/* Columns 1 and 2 of gauss_1d's Jacobian from column 0, the exponentials
+ * g, as profile() forms h1 and h2 (the same rounding).  A function of its
+ * own, its parameters passed by value, so that compilers vectorise the
+ * loop (fjac might alias p for all they know); an int index, because the
+ * baseline x86-64 ISA converts pairs of 32-bit integers to doubles (the
+ * point indices when x is NULL), not 64-bit ones. */
+static void
+gaussian_columns(int m, const double *x, const double *g, double *j1, double *j2, double amplitude, const Axis *a)
+{
+    const double centre = a->centre, inv_s2 = a->inv_s2, inv_s3 = a->inv_s3;
+    for (int i = 0; i < m; i++) {
+        double d = abscissa(x, i) - centre;
+        j1[i] = amplitude * (g[i] * d * inv_s2);
+        j2[i] = amplitude * (g[i] * (d * d) * inv_s3);
+    }
 }
 
 static int
 gauss_1d_jacobian(int m, int n, const double *p, const double *x, double *fjac, int ldfjac, void *user_data)
 {
     (void)user_data;
-    return peak_1d_jacobian(GAUSSIAN, m, n, p, x, fjac, ldfjac);
+    if (n != 4) {
+        return WRONG_SIZE;
+    }
+    Axis a = axis(GAUSSIAN, p[1], p[2]);
+    ptrdiff_t ld = ldfjac;
+    double *j0 = fjac, *j1 = j0 + ld, *j2 = j1 + ld, *j3 = j2 + ld;
+    const double *kept_h0 = kept_exponentials(KEPT_GAUSS_1D, m, n, p, x, m);
+    if (kept_h0 != NULL) {
+        memcpy(j0, kept_h0, (size_t)m * sizeof(double));
+    }
+    else {
+        gaussian_exponentials(&a, m, x, j0);
+    }
+    gaussian_columns(m, x, j0, j1, j2, p[0], &a);
+    for (ptrdiff_t i = 0; i < m; i++) {
+        j3[i] = 1.0;
+    }
+    return 0;
 }
 
 static int
 lorentzian(int m, int n, const double *p, const double *x, double *out, void *user_data)
 {
     (void)user_data;
-    return peak_1d(CAUCHY, m, n, p, x, out);
+    if (n != 4) {
+        return WRONG_SIZE;
+    }
+    Axis a = axis(CAUCHY, p[1], p[2]);
+    for (ptrdiff_t i = 0; i < m; i++) {
+        double h0, h1, h2;
+        profile(&a, abscissa(x, i), NULL, &h0, &h1, &h2);
+        out[i] = p[0] * h0 + p[3];
+    }
+    return 0;
 }
 
 static int
 lorentzian_jacobian(int m, int n, const double *p, const double *x, double *fjac, int ldfjac, void *user_data)
 {
     (void)user_data;
-    return peak_1d_jacobian(CAUCHY, m, n, p, x, fjac, ldfjac);
+    if (n != 4) {
+        return WRONG_SIZE;
+    }
+    Axis a = axis(CAUCHY, p[1], p[2]);
+    ptrdiff_t ld = ldfjac;
+    for (ptrdiff_t i = 0; i < m; i++) {
+        double h0, h1, h2;
+        profile(&a, abscissa(x, i), NULL, &h0, &h1, &h2);
+        fjac[i] = h0;
+        fjac[i + ld] = p[0] * h1;
+        fjac[i + 2 * ld] = p[0] * h2;
+        fjac[i + 3 * ld] = 1.0;
+    }
+    return 0;
 }
 
 /* ---- separable 2-D peaks: gauss_2d, gauss_2d_elliptic, cauchy_2d_elliptic */
@@ -321,22 +373,19 @@ combine(const Separable *s, ptrdiff_t first, ptrdiff_t count, Profiles hx, Profi
     }
 }
 
-/* The profile of point or pixel k along one axis into h[.][slot]: from the
- * kept exponentials (a Jacobian call, kept not NULL), or computed and, in a
- * values call (keep not NULL), kept. */
+/* The profile of point or pixel k along one axis into h[.][slot], from the
+ * kept exponentials when kept_h0 is not NULL. */
 static void
-axis_profile(const Axis *a, double t, ptrdiff_t k, const double *kept_h0, double *keep, Profiles h, ptrdiff_t slot)
+axis_profile(const Axis *a, double t, ptrdiff_t k, const double *kept_h0, Profiles h, ptrdiff_t slot)
 {
     profile(a, t, kept_h0 != NULL ? kept_h0 + k : NULL, &h[0][slot], &h[1][slot], &h[2][slot]);
-    if (keep != NULL) {
-        keep[k] = h[0][slot];
-    }
 }
 
 /* Values (fjac NULL) or Jacobian of a separable model at all m points;
  * side: the grid's (x NULL).  The x profiles' exponentials are kept at
  * [0, points along x), the y profiles' after them: keep (values) or kept
- * (Jacobian) point there, or are NULL. */
+ * (Jacobian) point there, or are NULL.  keep is written after the loops
+ * that call exp (see gaussian_exponentials). */
 static void
 separable_points(const Separable *s, int m, const double *x, ptrdiff_t side, double *out, double *fjac,
                  int ldfjac, double *keep, const double *kept_h0)
@@ -346,8 +395,12 @@ separable_points(const Separable *s, int m, const double *x, ptrdiff_t side, dou
         for (ptrdiff_t first = 0; first < m; first += BLOCK) {
             ptrdiff_t count = m - first < BLOCK ? m - first : BLOCK;
             for (ptrdiff_t k = 0; k < count; k++) {
-                axis_profile(&s->ax, x[first + k], first + k, kept_h0, keep, hx, k);
-                axis_profile(&s->ay, x[m + first + k], m + first + k, kept_h0, keep, hy, k);
+                axis_profile(&s->ax, x[first + k], first + k, kept_h0, hx, k);
+                axis_profile(&s->ay, x[m + first + k], m + first + k, kept_h0, hy, k);
+            }
+            if (keep != NULL) {
+                memcpy(keep + first, hx[0], (size_t)count * sizeof(double));
+                memcpy(keep + m + first, hy[0], (size_t)count * sizeof(double));
             }
             combine(s, first, count, hx, hy, 1, out, fjac, ldfjac);
         }
@@ -356,10 +409,16 @@ separable_points(const Separable *s, int m, const double *x, ptrdiff_t side, dou
     for (ptrdiff_t column = 0; column < side; column += BLOCK) {
         ptrdiff_t count = side - column < BLOCK ? side - column : BLOCK;
         for (ptrdiff_t k = 0; k < count; k++) {
-            axis_profile(&s->ax, (double)(column + k), column + k, kept_h0, keep, hx, k);
+            axis_profile(&s->ax, (double)(column + k), column + k, kept_h0, hx, k);
+        }
+        if (keep != NULL) {
+            memcpy(keep + column, hx[0], (size_t)count * sizeof(double));
         }
         for (ptrdiff_t row = 0; row < side; row++) {
-            axis_profile(&s->ay, (double)row, side + row, kept_h0, keep, hy, 0);
+            axis_profile(&s->ay, (double)row, side + row, kept_h0, hy, 0);
+            if (keep != NULL) {
+                keep[side + row] = hy[0][0];
+            }
             combine(s, row * side + column, count, hx, hy, 0, out, fjac, ldfjac);
         }
     }
@@ -490,20 +549,17 @@ coordinates(const double *x, int m, ptrdiff_t side, ptrdiff_t i, double *cx, dou
     }
 }
 
-/* Value (fjac NULL) or Jacobian row of point i; its exponential kept
- * (values, keep not NULL) or from the values call (Jacobian, kept not NULL). */
+/* The exponential of point i (fjac NULL: into exponentials[i]) or its
+ * Jacobian row, the exponential read from kept_e when not NULL. */
 static void
-rotated_point(const Rotated *r, double cx, double cy, ptrdiff_t i, double *out, double *fjac, ptrdiff_t ld,
-              double *keep, const double *kept_e)
+rotated_point(const Rotated *r, double cx, double cy, ptrdiff_t i, double *exponentials, double *fjac, ptrdiff_t ld,
+              const double *kept_e)
 {
     double dx = cx - r->x0, dy = cy - r->y0;
     double a = dx * r->cosine - dy * r->sine, b = dx * r->sine + dy * r->cosine;
     double e = kept_e != NULL ? kept_e[i] : exp(-0.5 * (a * a * r->inv_sx2 + b * b * r->inv_sy2));
     if (fjac == NULL) {
-        out[i] = r->amplitude * e + r->offset;
-        if (keep != NULL) {
-            keep[i] = e;
-        }
+        exponentials[i] = e;
         return;
     }
     double ae = r->amplitude * e, ax = a * r->inv_sx2, by = b * r->inv_sy2;
@@ -524,13 +580,12 @@ rotated_points(int m, int n, const double *p, const double *x, double *out, doub
     if (rotated(n, p, &r) != 0 || (x == NULL && side == 0)) {
         return WRONG_SIZE;
     }
-    ptrdiff_t x_count = x != NULL ? 2 * (ptrdiff_t)m : 0;
-    double *keep = fjac == NULL ? keep_exponentials(KEPT_GAUSS_2D_ROTATED, m, n, p, x, x_count, m) : NULL;
-    const double *kept_e = fjac != NULL ? kept_exponentials(KEPT_GAUSS_2D_ROTATED, m, n, p, x, x_count) : NULL;
+    const double *kept_e =
+        fjac != NULL ? kept_exponentials(KEPT_GAUSS_2D_ROTATED, m, n, p, x, x != NULL ? 2 * (ptrdiff_t)m : 0) : NULL;
     for (ptrdiff_t i = 0; i < m; i++) {
         double cx, cy;
         coordinates(x, m, side, i, &cx, &cy);
-        rotated_point(&r, cx, cy, i, out, fjac, ldfjac, keep, kept_e);
+        rotated_point(&r, cx, cy, i, out, fjac, ldfjac, kept_e);
     }
     return 0;
 }
@@ -539,7 +594,19 @@ static int
 gauss_2d_rotated(int m, int n, const double *p, const double *x, double *out, void *user_data)
 {
     (void)user_data;
-    return rotated_points(m, n, p, x, out, NULL, 0);
+    if (rotated_points(m, n, p, x, out, NULL, 0) != 0) {
+        return WRONG_SIZE;
+    }
+    /* out holds the exponentials: kept after the loop that calls exp (see gaussian_exponentials). */
+    double *keep = keep_exponentials(KEPT_GAUSS_2D_ROTATED, m, n, p, x, x != NULL ? 2 * (ptrdiff_t)m : 0, m);
+    if (keep != NULL) {
+        memcpy(keep, out, (size_t)m * sizeof(double));
+    }
+    const double amplitude = p[0], offset = p[5]; /* locals: out might alias p */
+    for (ptrdiff_t i = 0; i < m; i++) {
+        out[i] = amplitude * out[i] + offset;
+    }
+    return 0;
 }
 
 static int
