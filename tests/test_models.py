@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import pickle
+import threading
 import zlib
 from pathlib import Path
 
@@ -518,3 +519,90 @@ def test_a_model_made_up_outside_the_registry_is_refused():
 def test_evaluating_needs_x_or_m():
     with pytest.raises(ValueError, match="give x, or m, the number of points"):
         MODELS["gauss_1d"].values([1.0, 0.0, 1.0, 0.0])
+
+
+# ---- the exponentials a Gaussian's Jacobian reuses from its values call ------------------
+
+GAUSSIANS = ["gauss_1d", "gauss_2d", "gauss_2d_elliptic", "gauss_2d_rotated"]
+
+
+def gaussian_cases():
+    for name in GAUSSIANS:
+        dims = MODELS[name].dimensions
+        for x, m in [*LAYOUTS[dims], (None, 2000 if dims == 1 else 2025)]:  # the last: more than the C keeps
+            yield pytest.param(name, x, m, id=f"{name}-{'default' if x is None else 'given'}-x-{m}")
+
+
+def cold_jacobian(model: BuiltinModel, p: np.ndarray, x, m: int) -> np.ndarray:
+    """The Jacobian computed from scratch: the last values call was at other parameters."""
+    model.values(p + 1.0, x, m=m)
+    return model.jacobian(p, x, m=m)
+
+
+@pytest.mark.parametrize(("name", "x", "m"), list(gaussian_cases()))
+def test_the_jacobian_after_the_values_at_its_point_is_the_one_from_scratch(name, x, m):
+    """lmder's order, values then Jacobian at the same point, reuses the values call's exponentials: the same
+    Jacobian bit for bit as one computed from scratch (which the central-difference test above checks against the
+    values), and as one after values at the same point but another model or m (which must not reuse them)."""
+    model = MODELS[name]
+    rng = seeded(name, m, "kept")
+    for _ in range(3):
+        p = typical_parameters(name, coordinates(model, x, m), rng)
+        expected = cold_jacobian(model, p, x, m)
+        model.values(p, x, m=m)
+        np.testing.assert_array_equal(model.jacobian(p, x, m=m), expected)
+        model.values(p, x, m=m)
+        model.jacobian(p, x, m=m)  # twice in a row: still the same
+        np.testing.assert_array_equal(model.jacobian(p, x, m=m), expected)
+    if MODELS[name].dimensions == 2 and x is None:
+        other = "gauss_2d_elliptic" if name == "gauss_2d" else "gauss_2d"
+        MODELS[other].values(np.ones(len(MODELS[other].parameters)), m=m)
+        np.testing.assert_array_equal(model.jacobian(p, x, m=m), expected)
+
+
+@pytest.mark.parametrize("name", GAUSSIANS)
+def test_x_changed_in_place_between_values_and_jacobian_is_seen(name):
+    """The kept exponentials are keyed by x's contents, not only by its address."""
+    model = MODELS[name]
+    m = 40
+    rng = seeded(name, "in place")
+    x = rng.uniform(0.0, 6.0, m) if model.dimensions == 1 else rng.uniform(0.0, 6.0, (2, m))
+    p = typical_parameters(name, np.atleast_2d(x), rng)
+    model.values(p, x)
+    x[..., 7] += 0.5
+    np.testing.assert_array_equal(model.jacobian(p, x), cold_jacobian(model, p, x.copy(), m))
+
+
+def test_threads_interleaving_values_and_jacobians_get_their_own():
+    """Two threads calling values then Jacobian at their own parameters (the GIL released in each C call, so the
+    calls interleave) each get the Jacobian at their own point."""
+    model, m = MODELS["gauss_1d"], 64
+    params = [np.array([3.0, 20.0 + k, 5.0 + k, 0.1 * k]) for k in range(2)]
+    expected = [cold_jacobian(model, p, None, m) for p in params]
+    wrong = []
+
+    def work(k: int) -> None:
+        for _ in range(300):
+            model.values(params[k], m=m)
+            if not np.array_equal(model.jacobian(params[k], m=m), expected[k]):
+                wrong.append(k)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
+
+
+@pytest.mark.parametrize("name", GAUSSIANS)
+def test_fit_many_on_two_workers_is_one_worker_bit_for_bit(name):
+    model = MODELS[name]
+    x, m = (None, 32) if model.dimensions == 1 else (None, 49)
+    rng = seeded(name, "workers")
+    truth = np.array([typical_parameters(name, coordinates(model, x, m), rng) for _ in range(600)])
+    curves = np.array([model.values(p, x, m=m) for p in truth]) + rng.normal(0.0, 0.05, (600, m))
+    start = truth * rng.uniform(0.9, 1.1, truth.shape)
+    one, two = fit_many(name, curves, start, workers=1), fit_many(name, curves, start, workers=2)
+    for a, b in zip(one, two, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m pyminpack [demo [--plot DIR] | fit DATA.csv --model EXPR ...]``.
+"""Command line: ``python -m pyminpack [demo [--plot DIR] | fit DATA.csv --model EXPR ... | fit-many MODEL DATA ...]``.
 
 Also installed as the ``pyminpack`` console script.  Errors are one line on
 stderr, ``pyminpack: error: ...``, never a traceback, with exit status 2 for
@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from . import fit_many_command
 from .demo import run_demo
 from .fit_command import (
     EXIT_FIT_FAILED,
@@ -75,7 +76,7 @@ def _non_negative_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the parser of the command line (sub-commands ``demo`` and ``fit``).
+    """Return the parser of the command line (sub-commands ``demo``, ``fit`` and ``fit-many``).
 
     Returns
     -------
@@ -88,9 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     """
     parser = _CommandParser(
         prog="pyminpack",
-        description="The original Fortran MINPACK Levenberg-Marquardt solver: a demo, and curve fitting of CSV data.",
+        description=(
+            "The original Fortran MINPACK Levenberg-Marquardt solver: a demo, curve fitting of CSV data, "
+            "and built-in models fitted to many curves or spots."
+        ),
     )
-    commands = parser.add_subparsers(dest="command", metavar="{demo,fit}")
+    commands = parser.add_subparsers(dest="command", metavar="{demo,fit,fit-many}")
     demo = commands.add_parser(
         "demo",
         help="fit the three tutorial examples and print their reports (the default)",
@@ -179,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="print JSON instead of the report, or write it to FILE; inf and nan become null",
     )
+    fit_many_command.add_parser(commands, _non_negative_int)
     return parser
 
 
@@ -193,8 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        The exit status: 0 on success, 1 when the fit fails, 2 for usage
-        and input errors.
+        The exit status: 0 on success, 1 when the fit fails (``fit-many``:
+        when any fit fails), 2 for usage and input errors.
 
     Examples
     --------
@@ -212,6 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "fit":
             return run_fit(args)
+        if args.command == "fit-many":
+            return fit_many_command.run_fit_many(args)
         if getattr(args, "plot", None) is not None:
             check_matplotlib()
         print(run_demo(getattr(args, "plot", None)))

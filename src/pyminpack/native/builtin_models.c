@@ -38,6 +38,9 @@
  * multiplication.  exp(-a)*exp(-b) differs from exp(-(a + b)) by rounding
  * only; tests/test_models.py checks every model against a direct numpy
  * transcription of its formula.
+ *
+ * The Gaussian models also keep the exponentials of their last values call
+ * for their Jacobian (see "the exponentials of the last values call" below).
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -45,6 +48,9 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#include "thread_local.h"
 
 #define WRONG_SIZE 1
 
@@ -56,10 +62,78 @@ typedef int (*model_fn)(int m, int n, const double *p, const double *x, double *
 typedef int (*jacobian_fn)(int m, int n, const double *p, const double *x, double *fjac, int ldfjac,
                            void *user_data);
 
+/* ---- the exponentials of the last values call ----------------------------
+ * MINPACK's lmder asks for the Jacobian at the parameters of the values it
+ * asked for last (the start, or the trial point it has just accepted), so a
+ * Gaussian model's values call keeps its exponentials and its Jacobian call
+ * reuses them when it is the same model at the same m, n, p and x instead
+ * of calling exp again: exp was about a fifth of a 1-D Gaussian fit's
+ * instructions, half of them in the Jacobian (benchmarks/RESULTS.md).  The
+ * Jacobian is the same bit for bit either way (the same exp of the same
+ * argument).  The key holds x's contents, not only its address: a caller
+ * may change x in place between two calls.  Per thread, since fit_many's
+ * workers evaluate models in several threads at once; each thread runs one
+ * fit at a time, and whatever ran in between, a matching key means the same
+ * exponentials.  Models whose exponentials or abscissae exceed the cache
+ * compute their own in the Jacobian, as before. */
+
+enum { KEPT_NONE, KEPT_GAUSS_1D, KEPT_GAUSS_2D, KEPT_GAUSS_2D_ELLIPTIC, KEPT_GAUSS_2D_ROTATED };
+
+#define KEPT_DOUBLES 1024 /* exponentials, and abscissae, kept at most */
+#define KEPT_PARAMETERS 8
+
+typedef struct Kept {
+    int model; /* KEPT_*; KEPT_NONE: nothing kept */
+    int m, n;
+    const double *x;
+    double p[KEPT_PARAMETERS];
+    double x_values[KEPT_DOUBLES]; /* x's first x_count doubles, when x is not NULL */
+    double exponentials[KEPT_DOUBLES];
+} Kept;
+
+static PYMINPACK_THREAD_LOCAL Kept kept;
+
+/* Where a values call of `model` at (m, n, p, x) keeps its `count`
+ * exponentials (the key recorded; the caller must write all of them), or
+ * NULL when they do not fit.  x_count: the doubles of x the model reads. */
+static double *
+keep_exponentials(int model, int m, int n, const double *p, const double *x, ptrdiff_t x_count, ptrdiff_t count)
+{
+    Kept *k = &kept;
+    k->model = KEPT_NONE;
+    if (count > KEPT_DOUBLES || x_count > KEPT_DOUBLES || n > KEPT_PARAMETERS) {
+        return NULL;
+    }
+    k->m = m;
+    k->n = n;
+    k->x = x;
+    memcpy(k->p, p, (size_t)n * sizeof(double));
+    if (x != NULL) {
+        memcpy(k->x_values, x, (size_t)x_count * sizeof(double));
+    }
+    k->model = model;
+    return k->exponentials;
+}
+
+/* The exponentials kept by the last values call if it was `model`'s at the
+ * same (m, n, p, x), compared bit for bit; else NULL. */
+static const double *
+kept_exponentials(int model, int m, int n, const double *p, const double *x, ptrdiff_t x_count)
+{
+    const Kept *k = &kept;
+    if (k->model != model || k->m != m || k->n != n || k->x != x ||
+        memcmp(k->p, p, (size_t)n * sizeof(double)) != 0 ||
+        (x != NULL && memcmp(k->x_values, x, (size_t)x_count * sizeof(double)) != 0)) {
+        return NULL;
+    }
+    return k->exponentials;
+}
+
 /* ---- profiles -------------------------------------------------------- */
 
 /* A peak profile along one axis and its derivatives:
- *   h0 = the profile at distance d from the centre,
+ *   h0 = the profile at distance d from the centre (a Gaussian's: *kept
+ *        when kept is not NULL, the exponential kept from the values call),
  *   h1 = d h0 / d centre,   h2 = d h0 / d width.
  * Gaussian: h0 = exp(-d^2 / (2 s^2)),  h1 = h0 d / s^2,       h2 = h0 d^2 / s^3.
  * Cauchy:   h0 = 1 / (1 + d^2 / s^2),   h1 = 2 h0^2 d / s^2,  h2 = 2 h0^2 d^2 / s^3. */
@@ -83,13 +157,20 @@ axis(int kind, double centre, double width)
     return a;
 }
 
+/* The Gaussian profile at squared distance d2, 1/s^2 = inv_s2. */
+static double
+gaussian(double d2, double inv_s2)
+{
+    return exp(-0.5 * d2 * inv_s2);
+}
+
 static void
-profile(const Axis *a, double t, double *h0, double *h1, double *h2)
+profile(const Axis *a, double t, const double *kept_h0, double *h0, double *h1, double *h2)
 {
     double d = t - a->centre;
     double d2 = d * d;
     if (a->kind == GAUSSIAN) {
-        double g = exp(-0.5 * d2 * a->inv_s2);
+        double g = kept_h0 != NULL ? *kept_h0 : gaussian(d2, a->inv_s2);
         *h0 = g;
         *h1 = g * d * a->inv_s2;
         *h2 = g * d2 * a->inv_s3;
@@ -120,66 +201,116 @@ grid_side(int m)
 /* ---- 1-D peaks: gauss_1d, lorentzian ----------------------------------- */
 
 /* p = (amplitude, x0, width, offset): amplitude * h0 + offset. */
-static int
-peak_1d(int kind, int m, int n, const double *p, const double *x, double *out)
-{
-    if (n != 4) {
-        return WRONG_SIZE;
-    }
-    Axis a = axis(kind, p[1], p[2]);
-    for (ptrdiff_t i = 0; i < m; i++) {
-        double h0, h1, h2;
-        profile(&a, abscissa(x, i), &h0, &h1, &h2);
-        out[i] = p[0] * h0 + p[3];
-    }
-    return 0;
-}
 
-static int
-peak_1d_jacobian(int kind, int m, int n, const double *p, const double *x, double *fjac, int ldfjac)
+/* gauss_1d's exponentials h0 at the m points into e.  A loop of its own:
+ * a loop that calls exp and also writes through a pointer into
+ * thread-local storage has the compiler fetch that address again after
+ * every call (__tls_get_addr, measured at a tenth of the model's
+ * instructions), so the kept copy is made after it, in one memcpy. */
+static void
+gaussian_exponentials(const Axis *a, int m, const double *x, double *e)
 {
-    if (n != 4) {
-        return WRONG_SIZE;
-    }
-    Axis a = axis(kind, p[1], p[2]);
-    ptrdiff_t ld = ldfjac;
     for (ptrdiff_t i = 0; i < m; i++) {
-        double h0, h1, h2;
-        profile(&a, abscissa(x, i), &h0, &h1, &h2);
-        fjac[i] = h0;
-        fjac[i + ld] = p[0] * h1;
-        fjac[i + 2 * ld] = p[0] * h2;
-        fjac[i + 3 * ld] = 1.0;
+        double d = abscissa(x, i) - a->centre;
+        e[i] = gaussian(d * d, a->inv_s2);
     }
-    return 0;
 }
 
 static int
 gauss_1d(int m, int n, const double *p, const double *x, double *out, void *user_data)
 {
     (void)user_data;
-    return peak_1d(GAUSSIAN, m, n, p, x, out);
+    if (n != 4) {
+        return WRONG_SIZE;
+    }
+    Axis a = axis(GAUSSIAN, p[1], p[2]);
+    gaussian_exponentials(&a, m, x, out);
+    double *keep = keep_exponentials(KEPT_GAUSS_1D, m, n, p, x, m, m);
+    if (keep != NULL) {
+        memcpy(keep, out, (size_t)m * sizeof(double));
+    }
+    const double amplitude = p[0], offset = p[3]; /* locals: out might alias p (see gauss_1d_jacobian) */
+    for (ptrdiff_t i = 0; i < m; i++) {
+        out[i] = amplitude * out[i] + offset;
+    }
+    return 0;
+}
+
+/* Columns 1 and 2 of gauss_1d's Jacobian from column 0, the exponentials
+ * g, as profile() forms h1 and h2 (the same rounding).  A function of its
+ * own, its parameters passed by value, so that compilers vectorise the
+ * loop (fjac might alias p for all they know); an int index, because the
+ * baseline x86-64 ISA converts pairs of 32-bit integers to doubles (the
+ * point indices when x is NULL), not 64-bit ones. */
+static void
+gaussian_columns(int m, const double *x, const double *g, double *j1, double *j2, double amplitude, const Axis *a)
+{
+    const double centre = a->centre, inv_s2 = a->inv_s2, inv_s3 = a->inv_s3;
+    for (int i = 0; i < m; i++) {
+        double d = abscissa(x, i) - centre;
+        j1[i] = amplitude * (g[i] * d * inv_s2);
+        j2[i] = amplitude * (g[i] * (d * d) * inv_s3);
+    }
 }
 
 static int
 gauss_1d_jacobian(int m, int n, const double *p, const double *x, double *fjac, int ldfjac, void *user_data)
 {
     (void)user_data;
-    return peak_1d_jacobian(GAUSSIAN, m, n, p, x, fjac, ldfjac);
+    if (n != 4) {
+        return WRONG_SIZE;
+    }
+    Axis a = axis(GAUSSIAN, p[1], p[2]);
+    ptrdiff_t ld = ldfjac;
+    double *j0 = fjac, *j1 = j0 + ld, *j2 = j1 + ld, *j3 = j2 + ld;
+    const double *kept_h0 = kept_exponentials(KEPT_GAUSS_1D, m, n, p, x, m);
+    if (kept_h0 != NULL) {
+        memcpy(j0, kept_h0, (size_t)m * sizeof(double));
+    }
+    else {
+        gaussian_exponentials(&a, m, x, j0);
+    }
+    gaussian_columns(m, x, j0, j1, j2, p[0], &a);
+    for (ptrdiff_t i = 0; i < m; i++) {
+        j3[i] = 1.0;
+    }
+    return 0;
 }
 
 static int
 lorentzian(int m, int n, const double *p, const double *x, double *out, void *user_data)
 {
     (void)user_data;
-    return peak_1d(CAUCHY, m, n, p, x, out);
+    if (n != 4) {
+        return WRONG_SIZE;
+    }
+    Axis a = axis(CAUCHY, p[1], p[2]);
+    for (ptrdiff_t i = 0; i < m; i++) {
+        double h0, h1, h2;
+        profile(&a, abscissa(x, i), NULL, &h0, &h1, &h2);
+        out[i] = p[0] * h0 + p[3];
+    }
+    return 0;
 }
 
 static int
 lorentzian_jacobian(int m, int n, const double *p, const double *x, double *fjac, int ldfjac, void *user_data)
 {
     (void)user_data;
-    return peak_1d_jacobian(CAUCHY, m, n, p, x, fjac, ldfjac);
+    if (n != 4) {
+        return WRONG_SIZE;
+    }
+    Axis a = axis(CAUCHY, p[1], p[2]);
+    ptrdiff_t ld = ldfjac;
+    for (ptrdiff_t i = 0; i < m; i++) {
+        double h0, h1, h2;
+        profile(&a, abscissa(x, i), NULL, &h0, &h1, &h2);
+        fjac[i] = h0;
+        fjac[i + ld] = p[0] * h1;
+        fjac[i + 2 * ld] = p[0] * h2;
+        fjac[i + 3 * ld] = 1.0;
+    }
+    return 0;
 }
 
 /* ---- separable 2-D peaks: gauss_2d, gauss_2d_elliptic, cauchy_2d_elliptic */
@@ -242,51 +373,93 @@ combine(const Separable *s, ptrdiff_t first, ptrdiff_t count, Profiles hx, Profi
     }
 }
 
-/* Values (fjac NULL) or Jacobian of a separable model at all m points. */
-static int
-separable_points(const Separable *s, int m, const double *x, double *out, double *fjac, int ldfjac)
+/* The profile of point or pixel k along one axis into h[.][slot], from the
+ * kept exponentials when kept_h0 is not NULL. */
+static void
+axis_profile(const Axis *a, double t, ptrdiff_t k, const double *kept_h0, Profiles h, ptrdiff_t slot)
+{
+    profile(a, t, kept_h0 != NULL ? kept_h0 + k : NULL, &h[0][slot], &h[1][slot], &h[2][slot]);
+}
+
+/* Values (fjac NULL) or Jacobian of a separable model at all m points;
+ * side: the grid's (x NULL).  The x profiles' exponentials are kept at
+ * [0, points along x), the y profiles' after them: keep (values) or kept
+ * (Jacobian) point there, or are NULL.  keep is written after the loops
+ * that call exp (see gaussian_exponentials). */
+static void
+separable_points(const Separable *s, int m, const double *x, ptrdiff_t side, double *out, double *fjac,
+                 int ldfjac, double *keep, const double *kept_h0)
 {
     Profiles hx, hy;
     if (x != NULL) {
         for (ptrdiff_t first = 0; first < m; first += BLOCK) {
             ptrdiff_t count = m - first < BLOCK ? m - first : BLOCK;
             for (ptrdiff_t k = 0; k < count; k++) {
-                profile(&s->ax, x[first + k], &hx[0][k], &hx[1][k], &hx[2][k]);
-                profile(&s->ay, x[m + first + k], &hy[0][k], &hy[1][k], &hy[2][k]);
+                axis_profile(&s->ax, x[first + k], first + k, kept_h0, hx, k);
+                axis_profile(&s->ay, x[m + first + k], m + first + k, kept_h0, hy, k);
+            }
+            if (keep != NULL) {
+                memcpy(keep + first, hx[0], (size_t)count * sizeof(double));
+                memcpy(keep + m + first, hy[0], (size_t)count * sizeof(double));
             }
             combine(s, first, count, hx, hy, 1, out, fjac, ldfjac);
         }
-        return 0;
-    }
-    ptrdiff_t side = grid_side(m);
-    if (side == 0) {
-        return WRONG_SIZE;
+        return;
     }
     for (ptrdiff_t column = 0; column < side; column += BLOCK) {
         ptrdiff_t count = side - column < BLOCK ? side - column : BLOCK;
         for (ptrdiff_t k = 0; k < count; k++) {
-            profile(&s->ax, (double)(column + k), &hx[0][k], &hx[1][k], &hx[2][k]);
+            axis_profile(&s->ax, (double)(column + k), column + k, kept_h0, hx, k);
+        }
+        if (keep != NULL) {
+            memcpy(keep + column, hx[0], (size_t)count * sizeof(double));
         }
         for (ptrdiff_t row = 0; row < side; row++) {
-            profile(&s->ay, (double)row, &hy[0][0], &hy[1][0], &hy[2][0]);
+            axis_profile(&s->ay, (double)row, side + row, kept_h0, hy, 0);
+            if (keep != NULL) {
+                keep[side + row] = hy[0][0];
+            }
             combine(s, row * side + column, count, hx, hy, 0, out, fjac, ldfjac);
         }
     }
-    return 0;
+}
+
+/* The model's checked parameters and the grid's side (0 with x); nonzero for sizes it does not take. */
+static int
+separable_sizes(int kind, int round, int m, int n, const double *p, const double *x, Separable *s, ptrdiff_t *side)
+{
+    *side = x != NULL ? 0 : grid_side(m);
+    return separable(kind, round, n, p, s) != 0 || (x == NULL && *side == 0);
 }
 
 static int
 separable_values(int kind, int round, int m, int n, const double *p, const double *x, double *out)
 {
     Separable s;
-    return separable(kind, round, n, p, &s) != 0 ? WRONG_SIZE : separable_points(&s, m, x, out, NULL, 0);
+    ptrdiff_t side;
+    if (separable_sizes(kind, round, m, n, p, x, &s, &side) != 0) {
+        return WRONG_SIZE;
+    }
+    double *keep = kind != GAUSSIAN ? NULL
+                   : keep_exponentials(round ? KEPT_GAUSS_2D : KEPT_GAUSS_2D_ELLIPTIC, m, n, p, x,
+                                       x != NULL ? 2 * (ptrdiff_t)m : 0, x != NULL ? 2 * (ptrdiff_t)m : 2 * side);
+    separable_points(&s, m, x, side, out, NULL, 0, keep, NULL);
+    return 0;
 }
 
 static int
 separable_jacobian(int kind, int round, int m, int n, const double *p, const double *x, double *fjac, int ldfjac)
 {
     Separable s;
-    return separable(kind, round, n, p, &s) != 0 ? WRONG_SIZE : separable_points(&s, m, x, NULL, fjac, ldfjac);
+    ptrdiff_t side;
+    if (separable_sizes(kind, round, m, n, p, x, &s, &side) != 0) {
+        return WRONG_SIZE;
+    }
+    const double *kept_h0 = kind != GAUSSIAN ? NULL
+                            : kept_exponentials(round ? KEPT_GAUSS_2D : KEPT_GAUSS_2D_ELLIPTIC, m, n, p, x,
+                                                x != NULL ? 2 * (ptrdiff_t)m : 0);
+    separable_points(&s, m, x, side, NULL, fjac, ldfjac, NULL, kept_h0);
+    return 0;
 }
 
 static int
@@ -376,15 +549,17 @@ coordinates(const double *x, int m, ptrdiff_t side, ptrdiff_t i, double *cx, dou
     }
 }
 
-/* Value (fjac NULL) or Jacobian row of point i. */
+/* The exponential of point i (fjac NULL: into exponentials[i]) or its
+ * Jacobian row, the exponential read from kept_e when not NULL. */
 static void
-rotated_point(const Rotated *r, double cx, double cy, ptrdiff_t i, double *out, double *fjac, ptrdiff_t ld)
+rotated_point(const Rotated *r, double cx, double cy, ptrdiff_t i, double *exponentials, double *fjac, ptrdiff_t ld,
+              const double *kept_e)
 {
     double dx = cx - r->x0, dy = cy - r->y0;
     double a = dx * r->cosine - dy * r->sine, b = dx * r->sine + dy * r->cosine;
-    double e = exp(-0.5 * (a * a * r->inv_sx2 + b * b * r->inv_sy2));
+    double e = kept_e != NULL ? kept_e[i] : exp(-0.5 * (a * a * r->inv_sx2 + b * b * r->inv_sy2));
     if (fjac == NULL) {
-        out[i] = r->amplitude * e + r->offset;
+        exponentials[i] = e;
         return;
     }
     double ae = r->amplitude * e, ax = a * r->inv_sx2, by = b * r->inv_sy2;
@@ -405,10 +580,12 @@ rotated_points(int m, int n, const double *p, const double *x, double *out, doub
     if (rotated(n, p, &r) != 0 || (x == NULL && side == 0)) {
         return WRONG_SIZE;
     }
+    const double *kept_e =
+        fjac != NULL ? kept_exponentials(KEPT_GAUSS_2D_ROTATED, m, n, p, x, x != NULL ? 2 * (ptrdiff_t)m : 0) : NULL;
     for (ptrdiff_t i = 0; i < m; i++) {
         double cx, cy;
         coordinates(x, m, side, i, &cx, &cy);
-        rotated_point(&r, cx, cy, i, out, fjac, ldfjac);
+        rotated_point(&r, cx, cy, i, out, fjac, ldfjac, kept_e);
     }
     return 0;
 }
@@ -417,7 +594,19 @@ static int
 gauss_2d_rotated(int m, int n, const double *p, const double *x, double *out, void *user_data)
 {
     (void)user_data;
-    return rotated_points(m, n, p, x, out, NULL, 0);
+    if (rotated_points(m, n, p, x, out, NULL, 0) != 0) {
+        return WRONG_SIZE;
+    }
+    /* out holds the exponentials: kept after the loop that calls exp (see gaussian_exponentials). */
+    double *keep = keep_exponentials(KEPT_GAUSS_2D_ROTATED, m, n, p, x, x != NULL ? 2 * (ptrdiff_t)m : 0, m);
+    if (keep != NULL) {
+        memcpy(keep, out, (size_t)m * sizeof(double));
+    }
+    const double amplitude = p[0], offset = p[5]; /* locals: out might alias p */
+    for (ptrdiff_t i = 0; i < m; i++) {
+        out[i] = amplitude * out[i] + offset;
+    }
+    return 0;
 }
 
 static int

@@ -6,8 +6,9 @@
  * - The stages at which the non-finite guard may stop a solve, and
  *   pyminpack's own endings beside MINPACK's INFO, defined here once and
  *   exported to Python by add_shared_constants().
- * - PYMINPACK_THREAD_LOCAL: MINPACK's FCN has no user-data argument, so each
- *   module finds its active solve through a thread-local pointer.
+ * - PYMINPACK_THREAD_LOCAL (thread_local.h): MINPACK's FCN has no user-data
+ *   argument, so each module finds its active solve through a thread-local
+ *   pointer.
  * - The run of non-finite trials the guard records: shortening the step on
  *   trial points whose residuals are nan or inf alone can meet MINPACK's
  *   convergence tests, and such an end is refused (see _solver/validation.py).
@@ -27,17 +28,7 @@
 #include <stdint.h>
 #include <string.h>
 
-/* MSVC (and clang-cl) spell it __declspec(thread); C11 compilers
- * _Thread_local; gcc, clang and icx in C99 mode (the build's c_std) __thread,
- * their extension.  MinGW-w64's gcc emulates it in libgcc (emutls), which
- * meson.build links statically. */
-#if defined(_MSC_VER)
-#define PYMINPACK_THREAD_LOCAL __declspec(thread)
-#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
-#define PYMINPACK_THREAD_LOCAL _Thread_local
-#else
-#define PYMINPACK_THREAD_LOCAL __thread
-#endif
+#include "thread_local.h"
 
 /* Where the non-finite guard may stop a solve: what MINPACK was about to
  * build on the values.  STAGE_NONE is a trial point, which MINPACK only
