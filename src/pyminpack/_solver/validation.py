@@ -155,7 +155,13 @@ def jacobian_matrix(dfun: Callable[..., Any], value: object, rows: int, cols: in
 
 
 def raise_nonfinite(
-    argname: str, function: Callable[..., Any], evaluation: int, x: NDArray[Any], stage: str
+    argname: str,
+    function: Callable[..., Any],
+    evaluation: int,
+    x: NDArray[Any],
+    stage: str,
+    *,
+    checker: str = "leastsq",
 ) -> NoReturn:
     """Raise the error for nan or inf returned by ``func`` or ``Dfun``.
 
@@ -173,6 +179,8 @@ def raise_nonfinite(
         Where it was evaluated.
     stage : str
         What MINPACK was doing, e.g. ``'forming the Jacobian'``.
+    checker : str, optional
+        The public function that was called, which the message begins with.
 
     Raises
     ------
@@ -181,13 +189,20 @@ def raise_nonfinite(
     """
     call = "the checking call" if evaluation == 0 else f"evaluation {evaluation}"
     raise ValueError(
-        f"leastsq: the '{argname}' argument {callable_name(function)!r} returned nan or inf "
+        f"{checker}: the '{argname}' argument {callable_name(function)!r} returned nan or inf "
         f"at {call} ({stage}), x = {_point(x)}. {_NONFINITE_ADVICE}"
     )
 
 
 def refuse_nonfinite_convergence(
-    function: Callable[..., Any], info: int, nonfinite_since: int, nfev: int, x: NDArray[Any], *, allow_nonfinite: bool
+    function: Callable[..., Any],
+    info: int,
+    nonfinite_since: int,
+    nfev: int,
+    x: NDArray[Any],
+    *,
+    allow_nonfinite: bool,
+    checker: str = "leastsq",
 ) -> int:
     """Refuse MINPACK's success when it rests on non-finite trial points alone.
 
@@ -215,6 +230,8 @@ def refuse_nonfinite_convergence(
         Where MINPACK stopped, the point every trial of the run started from.
     allow_nonfinite : bool
         Return :data:`~pyminpack._solver.messages.IER_NONFINITE` instead of raising.
+    checker : str, optional
+        The public function that was called, which the message begins with.
 
     Returns
     -------
@@ -232,7 +249,7 @@ def refuse_nonfinite_convergence(
         return IER_NONFINITE
     evaluations = f"evaluation {nfev}" if nonfinite_since == nfev else f"evaluations {nonfinite_since} to {nfev}"
     raise ValueError(
-        f"leastsq: the 'func' argument {callable_name(function)!r} returned nan or inf at {evaluations}, "
+        f"{checker}: the 'func' argument {callable_name(function)!r} returned nan or inf at {evaluations}, "
         f"every trial point MINPACK tried after its last finite one, all from x = {_point(x)}. "
         f"MINPACK rejected those steps and shortened them until its convergence test (ier {info}) was met, "
         f"which shows that func is not finite near x, not that x is a minimum. {_NONFINITE_ADVICE}"
