@@ -8,6 +8,7 @@ Debian's libminpack1 ``lmstr`` returns, bit for bit, whatever the block size
 multiply-adds).
 """
 
+import ctypes
 import math
 import warnings
 
@@ -482,3 +483,135 @@ def test_improper_setting_is_refused_as_lmstr_refuses_it(name):
     libminpack.assert_same_bits(x, case.x0)
     with pytest.raises(TypeError, match=r"^Improper input parameters\.$"):
         leastsq_rows(mgh.residuals, case.x0, mgh_rows, args=case.args, **settings)
+
+
+# ---- compiled functions: the same solve without a Python call -------------
+
+CP = ctypes.POINTER(ctypes.c_double)
+RESIDUALS = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, CP, CP, ctypes.c_void_p)
+JACOBIAN_ROWS = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.c_int, ctypes.c_int, CP, ctypes.c_int, ctypes.c_int, CP, ctypes.c_void_p
+)
+
+#: A rational model: + - * / only, so numpy's operations and these give the same bits.
+XR = np.linspace(0.0, 3.0, 40)
+YR = (2.0 * XR + 1.0) / (1.0 + 0.5 * XR) + 0.01 * np.cos(5.0 * XR)
+
+
+def rational(p):
+    return (p[0] * XR + p[1]) / (1.0 + p[2] * XR) - YR
+
+
+def rational_rows(p, rows):
+    t = XR[rows]
+    d = 1.0 + p[2] * t
+    return np.column_stack([t / d, 1.0 / d, -((p[0] * t + p[1]) * t) / (d * d)])
+
+
+def _array(pointer, shape):
+    return np.ctypeslib.as_array(pointer, shape)
+
+
+@RESIDUALS
+def compiled_rational(m, n, p, fvec, user_data):
+    _array(fvec, (m,))[:] = rational(_array(p, (n,)).copy())
+    return 0
+
+
+#: What the compiled jac_rows was asked for, and when it stops (user_data-free test state).
+ROW_CALLS: list = []
+STOP_AT = {"call": 0, "status": 0, "nan_at": 0}
+
+
+@JACOBIAN_ROWS
+def compiled_rational_rows(m, n, p, first, count, rows, user_data):
+    ROW_CALLS.append((first, count))
+    block = rational_rows(_array(p, (n,)).copy(), slice(first, first + count))
+    if len(ROW_CALLS) == STOP_AT["nan_at"]:
+        block[-1, 0] = np.inf
+    _array(rows, (count, n))[:] = block
+    return STOP_AT["status"] if len(ROW_CALLS) == STOP_AT["call"] else 0
+
+
+@pytest.fixture
+def compiled_rows():
+    ROW_CALLS.clear()
+    STOP_AT.update(call=0, status=0, nan_at=0)
+    yield compiled_rational_rows
+    ROW_CALLS.clear()
+
+
+R0 = np.array([1.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("block_rows", [1, 7, 40, None])
+@pytest.mark.parametrize("settings", [{}, {"diag": [0.5, 1.0, 2.0], "factor": 1.0, "ftol": 1e-5, "maxfev": 9}])
+def test_compiled_solve_is_bit_identical_to_the_python_one(compiled_rows, block_rows, settings):
+    expected = leastsq_rows(rational, R0, rational_rows, full_output=True, block_rows=block_rows, **settings)
+    output = leastsq_rows(
+        pyminpack.Compiled(compiled_rational, 40),
+        R0,
+        compiled_rows,
+        full_output=True,
+        block_rows=block_rows,
+        **settings,
+    )
+    libminpack.assert_same_bits(output[0], expected[0])
+    libminpack.assert_same_bits(output[1], expected[1])
+    for key in ("fvec", "fjac", "qtf"):
+        libminpack.assert_same_bits(output[2][key], expected[2][key])
+    assert output[2]["ipvt"].tolist() == expected[2]["ipvt"].tolist()
+    assert (output[2]["nfev"], output[2]["njev"], output[3], output[4]) == (
+        expected[2]["nfev"],
+        expected[2]["njev"],
+        expected[3],
+        expected[4],
+    )
+    size = 40 if block_rows is None else block_rows
+    one_pass = [(first, min(size, 40 - first)) for first in range(0, 40, size)]
+    assert one_pass * output[2]["njev"] == ROW_CALLS  # no checking call: nothing to check
+
+
+def test_compiled_jac_rows_asking_to_stop_raises_user_termination(compiled_rows):
+    STOP_AT.update(call=3, status=5)  # the third block of the first Jacobian
+    with pytest.raises(pyminpack.UserTermination, match=r"^leastsq_rows: the compiled 'jac_rows' returned 5 at "
+                       r"Jacobian evaluation 1, asking MINPACK to stop") as caught:  # fmt: skip
+        leastsq_rows(pyminpack.Compiled(compiled_rational, 40), R0, compiled_rows, block_rows=10)
+    assert (caught.value.status, caught.value.function, caught.value.njev) == (5, "jac_rows", 1)
+
+
+def test_compiled_nonfinite_block_names_jac_rows(compiled_rows):
+    STOP_AT.update(nan_at=6)  # the second block of the second Jacobian
+    with pytest.raises(ValueError, match=r"^leastsq_rows: the 'jac_rows' argument .* returned nan or inf at "
+                       r"evaluation 2 \(forming the Jacobian\)"):  # fmt: skip
+        leastsq_rows(pyminpack.Compiled(compiled_rational, 40), R0, compiled_rows, block_rows=10)
+    ROW_CALLS.clear()
+    with pytest.warns(RuntimeWarning):
+        _, ier = leastsq_rows(
+            pyminpack.Compiled(compiled_rational, 40), R0, compiled_rows, block_rows=10, allow_nonfinite=True
+        )
+    assert ier == -2
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda rows: (compiled_rational, rows, {}), "cannot report how many residuals"),
+        (lambda rows: (rational, rows, {}), "a compiled jac_rows needs a compiled func"),
+        (lambda rows: (pyminpack.Compiled(compiled_rational, 40), rows, {"args": (1,)}), "args cannot be passed"),
+        (lambda rows: (pyminpack.Compiled(compiled_rational, 40), rows, {"callback": print}), "callback needs"),
+        (lambda rows: (pyminpack.Compiled(compiled_rational, 40), rational_rows, {}), "jac_rows must be a compiled"),
+        (lambda rows: (pyminpack.Compiled(compiled_rational, 40), compiled_rational, {}), "jac_rows: the ctypes"),
+    ],
+)
+def test_compiled_arguments_are_checked(compiled_rows, make, message):
+    func, rows, kwargs = make(compiled_rows)
+    with pytest.raises(TypeError, match=message):
+        leastsq_rows(func, R0, rows, **kwargs)
+
+
+def test_compiled_whole_column_jacobian_is_refused(compiled_rows):
+    JACOBIAN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, CP, CP, ctypes.c_int, ctypes.c_void_p)
+    columns = JACOBIAN(lambda m, n, p, fjac, ld, ud: 0)
+    with pytest.raises(TypeError, match=r"^leastsq_rows: Compiled\(jacobian=\.\.\.\) writes whole columns"):
+        leastsq_rows(pyminpack.Compiled(compiled_rational, 40, jacobian=columns), R0, compiled_rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -13,10 +13,12 @@ from numpy.typing import ArrayLike, NDArray
 from .._minpack import lmstr
 from .._pycallback import LMSTR_FCN, RowEvaluator
 from .callbacks import AT_THE_START, nonfinite_handler, raise_stored_error
+from .compiled import Compiled, CompiledSolve, compiled_leastsq, is_compiled
 from .leastsq import _without_parameters
 from .messages import IER_NONFINITE
 from .result import leastsq_result
 from .settings import FACTOR, FTOL, GTOL, MAXFEV, MAXFEV_LIMIT, XTOL, SolverSettings, check_problem_size
+from .signatures import JACOBIAN_ROWS, native_function
 from .validation import (
     all_finite,
     callable_name,
@@ -28,7 +30,7 @@ from .validation import (
     starting_point,
 )
 
-__all__ = ["BLOCK_DOUBLES", "block_size", "jacobian_block", "leastsq_rows"]
+__all__ = ["BLOCK_DOUBLES", "block_size", "compiled_rows", "jacobian_block", "leastsq_rows"]
 
 #: The name the errors of :func:`leastsq_rows` begin with.
 CHECKER = "leastsq_rows"
@@ -40,9 +42,9 @@ BLOCK_DOUBLES = 2**18
 
 
 def leastsq_rows(
-    func: Callable[..., ArrayLike],
+    func: Callable[..., ArrayLike] | Compiled,
     x0: ArrayLike,
-    jac_rows: Callable[..., ArrayLike],
+    jac_rows: Callable[..., ArrayLike] | object,
     args: Any = (),
     full_output: bool = False,
     ftol: float = FTOL,
@@ -69,9 +71,12 @@ def leastsq_rows(
 
     Parameters
     ----------
-    func : callable
+    func : callable or Compiled
         ``func(x, *args)`` returns the ``M`` residuals at the ``N``
-        parameters ``x``; ``M`` must be at least ``N``.
+        parameters ``x``; ``M`` must be at least ``N``.  Or a
+        :class:`pyminpack.Compiled` (without ``jacobian``), with a compiled
+        ``jac_rows``: the solve then makes no Python call and releases the
+        GIL, as ``leastsq``'s compiled solves do.
     x0 : array_like
         The starting estimate; any shape, flattened.
     jac_rows : callable
@@ -81,7 +86,13 @@ def leastsq_rows(
         a ``slice`` with step None, so ``t[rows]`` picks the block's data.
         For each Jacobian, MINPACK asks for the blocks in order,
         ``slice(0, b)``, ``slice(b, 2*b)``, ... (the last one may be
-        shorter), at the ``x`` of its last ``func`` call.
+        shorter), at the ``x`` of its last ``func`` call.  With a compiled
+        ``func``, a compiled function (numba ``cfunc``, ctypes function
+        pointer or ``PyCapsule``, as for ``Compiled``) of the C signature
+        ``int jacobian_rows(int m, int n, const double *x, int first, int
+        count, double *rows, void *user_data)`` writing ``d fvec[first +
+        k] / d x[j]`` into ``rows[k*n + j]`` (row-major), and returning 0
+        to continue (else :class:`pyminpack.UserTermination` is raised).
     args : tuple, optional
         Extra arguments of ``func`` and ``jac_rows``; a single non-tuple
         value is wrapped in one.
@@ -147,6 +158,8 @@ def leastsq_rows(
     Exception
         Whatever ``func``, ``jac_rows`` or ``callback`` raise reaches the
         caller unchanged.
+    UserTermination
+        A compiled ``func`` or ``jac_rows`` returned nonzero.
 
     Warns
     -----
@@ -187,6 +200,11 @@ def leastsq_rows(
         n, has_jacobian=True, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev, factor=factor, diag=diag,
         allow_nonfinite=allow_nonfinite, progress=callback,
     )  # fmt: skip
+    if is_compiled(func) or is_compiled(jac_rows):  # the solve makes no Python call (compiled.py)
+        compiled = compiled_rows(func, args, jac_rows, callback, block_rows, n)
+        return compiled_leastsq(compiled, x0, settings, full_output=full_output, checker=CHECKER)
+
+    func = cast("Callable[..., ArrayLike]", func)  # not compiled: Python callables from here on
     if not callable(jac_rows):
         raise TypeError(
             f"{CHECKER}: jac_rows must be callable as jac_rows(x, rows, *args); got {type(jac_rows).__name__}."
@@ -201,11 +219,7 @@ def leastsq_rows(
     if not settings.allow_nonfinite and not all_finite(fvec):
         raise_nonfinite("func", func, 0, x0, AT_THE_START, checker=CHECKER)
     check_problem_size(n, m)
-    if m >= MAXFEV_LIMIT:
-        raise ValueError(
-            f"{CHECKER}: func returned {m} residuals; lmstr numbers the rows in a Fortran INTEGER, "
-            f"so at most {MAXFEV_LIMIT - 1}."
-        )
+    check_row_count(m)
     rows = block_size(block_rows, m, n)
     block = jacobian_block(jac_rows, jac_rows(x0.copy(), slice(0, rows), *args), rows, n)
     if not settings.allow_nonfinite and not all_finite(block):
@@ -232,6 +246,51 @@ def leastsq_rows(
         )
     counts = {"nfev": nfev, "njev": njev}
     return leastsq_result(x, fvec, fjac.T, ipvt, qtf, counts, info, settings, full_output=full_output, stacklevel=2)
+
+
+def check_row_count(m: int) -> None:
+    """Raise when lmstr cannot number ``m`` rows: it asks for row ``i`` with ``IFLAG = i + 2``, a Fortran INTEGER."""
+    if m >= MAXFEV_LIMIT:
+        raise ValueError(
+            f"{CHECKER}: func returns {m} residuals; lmstr numbers the rows in a Fortran INTEGER, "
+            f"so at most {MAXFEV_LIMIT - 1}."
+        )
+
+
+def compiled_rows(
+    func: object, args: Any, jac_rows: object, callback: object, block_rows: object, n: int
+) -> CompiledSolve:
+    """Check that ``leastsq_rows``' arguments make a compiled solve; return its functions.
+
+    Raises
+    ------
+    TypeError
+        ``func`` is not a :class:`Compiled`, or has a (whole-columns)
+        ``jacobian``; ``jac_rows`` is not a compiled function of the
+        ``jacobian_rows`` signature; ``args`` or ``callback`` is given (they
+        need Python calls).
+    """
+    if not isinstance(func, Compiled):
+        if is_compiled(func):
+            raise TypeError(
+                f"{CHECKER}: a compiled residual function cannot report how many residuals it computes; "
+                "pass pyminpack.Compiled(func, m)."
+            )
+        raise TypeError(f"{CHECKER}: a compiled jac_rows needs a compiled func, given as pyminpack.Compiled(func, m).")
+    if func.jacobian is not None:
+        raise TypeError(
+            f"{CHECKER}: Compiled(jacobian=...) writes whole columns, for leastsq; leastsq_rows takes the "
+            "Jacobian by rows, as jac_rows."
+        )
+    if args != ():
+        raise TypeError(f"{CHECKER}: args cannot be passed to a compiled function; use Compiled(..., user_data=...).")
+    if callback is not None:
+        raise TypeError(
+            f"{CHECKER}: callback needs a Python call at every iteration; it is not available with a compiled func."
+        )
+    check_row_count(func.m)
+    rows = native_function(jac_rows, JACOBIAN_ROWS, "jac_rows")
+    return CompiledSolve(func, func._addresses(rows), jac_rows, block_size(block_rows, func.m, n))
 
 
 def block_size(block_rows: object, m: int, n: int) -> int:
