@@ -606,8 +606,11 @@ lmstr_fcn(int *m, int *n, double *x, double *fvec, double *fjrow, int *iflag)
         if (row == 0 || row < rev->first || row >= rev->stop) {
             status = evaluate_rows(rev, *n, x, row);
         }
-        if (status == 0) {
-            memcpy(fjrow, rev->rows + (row - rev->first) * *n, (size_t)*n * sizeof(double));
+        if (status == 0) { /* a few values per call, m calls per Jacobian: a loop, not a call of memcpy */
+            const double *values = rev->rows + (row - rev->first) * *n;
+            for (int j = 0; j < *n; j++) {
+                fjrow[j] = values[j];
+            }
         }
     }
     if (status < 0) {
