@@ -109,9 +109,13 @@ def test_rows_are_asked_for_at_the_x_of_the_last_func_call():
         return jac_rows(p, block)
 
     leastsq_rows(func, P0, rows, block_rows=16)
-    for (kind, x), (previous_kind, previous_x) in zip(seen[2:], seen[1:], strict=False):
-        if kind == "rows" and previous_kind == "func":
-            assert x == previous_x
+    assert [kind for kind, _ in seen[:4]] == ["func", "rows", "func", "rows"]  # the checking calls, then MINPACK's
+    last_func_x = None
+    for kind, x in seen[2:]:
+        if kind == "func":
+            last_func_x = x
+        else:
+            assert x == last_func_x
 
 
 def test_args_reach_both_functions():
@@ -187,11 +191,16 @@ def test_failure_warns_like_leastsq():
 
 
 def test_default_maxfev_is_lmder_s():
-    # lmstr1's default, as leastsq's with Dfun: 100 * (n + 1).
-    output = leastsq_rows(residuals, np.array([1.0, 50.0, 1.0]), jac_rows, full_output=True, ftol=0, xtol=0)
-    assert output[4] in (5, 6, 7, 8)
-    if output[4] == 5:
-        assert output[2]["nfev"] == 400
+    # lmstr1's default, as leastsq's with Dfun: 100 * (n + 1).  exp(-p (1 + t))
+    # has its infimum at p = inf: every step succeeds and none converges.
+    def decay(p):
+        return np.exp(-p[0] * (1.0 + T))
+
+    def decay_rows(p, rows):
+        return (-(1.0 + T[rows]) * np.exp(-p[0] * (1.0 + T[rows])))[:, np.newaxis]
+
+    _, _, info, mesg, ier = leastsq_rows(decay, [0.0], decay_rows, full_output=True, ftol=0, xtol=0)
+    assert (info["nfev"], ier, mesg) == (200, 5, "Number of calls to function has reached maxfev = 200.")
 
 
 def test_callback_sees_start_iterations_and_end():
@@ -544,10 +553,24 @@ def compiled_rows():
 R0 = np.array([1.0, 1.0, 1.0])
 
 
+#: Each changes this problem's result: a setting that the compiled path dropped or swapped would show.
+COMPILED_SETTINGS = [
+    {},
+    {"diag": [0.5, 1.0, 2.0]},
+    {"factor": 1.0},
+    {"ftol": 1e-3},
+    {"xtol": 1e-3},
+    {"gtol": 0.1},
+    {"maxfev": 5},
+]
+
+
 @pytest.mark.parametrize("block_rows", [1, 7, 40, None])
-@pytest.mark.parametrize("settings", [{}, {"diag": [0.5, 1.0, 2.0], "factor": 1.0, "ftol": 1e-5, "maxfev": 9}])
+@pytest.mark.parametrize("settings", COMPILED_SETTINGS, ids=lambda settings: ",".join(settings) or "defaults")
 def test_compiled_solve_is_bit_identical_to_the_python_one(compiled_rows, block_rows, settings):
     expected = leastsq_rows(rational, R0, rational_rows, full_output=True, block_rows=block_rows, **settings)
+    if settings:
+        assert not np.array_equal(expected[0], leastsq_rows(rational, R0, rational_rows)[0])
     output = leastsq_rows(
         pyminpack.Compiled(compiled_rational, 40),
         R0,
