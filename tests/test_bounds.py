@@ -423,3 +423,33 @@ def test_interior_optimum_agrees_with_scipy_trf(bounds, jac):
 
 def test_module_doctests():
     assert doctest.testmod(_bounds, raise_on_error=False).failed == 0
+
+
+# -- the non-finite guard's errors show the user's parameters -----------------
+
+
+def _decay_finite_below(limit):
+    """a*exp(-b*x), nan wherever b >= limit."""
+
+    def decay(x, a, b):
+        return a * np.exp(-b * x) if b < limit else np.full_like(x, np.nan)
+
+    return decay
+
+
+def test_nan_at_the_start_of_a_bounded_fit_names_p0_not_the_internal_parameters():
+    x = np.linspace(0.0, 1.0, 10)
+    with pytest.raises(ValueError, match=r"at the checking call \(at the starting point\), x = ") as caught:
+        curve_fit(_decay_finite_below(5.0), x, 2.0 * np.exp(-x), p0=[1.0, 6.0], bounds=([0.0, 0.0], [10.0, 10.0]))
+    np.testing.assert_allclose(caught.value.x, [1.0, 6.0], rtol=1e-15)  # p0, through the transform and back
+    assert f"x = {np.array2string(caught.value.x, precision=17, separator=', ')}." in str(caught.value)
+
+
+def test_a_refused_convergence_of_a_bounded_fit_names_the_users_parameters():
+    """The fit wants b = 5 but the model is nan from b = 4: MINPACK's steps shrink on nan trials alone."""
+    x = np.linspace(0.0, 1.0, 10)
+    with pytest.raises(ValueError, match="every trial point MINPACK tried after its last finite one") as caught:
+        curve_fit(_decay_finite_below(4.0), x, 2.0 * np.exp(-5.0 * x), p0=[2.0, 3.9], bounds=([0.0, 0.0], [10.0, 10.0]))
+    b = caught.value.x[1]
+    assert 3.99 < b < 4.0  # the model's b, not its internal variable
+    assert f"all from x = {np.array2string(caught.value.x, precision=17, separator=', ')}." in str(caught.value)

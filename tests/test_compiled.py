@@ -95,7 +95,7 @@ def test_solves_leave_the_reference_count_of_none_as_it_was(native, data):
     four times per solve, so every solve freed four references it did not
     own, until CPython aborted ("deallocating None").
     """
-    x, y, xy = data
+    x, _y, xy = data
     func = Compiled(native["rational"], len(x), user_data=xy)
     leastsq(func, [1, 1, 1])
     before = sys.getrefcount(None)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import pickle
 import re
 
 import libminpack
@@ -508,8 +509,8 @@ def test_a_nonfinite_jacobian_entry_is_found_wherever_it_is(form, position, col_
         leastsq(line_residuals, [0.0, 0.0], Dfun=dfun, col_deriv=col_deriv)
 
 
-# leastsq's own checks of long results (func(x0) and Dfun(x0)) sum them
-# first; finite values whose sum overflows must still count as finite.
+# leastsq's own checks (x0, func(x0) and Dfun(x0)) sum the values first;
+# finite values whose sum overflows must still count as finite.
 LONG = 1000
 ALL_FINITE_CASES = {
     "moderate": (np.linspace(-1.0, 1.0, LONG), True),
@@ -520,9 +521,27 @@ ALL_FINITE_CASES = {
     "inf first": (np.append(np.inf, np.ones(LONG)), False),
     "inf and -inf, the sum is nan": (np.append([np.inf, -np.inf], np.ones(LONG)), False),
     "huge and inf": (np.append(np.full(LONG, 1e307), -np.inf), False),
+    # Short ones (a fit's parameters) are summed as Python floats, with the same exactness.
+    "short, moderate": (np.array([1.0, -2.0, 3.0]), True),
+    "short, the sum overflows": (np.full(3, 1e308), True),
+    "short float32, its sum as float64 is finite": (np.full(3, 3e38, dtype=np.float32), True),
+    "short, 2-D, the sum overflows": (np.full((2, 2), -1e308), True),
+    "short, nan": (np.array([1.0, np.nan]), False),
+    "short, inf and -inf, the sum is nan": (np.array([np.inf, -np.inf, 1.0]), False),
+    "short, huge and inf": (np.array([1e308, 1e308, -np.inf]), False),
+    "short, integers": (np.array([2**62, 2**62]), True),
 }
 
 
 @pytest.mark.parametrize(("values", "expected"), ALL_FINITE_CASES.values(), ids=ALL_FINITE_CASES.keys())
-def test_the_check_of_long_results_is_exact(values, expected):
+def test_the_finiteness_check_is_exact(values, expected):
     assert all_finite(values) is expected
+
+
+def test_the_guards_error_survives_pickling_as_a_process_pool_sends_it():
+    with pytest.raises(ValueError, match="returned nan or inf") as caught:
+        leastsq(lambda p: np.full(3, np.nan), [1.0, 2.0])
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert type(copy) is type(caught.value)
+    assert str(copy) == str(caught.value)
+    np.testing.assert_array_equal(copy.x, [1.0, 2.0])

@@ -132,9 +132,6 @@ SAME_ERROR = {
     "func-shrinks-mid-solve-lmdif": lambda: (failing_at(3, 4), EXP.x0, {}),
     "func-grows-mid-solve-lmder": lambda: (failing_at(2, 6), EXP.x0, {"Dfun": EXP.jac}),
     "Dfun-grows-mid-solve": lambda: (EXP.func, EXP.x0, {"Dfun": jac_failing_at(2, (6, 2))}),
-    "maxfev-float": lambda: (EXP.func, EXP.x0, {"maxfev": 10.0}),
-    "maxfev-float-lmder": lambda: (EXP.func, EXP.x0, {"maxfev": 10.0, "Dfun": EXP.jac}),
-    "maxfev-str": lambda: (EXP.func, EXP.x0, {"maxfev": "10"}),
     "func-not-callable": lambda: (3, EXP.x0, {}),
     "Dfun-not-callable": lambda: (EXP.func, EXP.x0, {"Dfun": 3}),
     **{f"improper-{key}": (lambda kwargs=kwargs: (EXP.func, EXP.x0, kwargs)) for key, kwargs in {
@@ -178,6 +175,9 @@ SAME_CLASS = {
     "ftol-text": (lambda: (EXP.func, EXP.x0, {"ftol": "tight"}), TypeError),
     "ftol-numeric-text": (lambda: (EXP.func, EXP.x0, {"ftol": "0.1"}), TypeError),
     "factor-None": (lambda: (EXP.func, EXP.x0, {"factor": None}), TypeError),
+    "maxfev-float": (lambda: (EXP.func, EXP.x0, {"maxfev": 10.0}), TypeError),
+    "maxfev-float-lmder": (lambda: (EXP.func, EXP.x0, {"maxfev": 10.0, "Dfun": EXP.jac}), TypeError),
+    "maxfev-str": (lambda: (EXP.func, EXP.x0, {"maxfev": "10"}), TypeError),
 }
 
 

@@ -49,7 +49,7 @@ def test_epsfcn_is_not_read_with_a_jacobian():
         ("gtol", float("inf"), ValueError, "gtol must be finite; got inf."),
         ("factor", None, TypeError, "factor must be a real number; got None."),
         ("epsfcn", float("-inf"), ValueError, "epsfcn must be finite; got -inf."),
-        ("maxfev", 2.5, TypeError, "'float' object cannot be interpreted as an integer"),
+        ("maxfev", 2.5, TypeError, "maxfev must be an integer: 'float' object cannot be interpreted as an integer"),
         ("diag", [1.0], ValueError, r"diag must have one entry per parameter: expected shape \(2,\), got \(1,\)."),
         ("diag", [1.0, np.nan], ValueError, "diag must be finite; it holds nan or inf."),
     ],

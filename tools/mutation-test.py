@@ -72,6 +72,7 @@ MODULES = (
     "_solver/signatures",
     "_batch/fit_many",
     "_fitting/curve_fit",
+    "_fitting/compiled_model",
     "_fitting/bounds",
 )
 

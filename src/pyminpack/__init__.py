@@ -21,6 +21,7 @@ from ._solver.check_jacobian import JacobianCheck, check_jacobian
 from ._solver.compiled import Compiled, UserTermination
 from ._solver.leastsq import leastsq
 from ._solver.lmstr import leastsq_rows
+from ._solver.validation import NonfiniteError
 
 __version__: str = _version("pyminpack")
 
@@ -30,6 +31,7 @@ __all__ = [
     "FitResult",
     "JacobianCheck",
     "ManyFits",
+    "NonfiniteError",
     "OptimizeWarning",
     "SharedLibraryModel",
     "UserTermination",

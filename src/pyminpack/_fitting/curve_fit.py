@@ -24,7 +24,7 @@ from .._solver.check_jacobian import check_jacobian
 from .._solver.compiled import is_compiled
 from .._solver.leastsq import leastsq
 from .._solver.messages import LEASTSQ_SUCCESS
-from .._solver.validation import callable_name
+from .._solver.validation import NonfiniteError, callable_name
 from .bounds import ParameterTransform, parse_bounds
 from .compiled_model import CompiledModel
 from .models import is_builtin, refuse_for_builtin, resolve
@@ -664,12 +664,15 @@ def _bounded_leastsq(
 
         internal_jacobian.__name__ = callable_name(jacobian)
 
-    q, cov_q, infodict, errmsg, ier = leastsq(
-        _FirstPointMemo(internal_residuals),
-        transform.to_internal(p0),
-        Dfun=_memoized(internal_jacobian),
-        full_output=True,
-        **kwargs,
-    )
+    try:
+        q, cov_q, infodict, errmsg, ier = leastsq(
+            _FirstPointMemo(internal_residuals),
+            transform.to_internal(p0),
+            Dfun=_memoized(internal_jacobian),
+            full_output=True,
+            **kwargs,
+        )
+    except NonfiniteError as exc:  # it shows where, in the user's parameters
+        raise exc.at(transform.to_external(exc.x)) from None
     cov_p = None if cov_q is None else transform.covariance_to_external(cov_q, q)
     return transform.to_external(q), cov_p, infodict, errmsg, ier

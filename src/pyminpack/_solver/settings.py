@@ -151,7 +151,10 @@ class SolverSettings(NamedTuple):
         if not (type(maxfev) is int and 0 <= maxfev <= MAXFEV_LIMIT):
             # A negative value is passed on: MINPACK answers it with INFO = 0
             # ("Improper input parameters."), as the original Fortran always did.
-            maxfev = min(operator.index(maxfev), MAXFEV_LIMIT)
+            try:
+                maxfev = min(operator.index(maxfev), MAXFEV_LIMIT)
+            except TypeError as exc:  # SciPy's words, after the argument's name
+                raise TypeError(f"maxfev must be an integer: {exc}") from None
         return cls(
             ftol,
             xtol,

@@ -40,7 +40,9 @@ def all_finite(values: NDArray[Any]) -> bool:
     if values.dtype.kind != "f":
         return True  # integers and booleans are always finite
     if values.size <= _SHORT:
-        return all(map(math.isfinite, values.reshape(-1).tolist()))
+        floats = (values if values.ndim == 1 else values.reshape(-1)).tolist()
+        # The sum's test first, as for long arrays: one call instead of one per value.
+        return math.isfinite(sum(floats)) or all(map(math.isfinite, floats))
     with np.errstate(over="ignore", invalid="ignore"):
         if math.isfinite(values.sum()):
             return True
@@ -188,9 +190,11 @@ def raise_nonfinite(
         Always.
     """
     call = "the checking call" if evaluation == 0 else f"evaluation {evaluation}"
-    raise ValueError(
+    raise NonfiniteError(
         f"{checker}: the '{argname}' argument {callable_name(function)!r} returned nan or inf "
-        f"at {call} ({stage}), x = {_point(x)}. {_NONFINITE_ADVICE}"
+        f"at {call} ({stage}), x = ",
+        x,
+        f". {_NONFINITE_ADVICE}",
     )
 
 
@@ -248,11 +252,12 @@ def refuse_nonfinite_convergence(
     if allow_nonfinite:
         return IER_NONFINITE
     evaluations = f"evaluation {nfev}" if nonfinite_since == nfev else f"evaluations {nonfinite_since} to {nfev}"
-    raise ValueError(
+    raise NonfiniteError(
         f"{checker}: the 'func' argument {callable_name(function)!r} returned nan or inf at {evaluations}, "
-        f"every trial point MINPACK tried after its last finite one, all from x = {_point(x)}. "
-        f"MINPACK rejected those steps and shortened them until its convergence test (ier {info}) was met, "
-        f"which shows that func is not finite near x, not that x is a minimum. {_NONFINITE_ADVICE}"
+        f"every trial point MINPACK tried after its last finite one, all from x = ",
+        x,
+        f". MINPACK rejected those steps and shortened them until its convergence test (ier {info}) was met, "
+        f"which shows that func is not finite near x, not that x is a minimum. {_NONFINITE_ADVICE}",
     )
 
 
@@ -267,6 +272,71 @@ _NONFINITE_ADVICE = (
 def _point(x: NDArray[Any]) -> str:
     """``x`` for an error message: every digit, elided beyond 20 entries."""
     return np.array2string(x, precision=17, separator=", ", threshold=20)
+
+
+class NonfiniteError(ValueError):
+    """``func`` or ``Dfun`` returned nan or inf where MINPACK would build on it.
+
+    A ``ValueError``, raised by :func:`pyminpack.leastsq`,
+    :func:`pyminpack.leastsq_rows`, :func:`pyminpack.curve_fit` and
+    :func:`pyminpack.fit` unless
+    ``allow_nonfinite=True``; its message names the function, the evaluation
+    and where it was evaluated.
+
+    Attributes
+    ----------
+    x : ndarray
+        Where: the parameters of that evaluation (for a bounded
+        ``curve_fit``, the model's own parameters, not the internal ones
+        MINPACK solves for).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pyminpack import NonfiniteError, leastsq
+    >>> try:
+    ...     leastsq(lambda p: np.log(p - 1.0), [0.5, 2.0])
+    ... except NonfiniteError as error:
+    ...     print(error.x)
+    [0.5 2. ]
+    """
+
+    # Kept apart from the words around it, so that a caller that solves in
+    # other variables (curve_fit's bounds) can show the user's own: `at`.
+
+    def __init__(self, before: str, x: NDArray[Any], after: str) -> None:
+        super().__init__(f"{before}{_point(x)}{after}")
+        self.x = x
+        self._words = (before, after)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self._words[0], self.x, self._words[1])
+
+    def at(self, x: NDArray[Any]) -> NonfiniteError:
+        """Return the same error, showing ``x`` instead.
+
+        Parameters
+        ----------
+        x : ndarray
+            The point to show, e.g. the model's parameters where the solve
+            ran in internal ones.
+
+        Returns
+        -------
+        NonfiniteError
+            A new error with the same words around ``x``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> error = NonfiniteError("f is nan at x = ", np.array([0.0]), ".")
+        >>> str(error.at(np.array([1.5])))
+        'f is nan at x = [1.5].'
+        """
+        return NonfiniteError(self._words[0], x, self._words[1])
+
+
+NonfiniteError.__module__ = "pyminpack"  # where users catch it, and what tracebacks show
 
 
 class NonfiniteStop(Exception):
@@ -365,9 +435,11 @@ def starting_point(x0: object) -> NDArray[Any]:
         If ``x0`` is not numeric.
     """
     try:
-        x0 = np.array(x0).reshape(-1)  # a fresh array: MINPACK overwrites its x
+        x0 = np.array(x0)  # a fresh array: MINPACK overwrites its x
     except ValueError as exc:  # a ragged nested sequence
         raise ValueError(f"x0 must be an array of numbers; {exc}") from None
+    if x0.ndim != 1:
+        x0 = x0.reshape(-1)
     if x0.dtype.kind not in "biuf":
         raise TypeError(f"x0 must hold real numbers; it has dtype {x0.dtype}.")
     if not all_finite(x0):
