@@ -365,9 +365,10 @@ def nan_rows_after(jacobians, block_start):
 
 
 def test_nan_in_a_later_block_stops_with_an_error_naming_jac_rows():
-    with pytest.raises(ValueError, match=r"^leastsq_rows: the 'jac_rows' argument 'rows' returned nan or inf at "
-                       r"evaluation 2 \(forming the Jacobian\), x = \["):  # fmt: skip
+    with pytest.raises(pyminpack.NonfiniteError, match=r"^leastsq_rows: the 'jac_rows' argument 'rows' returned nan or inf at "
+                       r"evaluation 2 \(forming the Jacobian\), x = \[") as caught:  # fmt: skip
         leastsq_rows(residuals, P0, nan_rows_after(2, 20), block_rows=10)
+    assert caught.value.x.shape == (3,)
 
 
 def test_nan_in_the_checking_block_is_refused():
