@@ -118,6 +118,19 @@ def test_rows_are_asked_for_at_the_x_of_the_last_func_call():
             assert x == last_func_x
 
 
+def test_integer_x0_is_taken_as_floats():
+    libminpack.assert_same_bits(
+        leastsq_rows(residuals, [1, 1, 1], jac_rows)[0], leastsq_rows(residuals, P0, jac_rows)[0]
+    )
+
+
+def test_more_rows_than_lmstr_can_number_are_refused(compiled_rows):
+    # lmstr asks for row i with IFLAG = i + 2, a Fortran INTEGER: m = 2**31 - 1 is one too many.
+    with pytest.raises(ValueError, match=r"^leastsq_rows: func returns 2147483647 residuals; lmstr numbers the rows"):
+        leastsq_rows(pyminpack.Compiled(compiled_rational, 2**31 - 1), R0, compiled_rows)
+    assert ROW_CALLS == []
+
+
 def test_args_reach_both_functions():
     def func(p, scale, offset):
         return scale * residuals(p) + offset
