@@ -30,7 +30,7 @@ from .validation import (
     starting_point,
 )
 
-__all__ = ["BLOCK_DOUBLES", "block_size", "compiled_rows", "jacobian_block", "leastsq_rows"]
+__all__ = ["BLOCK_DOUBLES", "block_size", "check_row_count", "compiled_rows", "jacobian_block", "leastsq_rows"]
 
 #: The name the errors of :func:`leastsq_rows` begin with.
 CHECKER = "leastsq_rows"

@@ -282,7 +282,8 @@ evaluate_rows(Context *ctx, int m, int n, const double *x, int first)
     }
     ctx->first = first;
     ctx->stop = first + count;
-    return guard(ctx, STAGE_JACOBIAN, ctx->njev, n, x, ctx->block, count * n, 1, count * n);
+    /* Scanned row by row: count * n need not fit an int. */
+    return guard(ctx, STAGE_JACOBIAN, ctx->njev, n, x, ctx->block, n, count, n);
 }
 
 static void

@@ -590,7 +590,8 @@ lmstr_fcn(int *m, int *n, double *x, double *fvec, double *fjrow, int *iflag)
     Evaluator *ev = active_evaluator;
     int status = 0;
     (void)m;
-    if (ev == NULL || ev->error != NULL || Py_TYPE((PyObject *)ev) != &RowEvaluatorType) { /* not a row solve of ours, or stopping */
+    /* not a row solve of ours, or already stopping */
+    if (ev == NULL || ev->error != NULL || Py_TYPE((PyObject *)ev) != &RowEvaluatorType) {
         *iflag = -1;
         return;
     }
@@ -635,8 +636,8 @@ RowEvaluator_init(RowEvaluator *self, PyObject *args, PyObject *kwds)
         return -1;
     }
     PyObject *base_args = Py_BuildValue("(OOnOO)", func, fargs, m, check_fvec, jac_rows);
-    PyObject *base_kwds = base_args == NULL ? NULL
-                                            : Py_BuildValue("{sOsO}", "on_nonfinite", on_nonfinite, "progress", progress);
+    PyObject *base_kwds =
+        base_args == NULL ? NULL : Py_BuildValue("{sOsO}", "on_nonfinite", on_nonfinite, "progress", progress);
     int status = base_kwds == NULL ? -1 : EvaluatorType.tp_init((PyObject *)self, base_args, base_kwds);
     Py_XDECREF(base_args);
     Py_XDECREF(base_kwds);
