@@ -538,6 +538,8 @@ class LmstrResult:
         The first n elements of ``Q^T fvec``.
     diag : ndarray, shape (n,)
         The scaling: as given with ``mode = 2``, MINPACK's own with ``mode = 1``.
+    reports : list of (ndarray, ndarray)
+        Copies of ``x`` and ``fvec`` at each call with ``iflag = 0`` (``nprint > 0``).
     """
 
     x: np.ndarray
@@ -549,6 +551,7 @@ class LmstrResult:
     ipvt: np.ndarray
     qtf: np.ndarray
     diag: np.ndarray
+    reports: list
 
 
 def _subroutine(lib, name):
@@ -686,19 +689,23 @@ class _RowCallback:
     """A residual function and a Jacobian-row function as ``lmstr``'s ``fcn``.
 
     ``iflag = 1`` asks for the residuals, ``iflag = i + 2`` for row i
-    (0-based) of the Jacobian; an exception is kept and re-raised as in
+    (0-based) of the Jacobian, ``iflag = 0`` reports progress (kept in
+    ``reports``); an exception is kept and re-raised as in
     :class:`_Callback`.
     """
 
     def __init__(self, func, jac_row, args):
         self.func, self.jac_row, self.args = func, jac_row, args
         self.error = None
+        self.reports = []
 
     def fcn(self, m_p, n_p, x_p, fvec_p, fjrow_p, iflag_p):
         m, n, iflag = m_p[0], n_p[0], iflag_p[0]
         try:
             x = np.ctypeslib.as_array(x_p, shape=(n,)).copy()
-            if iflag == 1:
+            if iflag == 0:
+                self.reports.append((x, np.ctypeslib.as_array(fvec_p, shape=(m,)).copy()))
+            elif iflag == 1:
                 np.ctypeslib.as_array(fvec_p, shape=(m,))[:] = self.func(x, *self.args)
             else:
                 np.ctypeslib.as_array(fjrow_p, shape=(n,))[:] = self.jac_row(x, iflag - 2, *self.args)
@@ -712,8 +719,8 @@ class _RowCallback:
 
 
 @_through_oracle
-def lmstr(lib, func, jac_row, x0, m, args=(), *, ftol, xtol, gtol, maxfev, diag=None, factor=100.0):
-    """Call ``lmstr`` with ``nprint = 0``.
+def lmstr(lib, func, jac_row, x0, m, args=(), *, ftol, xtol, gtol, maxfev, diag=None, factor=100.0, nprint=0):
+    """Call ``lmstr``.
 
     Parameters
     ----------
@@ -731,7 +738,7 @@ def lmstr(lib, func, jac_row, x0, m, args=(), *, ftol, xtol, gtol, maxfev, diag=
         Number of residuals.
     args : tuple, optional
         Extra arguments of `func` and `jac_row`.
-    ftol, xtol, gtol, maxfev, factor
+    ftol, xtol, gtol, maxfev, factor, nprint
         ``lmstr``'s arguments of the same names.
     diag : array_like, shape (n,), optional
         The scaling, with ``mode = 2``; None is ``mode = 1`` (internal).
@@ -748,7 +755,7 @@ def lmstr(lib, func, jac_row, x0, m, args=(), *, ftol, xtol, gtol, maxfev, diag=
     info, nfev, njev = ctypes.c_int(0), ctypes.c_int(0), ctypes.c_int(0)
     callback = _RowCallback(func, jac_row, args)
     fcn = _LMSTR_FCN(callback.fcn)
-    diag, scaling = _scaling(diag, n, factor)
+    diag, (*scaling, _) = _scaling(diag, n, factor)
     # lmstr(fcn, m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, maxfev, diag, mode, factor, nprint,
     #       info, nfev, njev, ipvt, qtf, wa1, wa2, wa3, wa4)
     _subroutine(lib, "lmstr_")(
@@ -761,6 +768,7 @@ def lmstr(lib, func, jac_row, x0, m, args=(), *, ftol, xtol, gtol, maxfev, diag=
         _ref(n, ctypes.c_int),
         *_tolerances(ftol, xtol, gtol, maxfev),
         *scaling,
+        _ref(nprint, ctypes.c_int),
         ctypes.byref(info),
         ctypes.byref(nfev),
         ctypes.byref(njev),
@@ -769,7 +777,7 @@ def lmstr(lib, func, jac_row, x0, m, args=(), *, ftol, xtol, gtol, maxfev, diag=
         *map(_ptr, wa),
     )
     callback.reraise()
-    return LmstrResult(x, fvec, info.value, nfev.value, njev.value, fjac, ipvt, qtf, diag)
+    return LmstrResult(x, fvec, info.value, nfev.value, njev.value, fjac, ipvt, qtf, diag, callback.reports)
 
 
 @_through_oracle

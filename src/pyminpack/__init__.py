@@ -20,6 +20,7 @@ from ._fitting.warnings import OptimizeWarning
 from ._solver.check_jacobian import JacobianCheck, check_jacobian
 from ._solver.compiled import Compiled, UserTermination
 from ._solver.leastsq import leastsq
+from ._solver.lmstr import leastsq_rows
 from ._solver.validation import NonfiniteError
 
 __version__: str = _version("pyminpack")
@@ -42,5 +43,6 @@ __all__ = [
     "fit_many",
     "fit_many_dask",
     "leastsq",
+    "leastsq_rows",
     "show_config",
 ]

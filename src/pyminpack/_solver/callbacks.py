@@ -16,6 +16,7 @@ returned.  That is also what stops a solve promptly on ``KeyboardInterrupt``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -39,8 +40,11 @@ __all__ = [
 ]
 
 
-def nonfinite_handler(allow_nonfinite: bool) -> Callable[..., Any]:
+def nonfinite_handler(allow_nonfinite: bool, checker: str = "leastsq") -> Callable[..., Any]:
     """Return what the evaluator calls when MINPACK is about to build on nan or inf.
+
+    ``checker`` is the public function called (``leastsq``, ``leastsq_rows``),
+    which the error message begins with.
 
     The guard scans the residuals at the starting point and every Jacobian
     (analytic or forward differences) whatever ``allow_nonfinite`` says, and
@@ -62,7 +66,7 @@ def nonfinite_handler(allow_nonfinite: bool) -> Callable[..., Any]:
     or inf at a *trial* point needs no stop: MINPACK only compares its norm
     (false on every CPU), rejects the step and shortens it.
     """
-    return stop_at_nonfinite if allow_nonfinite else raise_nonfinite
+    return stop_at_nonfinite if allow_nonfinite else functools.partial(raise_nonfinite, checker=checker)
 
 
 def residual_evaluator(func: Callable[..., Any], args: tuple[Any, ...], m: int, settings: SolverSettings) -> Evaluator:

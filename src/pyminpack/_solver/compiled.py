@@ -47,7 +47,7 @@ class UserTermination(RuntimeError):
     status : int
         The value it returned.
     function : str
-        ``'func'`` or ``'Dfun'``: which function asked.
+        ``'func'``, ``'Dfun'`` or ``'jac_rows'``: which function asked.
     x : ndarray
         MINPACK's ``x`` when it returned (the last accepted iterate, or, when
         the stop came while forming a forward-difference Jacobian, that
@@ -70,10 +70,12 @@ class UserTermination(RuntimeError):
     7 func 1
     """
 
-    def __init__(self, status: int, function: str, x: NDArray[np.float64], nfev: int, njev: int) -> None:
+    def __init__(
+        self, status: int, function: str, x: NDArray[np.float64], nfev: int, njev: int, *, checker: str = "leastsq"
+    ) -> None:
         call = f"evaluation {nfev}" if function == "func" else f"Jacobian evaluation {njev}"
         super().__init__(
-            f"leastsq: the compiled '{function}' returned {status} at {call}, asking MINPACK to stop; "
+            f"{checker}: the compiled '{function}' returned {status} at {call}, asking MINPACK to stop; "
             f"x = {np.array2string(x, precision=17, separator=', ', threshold=20)}."
         )
         self.status = status
@@ -180,12 +182,15 @@ class CompiledSolve(NamedTuple):
 
     ``functions`` is ``(residuals, jacobian, user_data)``, the Jacobian's
     address 0 without one; ``jacobian_object`` is the Jacobian as the user
-    gave it, for error messages.
+    gave it, for error messages.  ``block_rows`` > 0 makes it a
+    :func:`pyminpack.leastsq_rows` solve (MINPACK's ``lmstr``): the Jacobian
+    is then a ``jacobian_rows`` function, asked for that many rows per call.
     """
 
     func: Compiled
     functions: tuple[int, int, int]
     jacobian_object: object
+    block_rows: int = 0
 
     @property
     def has_jacobian(self) -> bool:
@@ -230,9 +235,9 @@ def compiled_functions(func: object, args: Any, Dfun: object, col_deriv: bool, c
 
 
 def compiled_leastsq(
-    compiled: CompiledSolve, x0: NDArray[Any], settings: SolverSettings, *, full_output: bool
+    compiled: CompiledSolve, x0: NDArray[Any], settings: SolverSettings, *, full_output: bool, checker: str = "leastsq"
 ) -> tuple[Any, ...]:
-    """:func:`pyminpack.leastsq` for a :class:`Compiled` ``func``: same results.
+    """:func:`pyminpack.leastsq` (or ``leastsq_rows``) for a :class:`Compiled` ``func``: same results.
 
     Parameters
     ----------
@@ -244,13 +249,16 @@ def compiled_leastsq(
         The solve's settings.
     full_output : bool
         As for ``leastsq``.
+    checker : str, optional
+        The public function called, which error messages begin with.
     """
-    func, functions, jacobian_object = compiled
+    func, functions, jacobian_object, block_rows = compiled
+    jacobian_name = "jac_rows" if block_rows else "Dfun"
     x = x0 if x0.dtype == _FLOAT64 else x0.astype(_FLOAT64)  # MINPACK's x, overwritten
     check_problem_size(len(x), func.m)
     # Without full_output, MINPACK's fvec, fjac, ipvt and qtf stay in C (None here).
     fvec, fjac, ipvt, qtf, info, nfev, njev, nonfinite_since, stop = native_leastsq(
-        functions, x, func.m, settings, func._model_data(), full_output
+        functions, x, func.m, settings, func._model_data(), full_output, block_rows
     )
     if stop is None and nonfinite_since:
         info = refuse_nonfinite_convergence(
@@ -260,19 +268,23 @@ def compiled_leastsq(
             nfev,
             x,
             allow_nonfinite=settings.allow_nonfinite,
+            checker=checker,
         )
     elif stop is not None:
         status, stopped_by, stage, evaluation, xbad = stop
         if status:
-            raise UserTermination(status, "func" if stopped_by == 1 else "Dfun", x, nfev, njev)
+            if block_rows and stopped_by == 2:
+                njev += 1  # lmstr counts a Jacobian once all its rows are in; lmder, the call that stopped too
+            raise UserTermination(status, "func" if stopped_by == 1 else jacobian_name, x, nfev, njev, checker=checker)
         if not settings.allow_nonfinite:  # the guard stopped it; the C guard always scans
             on_jacobian = stage == STAGE_JACOBIAN
             raise_nonfinite(
-                "Dfun" if on_jacobian else "func",
+                jacobian_name if on_jacobian else "func",
                 jacobian_object if on_jacobian else func.residuals,  # type: ignore[arg-type]
                 evaluation,
                 xbad,
                 STAGE_NAMES[stage],
+                checker=checker,
             )
         info = IER_NONFINITE
     counts = {"nfev": nfev, "njev": njev} if compiled.has_jacobian else {"nfev": nfev}

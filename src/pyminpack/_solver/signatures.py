@@ -24,6 +24,7 @@ from .._native import CapsuleType, capsule_info
 __all__ = [
     "DOCUMENTED",
     "JACOBIAN",
+    "JACOBIAN_ROWS",
     "MODEL",
     "MODEL_JACOBIAN",
     "RESIDUALS",
@@ -61,6 +62,8 @@ RESIDUALS = Signature("int", ("int", "int", "double *", "double *", "void *"))
 JACOBIAN = Signature("int", ("int", "int", "double *", "double *", "int", "void *"))
 MODEL = Signature("int", ("int", "int", "double *", "double *", "double *", "void *"))
 MODEL_JACOBIAN = Signature("int", ("int", "int", "double *", "double *", "double *", "int", "void *"))
+#: leastsq_rows' Jacobian: rows ``first`` to ``first + count - 1``, row-major.
+JACOBIAN_ROWS = Signature("int", ("int", "int", "double *", "int", "int", "double *", "void *"))
 
 #: How each signature is documented (with its const qualifiers).
 DOCUMENTED = {
@@ -68,6 +71,7 @@ DOCUMENTED = {
     JACOBIAN: "int (int m, int n, const double *x, double *fjac, int ldfjac, void *user_data)",
     MODEL: "int (int m, int n, const double *p, const double *x, double *out, void *user_data)",
     MODEL_JACOBIAN: "int (int m, int n, const double *p, const double *x, double *fjac, int ldfjac, void *user_data)",
+    JACOBIAN_ROWS: "int (int m, int n, const double *x, int first, int count, double *rows, void *user_data)",
 }
 
 _CAPSULE = CapsuleType

@@ -157,7 +157,13 @@ def jacobian_matrix(dfun: Callable[..., Any], value: object, rows: int, cols: in
 
 
 def raise_nonfinite(
-    argname: str, function: Callable[..., Any], evaluation: int, x: NDArray[Any], stage: str
+    argname: str,
+    function: Callable[..., Any],
+    evaluation: int,
+    x: NDArray[Any],
+    stage: str,
+    *,
+    checker: str = "leastsq",
 ) -> NoReturn:
     """Raise the error for nan or inf returned by ``func`` or ``Dfun``.
 
@@ -175,6 +181,8 @@ def raise_nonfinite(
         Where it was evaluated.
     stage : str
         What MINPACK was doing, e.g. ``'forming the Jacobian'``.
+    checker : str, optional
+        The public function that was called, which the message begins with.
 
     Raises
     ------
@@ -183,14 +191,22 @@ def raise_nonfinite(
     """
     call = "the checking call" if evaluation == 0 else f"evaluation {evaluation}"
     raise NonfiniteError(
-        f"leastsq: the '{argname}' argument {callable_name(function)!r} returned nan or inf at {call} ({stage}), x = ",
+        f"{checker}: the '{argname}' argument {callable_name(function)!r} returned nan or inf "
+        f"at {call} ({stage}), x = ",
         x,
         f". {_NONFINITE_ADVICE}",
     )
 
 
 def refuse_nonfinite_convergence(
-    function: Callable[..., Any], info: int, nonfinite_since: int, nfev: int, x: NDArray[Any], *, allow_nonfinite: bool
+    function: Callable[..., Any],
+    info: int,
+    nonfinite_since: int,
+    nfev: int,
+    x: NDArray[Any],
+    *,
+    allow_nonfinite: bool,
+    checker: str = "leastsq",
 ) -> int:
     """Refuse MINPACK's success when it rests on non-finite trial points alone.
 
@@ -218,6 +234,8 @@ def refuse_nonfinite_convergence(
         Where MINPACK stopped, the point every trial of the run started from.
     allow_nonfinite : bool
         Return :data:`~pyminpack._solver.messages.IER_NONFINITE` instead of raising.
+    checker : str, optional
+        The public function that was called, which the message begins with.
 
     Returns
     -------
@@ -235,7 +253,7 @@ def refuse_nonfinite_convergence(
         return IER_NONFINITE
     evaluations = f"evaluation {nfev}" if nonfinite_since == nfev else f"evaluations {nonfinite_since} to {nfev}"
     raise NonfiniteError(
-        f"leastsq: the 'func' argument {callable_name(function)!r} returned nan or inf at {evaluations}, "
+        f"{checker}: the 'func' argument {callable_name(function)!r} returned nan or inf at {evaluations}, "
         f"every trial point MINPACK tried after its last finite one, all from x = ",
         x,
         f". MINPACK rejected those steps and shortened them until its convergence test (ier {info}) was met, "
@@ -260,7 +278,8 @@ class NonfiniteError(ValueError):
     """``func`` or ``Dfun`` returned nan or inf where MINPACK would build on it.
 
     A ``ValueError``, raised by :func:`pyminpack.leastsq`,
-    :func:`pyminpack.curve_fit` and :func:`pyminpack.fit` unless
+    :func:`pyminpack.leastsq_rows`, :func:`pyminpack.curve_fit` and
+    :func:`pyminpack.fit` unless
     ``allow_nonfinite=True``; its message names the function, the evaluation
     and where it was evaluated.
 

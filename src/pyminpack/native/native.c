@@ -28,6 +28,10 @@
  *             void *user_data)               fit_many: model values at x
  *   int model_jacobian(int m, int n, const double *p, const double *x,
  *                      double *fjac, int ldfjac, void *user_data)
+ *   int jacobian_rows(int m, int n, const double *x, int first, int count,
+ *                     double *rows, void *user_data)
+ *                                            leastsq_rows: rows first..first+count-1
+ *                                            row-major, rows[k*n + j]
  *
  * They return 0 to continue; any other value stops the solve (MINPACK's
  * user-termination request, IFLAG < 0) and is reported as `status`.
@@ -59,6 +63,8 @@ typedef int (*model_fn)(int m, int n, const double *p, const double *x, double *
 typedef int (*model_jacobian_fn)(int m, int n, const double *p, const double *x, double *fjac, int ldfjac,
                                  void *user_data);
 
+typedef int (*jacobian_rows_fn)(int m, int n, const double *x, int first, int count, double *rows, void *user_data);
+
 typedef void (*lmdif_fcn_t)(int *m, int *n, double *x, double *fvec, int *iflag);
 typedef void (*lmder_fcn_t)(int *m, int *n, double *x, double *fvec, double *fjac, int *ldfjac, int *iflag);
 
@@ -89,6 +95,10 @@ typedef struct Context {
     int stopped_by;        /* 1: the residual function (or model) asked to stop, 2: the Jacobian */
     int nonfinite_since;   /* the first of the trailing run of trial evaluations that gave nan or inf, or 0 */
     double *xbad;          /* n doubles: where (the point is copied here) */
+    /* leastsq_rows (lmstr): the Jacobian's rows by blocks, the block held */
+    jacobian_rows_fn jacobian_rows;
+    double *block;         /* block_rows * n doubles: rows first..stop-1, row-major */
+    int block_rows, first, stop;
 } Context;
 
 static PYMINPACK_THREAD_LOCAL Context *active = NULL;
@@ -237,6 +247,86 @@ solve(Context *ctx, int use_jacobian, int m, int n, double *x, double *fvec, dou
     return info;
 }
 
+/* ---- leastsq_rows: lmstr, the Jacobian by blocks of rows -------------- */
+
+/* lmstr asks FCN for row i of the Jacobian with IFLAG = i + 2, rows 0 to
+ * m - 1 in order at the same x, and folds each into its n-by-n triangle at
+ * once.  As pycallback.c's RowEvaluator does for Python, the compiled
+ * jacobian_rows is asked for block_rows rows at a time (a call per row would
+ * keep a vectorised function from vectorising), and the rows are served from
+ * the block; row 0 always starts a new block (a new Jacobian, at a new x). */
+
+typedef void (*lmstr_fcn_t)(int *m, int *n, double *x, double *fvec, double *fjrow, int *iflag);
+
+/* The vendored Fortran (minpack_src/lmstr.f), gfortran's ABI. */
+extern void lmstr_(lmstr_fcn_t fcn, int *m, int *n, double *x, double *fvec, double *fjac, int *ldfjac,
+                   double *ftol, double *xtol, double *gtol, int *maxfev, double *diag, int *mode,
+                   double *factor, int *nprint, int *info, int *nfev, int *njev, int *ipvt, double *qtf,
+                   double *wa1, double *wa2, double *wa3, double *wa4);
+
+/* The block that begins at row `first` into ctx->block (njev counts the
+ * Jacobians: the blocks that begin at row 0).  Nonzero: stop. */
+static int
+evaluate_rows(Context *ctx, int m, int n, const double *x, int first)
+{
+    int count = m - first < ctx->block_rows ? m - first : ctx->block_rows;
+    if (first == 0) {
+        ctx->njev++;
+    }
+    ctx->first = ctx->stop = 0;
+    int status = ctx->jacobian_rows(m, n, x, first, count, ctx->block, ctx->user_data);
+    if (status != 0) {
+        ctx->status = status;
+        ctx->stopped_by = 2;
+        return status;
+    }
+    ctx->first = first;
+    ctx->stop = first + count;
+    /* Scanned row by row: count * n need not fit an int. */
+    return guard(ctx, STAGE_JACOBIAN, ctx->njev, n, x, ctx->block, n, count, n);
+}
+
+static void
+lmstr_trampoline(int *m, int *n, double *x, double *fvec, double *fjrow, int *iflag)
+{
+    Context *ctx = active;
+    int stop = 0;
+    if (*iflag == 1) {
+        int stage = ctx->nfev == 0 ? STAGE_START : STAGE_NONE;
+        stop = evaluate(ctx, *m, *n, x, fvec) != 0 || guard(ctx, stage, ctx->nfev, *n, x, fvec, *m, 1, *m);
+    }
+    else if (*iflag >= 2) {
+        int row = *iflag - 2;
+        if (row == 0 || row < ctx->first || row >= ctx->stop) {
+            stop = evaluate_rows(ctx, *m, *n, x, row);
+        }
+        if (!stop) {
+            const double *values = ctx->block + (npy_intp)(row - ctx->first) * *n;
+            for (int j = 0; j < *n; j++) {
+                fjrow[j] = values[j];
+            }
+        }
+    }
+    if (stop) {
+        *iflag = -1;
+    }
+}
+
+/* One lmstr solve, as solve() does lmder's: fjac is n by n.  Returns INFO. */
+static int
+solve_rows(Context *ctx, int m, int n, double *x, double *fvec, double *fjac, int *ipvt, double *qtf,
+           double *diag, double *wa, const Settings *s, int *nfev, int *njev)
+{
+    int info = 0, nprint = 0, ldfjac = n, mode = s->mode, maxfev = s->maxfev;
+    double ftol = s->ftol, xtol = s->xtol, gtol = s->gtol, factor = s->factor;
+    Context *previous = active;
+    active = ctx;
+    lmstr_(lmstr_trampoline, &m, &n, x, fvec, fjac, &ldfjac, &ftol, &xtol, &gtol, &maxfev, diag, &mode, &factor,
+           &nprint, &info, nfev, njev, ipvt, qtf, wa, wa + n, wa + 2 * n, wa + 3 * n);
+    active = previous;
+    return info;
+}
+
 /* ---- argument helpers -------------------------------------------------- */
 
 /* A writable, aligned, C-contiguous array of `type` with exactly `size`
@@ -347,9 +437,9 @@ abscissae(PyObject *obj, npy_intp m, int *ok)
 /* ---- leastsq ----------------------------------------------------------- */
 
 PyDoc_STRVAR(leastsq_doc,
-"leastsq(functions, x, m, settings, data=None, outputs=True)\n"
+"leastsq(functions, x, m, settings, data=None, outputs=True, block_rows=0)\n"
 "-> (fvec, fjac, ipvt, qtf, info, nfev, njev, nonfinite_since, stop)\n\n"
-"One lmdif (no Jacobian) or lmder solve with compiled callbacks, the GIL\n"
+"One lmdif (no Jacobian), lmder or lmstr solve with compiled callbacks, the GIL\n"
 "released throughout.  functions: (residuals, jacobian, user_data) as\n"
 "addresses, jacobian 0 for forward differences; x: float64 C-contiguous\n"
 "(n,), overwritten by the solution; settings: a SolverSettings.\n"
@@ -363,19 +453,23 @@ PyDoc_STRVAR(leastsq_doc,
 "With data = (xdata, y, weight) (curve_fit's compiled model), the functions\n"
 "are the model and its Jacobian, and the residuals (model(x, xdata) - y) *\n"
 "weight are formed in C as fit_many forms them; y: m doubles, xdata: None\n"
-"or m doubles per coordinate, weight: None or m doubles.");
+"or m doubles per coordinate, weight: None or m doubles.\n\n"
+"With block_rows > 0 (leastsq_rows; data None), the jacobian is a\n"
+"jacobian_rows function, asked for block_rows rows per call, lmstr runs\n"
+"and fjac is (n, n).");
 
 static PyObject *
 native_leastsq(PyObject *self, PyObject *args)
 {
     PyObject *functions, *ox, *settings, *odata = Py_None, *oxdata = Py_None, *oy = Py_None, *oweight = Py_None;
-    Py_ssize_t msize;
+    Py_ssize_t msize, block_rows = 0;
     int outputs = 1;
     uintptr_t function, jacobian;
     void *user_data;
     Settings s;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOnO|Op:leastsq", &functions, &ox, &msize, &settings, &odata, &outputs) ||
+    if (!PyArg_ParseTuple(args, "OOnO|Opn:leastsq", &functions, &ox, &msize, &settings, &odata, &outputs,
+                          &block_rows) ||
         !parse_functions(functions, &function, &jacobian, &user_data) ||
         (odata != Py_None && !PyArg_ParseTuple(odata, "OOO:data", &oxdata, &oy, &oweight))) {
         return NULL;
@@ -390,6 +484,13 @@ native_leastsq(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "_native: bad problem size");
         return NULL;
     }
+    /* lmstr: IFLAG = m + 1 for the last row must be an int; rows by blocks, no model data */
+    int rows = block_rows > 0;
+    if (block_rows < 0 || (rows && (m >= INT_MAX || block_rows > m || odata != Py_None || jacobian == 0))) {
+        PyErr_SetString(PyExc_ValueError, "_native: bad block_rows");
+        return NULL;
+    }
+    npy_intp ldfjac = rows ? n : m;
     double *x = array_data(ox, "x", NPY_DOUBLE, n, 1);
     if (x == NULL || !parse_settings(settings, n, &s)) {
         return NULL;
@@ -406,7 +507,7 @@ native_leastsq(PyObject *self, PyObject *args)
      * space in the work block. */
     PyObject *ofvec, *ofjac, *oipvt, *oqtf;
     if (outputs) {
-        npy_intp dims[2] = {n, m};
+        npy_intp dims[2] = {n, ldfjac};
         ofvec = PyArray_SimpleNew(1, &m, NPY_DOUBLE);
         ofjac = PyArray_SimpleNew(2, dims, NPY_DOUBLE);
         oipvt = PyArray_SimpleNew(1, &n, NPY_INT32);
@@ -419,8 +520,11 @@ native_leastsq(PyObject *self, PyObject *args)
         oipvt = Py_NewRef(Py_None);
         oqtf = Py_NewRef(Py_None);
     }
-    /* wa (3n + m), MODE 1's diag (n), xbad (n); scratch fvec (m), fjac (m n), qtf (n), ipvt (n ints) */
-    size_t doubles = 5 * (size_t)n + (size_t)m + (outputs ? 0 : (size_t)m + (size_t)m * (size_t)n + 2 * (size_t)n);
+    /* wa (3n + m), MODE 1's diag (n), xbad (n), lmstr's block (block_rows n); scratch fvec (m), fjac
+     * (ldfjac n), qtf (n), ipvt (n ints) */
+    size_t block = (size_t)block_rows * (size_t)n;
+    size_t doubles = 5 * (size_t)n + (size_t)m + block +
+                     (outputs ? 0 : (size_t)m + (size_t)ldfjac * (size_t)n + 2 * (size_t)n);
     double *wa = PyMem_RawMalloc(doubles * sizeof(double));
     if (ofvec == NULL || ofjac == NULL || oipvt == NULL || oqtf == NULL || wa == NULL) {
         Py_XDECREF(ofvec);
@@ -431,14 +535,20 @@ native_leastsq(PyObject *self, PyObject *args)
         return PyErr_Occurred() ? NULL : PyErr_NoMemory();
     }
     double *diag = s.diag != NULL ? s.diag : wa + 3 * n + m;
-    double *scratch = wa + 5 * n + m;
+    double *scratch = wa + 5 * n + m + block;
     double *fvec = outputs ? PyArray_DATA((PyArrayObject *)ofvec) : scratch;
     double *fjac = outputs ? PyArray_DATA((PyArrayObject *)ofjac) : scratch + m;
-    double *qtf = outputs ? PyArray_DATA((PyArrayObject *)oqtf) : scratch + m + m * n;
-    int *ipvt = outputs ? PyArray_DATA((PyArrayObject *)oipvt) : (int *)(scratch + m + m * n + n);
+    double *qtf = outputs ? PyArray_DATA((PyArrayObject *)oqtf) : scratch + m + ldfjac * n;
+    int *ipvt = outputs ? PyArray_DATA((PyArrayObject *)oipvt) : (int *)(scratch + m + ldfjac * n + n);
     Context ctx;
     memset(&ctx, 0, sizeof ctx);
-    if (odata == Py_None) {
+    if (rows) {
+        ctx.residuals = (residuals_fn)function;
+        ctx.jacobian_rows = (jacobian_rows_fn)jacobian;
+        ctx.block = wa + 5 * n + m;
+        ctx.block_rows = (int)block_rows;
+    }
+    else if (odata == Py_None) {
         ctx.residuals = (residuals_fn)function;
         ctx.jacobian = (jacobian_fn)jacobian;
     }
@@ -453,7 +563,8 @@ native_leastsq(PyObject *self, PyObject *args)
     ctx.xbad = wa + 4 * n + m;
     int info, nfev = 0, njev = 0;
     Py_BEGIN_ALLOW_THREADS
-    info = solve(&ctx, jacobian != 0, (int)m, (int)n, x, fvec, fjac, ipvt, qtf, diag, wa, &s, &nfev, &njev);
+    info = rows ? solve_rows(&ctx, (int)m, (int)n, x, fvec, fjac, ipvt, qtf, diag, wa, &s, &nfev, &njev)
+                : solve(&ctx, jacobian != 0, (int)m, (int)n, x, fvec, fjac, ipvt, qtf, diag, wa, &s, &nfev, &njev);
     if (info == 0 && nfev == 0 && outputs) {
         /* Improper input: MINPACK evaluated nothing.  fvec gets func(x0),
          * as the Python path's checking call leaves it (SciPy's result);

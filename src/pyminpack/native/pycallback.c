@@ -114,7 +114,7 @@ report_nonfinite(Evaluator *ev, const char *what, Py_ssize_t evaluation, const c
     if (xcopy == NULL) {
         return -1;
     }
-    PyObject *function = what[0] == 'D' ? ev->dfun : ev->func;
+    PyObject *function = strcmp(what, "func") == 0 ? ev->func : ev->dfun; /* any other name is the Jacobian's */
     PyObject *result = PyObject_CallFunction(ev->on_nonfinite, "sOnOs", what, function, evaluation, xcopy, stage);
     Py_DECREF(xcopy);
     if (result != NULL) {
@@ -124,29 +124,31 @@ report_nonfinite(Evaluator *ev, const char *what, Py_ssize_t evaluation, const c
     return -1;
 }
 
-/* Call fn(copy of x, *args); a new reference, or NULL with an exception.
- * The arguments go on the C stack (vectorcall), so no tuple is built. */
+/* Call fn(copy of x, extra, *args), or fn(copy of x, *args) when `extra` is
+ * NULL; a new reference, or NULL with an exception.  The arguments go on the
+ * C stack (vectorcall), so no tuple is built. */
 #define MAX_STACK_ARGS 16
 
 static PyObject *
-call_with_x(Evaluator *ev, PyObject *fn, npy_intp n, const double *x)
+call_with_x_then(Evaluator *ev, PyObject *fn, npy_intp n, const double *x, PyObject *extra)
 {
     PyObject *stack[MAX_STACK_ARGS];
-    Py_ssize_t nargs = PyTuple_GET_SIZE(ev->args);
+    Py_ssize_t nargs = PyTuple_GET_SIZE(ev->args), head_size = extra == NULL ? 1 : 2;
     PyObject *xcopy = new_array_copy(x, n);
     if (xcopy == NULL) {
         return NULL;
     }
     PyObject *result;
-    if (nargs < MAX_STACK_ARGS) {
+    if (nargs + head_size <= MAX_STACK_ARGS) {
         stack[0] = xcopy;
+        stack[1] = extra;
         for (Py_ssize_t i = 0; i < nargs; i++) {
-            stack[i + 1] = PyTuple_GET_ITEM(ev->args, i);
+            stack[i + head_size] = PyTuple_GET_ITEM(ev->args, i);
         }
-        result = PyObject_Vectorcall(fn, stack, (size_t)(nargs + 1), NULL);
+        result = PyObject_Vectorcall(fn, stack, (size_t)(nargs + head_size), NULL);
     }
     else {
-        PyObject *head = PyTuple_Pack(1, xcopy);
+        PyObject *head = extra == NULL ? PyTuple_Pack(1, xcopy) : PyTuple_Pack(2, xcopy, extra);
         PyObject *argv = head == NULL ? NULL : PySequence_Concat(head, ev->args);
         result = argv == NULL ? NULL : PyObject_Call(fn, argv, NULL);
         Py_XDECREF(head);
@@ -154,6 +156,12 @@ call_with_x(Evaluator *ev, PyObject *fn, npy_intp n, const double *x)
     }
     Py_DECREF(xcopy);
     return result;
+}
+
+static PyObject *
+call_with_x(Evaluator *ev, PyObject *fn, npy_intp n, const double *x)
+{
+    return call_with_x_then(ev, fn, n, x, NULL);
 }
 
 /* What the copies below return: the values are in MINPACK's array and
@@ -513,6 +521,210 @@ static PyTypeObject EvaluatorType = {
     .tp_getset = Evaluator_getset,
 };
 
+/* ---- lmstr: the Jacobian by blocks of rows (pyminpack.leastsq_rows) ----
+ *
+ * lmstr asks FCN for the Jacobian one row at a time (IFLAG = i + 2 for row
+ * i, 0-based), rows 0 to m - 1 in order at the same x, and folds each row
+ * into its n-by-n triangle at once: no m-by-n array exists.  A Python call
+ * per row would cost more than lmstr's own work on the row, so a
+ * RowEvaluator calls jac_rows(x, slice(first, stop), *args) once per block
+ * of block_rows rows and serves the rows from that block; row 0 always
+ * starts a new block (a new Jacobian, at a new x).  Only one block is held
+ * at a time: the previous one is released before the next is asked for. */
+
+typedef struct RowEvaluator {
+    Evaluator base;          /* dfun is jac_rows; func, args, progress, the guard as for lmder */
+    PyObject *check_rows;    /* check_rows(value, count) -> C-contiguous float64 (count, n) */
+    PyObject *block;         /* the rows [first, stop) as such an array, or NULL */
+    const double *rows;      /* its data */
+    npy_intp block_rows;     /* rows per call of jac_rows */
+    npy_intp first, stop;
+} RowEvaluator;
+
+static PyTypeObject RowEvaluatorType;
+
+/* Call jac_rows for the block that begins at row `first` (njev counts the
+ * Jacobians: the blocks that begin at row 0). */
+static int
+evaluate_rows(RowEvaluator *rev, npy_intp n, const double *x, npy_intp first)
+{
+    Evaluator *ev = &rev->base;
+    npy_intp count = ev->m - first < rev->block_rows ? ev->m - first : rev->block_rows;
+    if (first == 0) {
+        ev->njev++;
+    }
+    Py_CLEAR(rev->block);
+    rev->first = rev->stop = 0;
+    PyObject *start = PyLong_FromSsize_t(first);
+    PyObject *stop = start == NULL ? NULL : PyLong_FromSsize_t(first + count);
+    PyObject *rows = stop == NULL ? NULL : PySlice_New(start, stop, NULL);
+    Py_XDECREF(start);
+    Py_XDECREF(stop);
+    PyObject *result = rows == NULL ? NULL : call_with_x_then(ev, ev->dfun, n, x, rows);
+    Py_XDECREF(rows);
+    if (result != NULL && exact_float64_data(result, 2, count, n) == NULL) {
+        Py_SETREF(result, PyObject_CallFunction(rev->check_rows, "On", result, count));
+        if (result != NULL && exact_float64_data(result, 2, count, n) == NULL) {
+            Py_CLEAR(result);
+            PyErr_SetString(PyExc_SystemError, "pyminpack: check_rows returned a wrong array");
+        }
+    }
+    if (result == NULL) {
+        return -1;
+    }
+    rev->block = result;
+    rev->rows = exact_float64_data(result, 2, count, n);
+    rev->first = first;
+    rev->stop = first + count;
+    if (guarded(ev) && !all_finite(rev->rows, count * n)) {
+        return report_nonfinite(ev, "jac_rows", ev->njev, STAGE_NAMES[STAGE_JACOBIAN], n, x);
+    }
+    return 0;
+}
+
+/* FCN of lmstr: IFLAG 1 asks for the residuals, i + 2 for row i of the
+ * Jacobian, 0 reports progress. */
+static void
+lmstr_fcn(int *m, int *n, double *x, double *fvec, double *fjrow, int *iflag)
+{
+    Evaluator *ev = active_evaluator;
+    int status = 0;
+    (void)m;
+    /* not a row solve of ours, or already stopping */
+    if (ev == NULL || ev->error != NULL || Py_TYPE((PyObject *)ev) != &RowEvaluatorType) {
+        *iflag = -1;
+        return;
+    }
+    RowEvaluator *rev = (RowEvaluator *)ev;
+    if (*iflag == 0) {
+        status = report_progress(ev, *n, x, fvec);
+    }
+    else if (*iflag == 1) {
+        status = evaluate_residuals(ev, *n, x, fvec, STAGE_NAMES[ev->nfev == 0 ? STAGE_START : STAGE_NONE]);
+    }
+    else {
+        npy_intp row = (npy_intp)*iflag - 2;
+        if (row == 0 || row < rev->first || row >= rev->stop) {
+            status = evaluate_rows(rev, *n, x, row);
+        }
+        if (status == 0) { /* a few values per call, m calls per Jacobian: a loop, not a call of memcpy */
+            const double *values = rev->rows + (row - rev->first) * *n;
+            for (int j = 0; j < *n; j++) {
+                fjrow[j] = values[j];
+            }
+        }
+    }
+    if (status < 0) {
+        stop_with_error(ev, iflag);
+    }
+}
+
+static int
+RowEvaluator_init(RowEvaluator *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"func", "args", "m", "check_fvec", "jac_rows", "check_rows", "block_rows",
+                             "on_nonfinite", "progress", NULL};
+    PyObject *func, *fargs, *check_fvec, *jac_rows, *check_rows, *on_nonfinite = Py_None, *progress = Py_None;
+    Py_ssize_t m, block_rows;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!nOOOn|$OO:RowEvaluator", kwlist, &func, &PyTuple_Type, &fargs,
+                                     &m, &check_fvec, &jac_rows, &check_rows, &block_rows, &on_nonfinite,
+                                     &progress)) {
+        return -1;
+    }
+    if (block_rows < 1) {
+        PyErr_SetString(PyExc_ValueError, "RowEvaluator: block_rows must be positive");
+        return -1;
+    }
+    PyObject *base_args = Py_BuildValue("(OOnOO)", func, fargs, m, check_fvec, jac_rows);
+    PyObject *base_kwds =
+        base_args == NULL ? NULL : Py_BuildValue("{sOsO}", "on_nonfinite", on_nonfinite, "progress", progress);
+    int status = base_kwds == NULL ? -1 : EvaluatorType.tp_init((PyObject *)self, base_args, base_kwds);
+    Py_XDECREF(base_args);
+    Py_XDECREF(base_kwds);
+    if (status < 0) {
+        return -1;
+    }
+    Py_INCREF(check_rows);
+    Py_XSETREF(self->check_rows, check_rows);
+    Py_CLEAR(self->block);
+    self->block_rows = block_rows;
+    self->first = self->stop = 0;
+    return 0;
+}
+
+static int
+RowEvaluator_traverse(RowEvaluator *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->check_rows);
+    Py_VISIT(self->block);
+    return Evaluator_traverse(&self->base, visit, arg);
+}
+
+static int
+RowEvaluator_clear(RowEvaluator *self)
+{
+    Py_CLEAR(self->check_rows);
+    Py_CLEAR(self->block);
+    return Evaluator_clear(&self->base);
+}
+
+static void
+RowEvaluator_dealloc(RowEvaluator *self)
+{
+    PyObject_GC_UnTrack(self);
+    RowEvaluator_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* Leaving the solve also drops the last block: its memory is not kept while the result is made. */
+static PyObject *
+RowEvaluator_exit(RowEvaluator *self, PyObject *args)
+{
+    Py_CLEAR(self->block);
+    self->first = self->stop = 0;
+    return Evaluator_exit(&self->base, args);
+}
+
+static PyMethodDef RowEvaluator_methods[] = {
+    {"__exit__", (PyCFunction)RowEvaluator_exit, METH_VARARGS,
+     "Restore the evaluator that was active before, and drop the last block of rows."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject RowEvaluatorType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pyminpack._pycallback.RowEvaluator",
+    .tp_doc = PyDoc_STR(
+        "RowEvaluator(func, args, m, check_fvec, jac_rows, check_rows, block_rows, *,\n"
+        "             on_nonfinite=None, progress=None)\n\n"
+        "The Python functions behind lmstr's FCN (LMSTR_FCN) for one solve:\n"
+        "jac_rows(x, slice(first, stop), *args) is called once per block of\n"
+        "block_rows rows; use as a context manager around the lmstr call."),
+    .tp_basicsize = sizeof(RowEvaluator),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_base = &EvaluatorType,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)RowEvaluator_init,
+    .tp_dealloc = (destructor)RowEvaluator_dealloc,
+    .tp_traverse = (traverseproc)RowEvaluator_traverse,
+    .tp_clear = (inquiry)RowEvaluator_clear,
+    .tp_methods = RowEvaluator_methods,
+};
+
+/* The functions and types of the lmstr section, as module attributes. */
+static int
+add_row_evaluator(PyObject *module)
+{
+    if (PyType_Ready(&RowEvaluatorType) < 0) {
+        return -1;
+    }
+    PyObject *lmstr = PyLong_FromVoidPtr((void *)(uintptr_t)lmstr_fcn);
+    int failed = lmstr == NULL || PyModule_AddObjectRef(module, "LMSTR_FCN", lmstr) < 0 ||
+                 PyModule_AddObjectRef(module, "RowEvaluator", (PyObject *)&RowEvaluatorType) < 0;
+    Py_XDECREF(lmstr);
+    return failed ? -1 : 0;
+}
+
 static struct PyModuleDef pycallback_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "pyminpack._pycallback",
@@ -538,7 +750,7 @@ PyInit__pycallback(void)
     int failed = lmdif == NULL || lmder == NULL || add_shared_constants(module) < 0 ||
                  PyModule_AddObjectRef(module, "Evaluator", (PyObject *)&EvaluatorType) < 0 ||
                  PyModule_AddObjectRef(module, "LMDIF_FCN", lmdif) < 0 ||
-                 PyModule_AddObjectRef(module, "LMDER_FCN", lmder) < 0;
+                 PyModule_AddObjectRef(module, "LMDER_FCN", lmder) < 0 || add_row_evaluator(module) < 0;
     Py_XDECREF(lmdif);
     Py_XDECREF(lmder);
     if (failed) {
