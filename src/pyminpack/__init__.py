@@ -19,7 +19,10 @@ from ._fitting.models import BuiltinModel, builtin_models
 from ._fitting.warnings import OptimizeWarning
 from ._solver.check_jacobian import JacobianCheck, check_jacobian
 from ._solver.compiled import Compiled, UserTermination
+from ._solver.fsolve import fsolve
 from ._solver.leastsq import leastsq
+from ._solver.optimize_result import OptimizeResult
+from ._solver.root import root
 
 __version__: str = _version("pyminpack")
 
@@ -29,6 +32,7 @@ __all__ = [
     "FitResult",
     "JacobianCheck",
     "ManyFits",
+    "OptimizeResult",
     "OptimizeWarning",
     "SharedLibraryModel",
     "UserTermination",
@@ -39,6 +43,8 @@ __all__ = [
     "fit",
     "fit_many",
     "fit_many_dask",
+    "fsolve",
     "leastsq",
+    "root",
     "show_config",
 ]

@@ -119,4 +119,11 @@ trailing_run_start(ptrdiff_t run_start, int nonfinite, ptrdiff_t evaluation)
     return !nonfinite ? 0 : run_start != 0 ? run_start : evaluation;
 }
 
+/* hybrd's and hybrj's stage for a trial point.  Unlike lmdif and lmder,
+ * which only compare a trial point's residual norm (and reject the step on
+ * nan or inf), they fold the trial residuals into the Broyden rank-one update
+ * of Q and R even when the step is rejected (hybrd.f, loop 280), so the
+ * guard stops at any nan or inf there too. */
+#define STAGE_NAME_HYBRID_TRIAL "at a trial point, which the Broyden update builds on"
+
 #endif /* PYMINPACK_FCN_COMMON_H */

@@ -305,20 +305,21 @@ parse_functions(PyObject *functions, uintptr_t *function, uintptr_t *jacobian, v
  * its order (the tuple is parsed by position; tests/test_settings.py checks
  * the two agree). */
 static const char *const SETTINGS_FIELDS[] = {"ftol", "xtol", "gtol", "maxfev", "epsfcn", "factor", "diag",
-                                              "allow_nonfinite", "progress"};
+                                              "allow_nonfinite", "progress", "band"};
 
 /* A SolverSettings for a problem of n parameters into `s`: epsfcn None is
  * the machine precision of float64 (a compiled function's residuals are
  * float64); diag None is MODE 1, else MODE 2 with its n values (read, never
  * written: MINPACK writes DIAG in MODE 1 only).  The guard's policy and the
- * progress reports are the Python layer's.  0 with an exception on failure. */
+ * progress reports are the Python layer's; band is hybrd's (fsolve's) only.
+ * 0 with an exception on failure. */
 static int
 parse_settings(PyObject *settings, npy_intp n, Settings *s)
 {
-    PyObject *oepsfcn, *odiag, *unused_policy, *unused_progress;
+    PyObject *oepsfcn, *odiag, *unused_policy, *unused_progress, *unused_band;
     if (!PyTuple_Check(settings) ||
-        !PyArg_ParseTuple(settings, "dddiOdOOO:settings", &s->ftol, &s->xtol, &s->gtol, &s->maxfev, &oepsfcn,
-                          &s->factor, &odiag, &unused_policy, &unused_progress)) {
+        !PyArg_ParseTuple(settings, "dddiOdOOOO:settings", &s->ftol, &s->xtol, &s->gtol, &s->maxfev, &oepsfcn,
+                          &s->factor, &odiag, &unused_policy, &unused_progress, &unused_band)) {
         return 0;
     }
     s->epsfcn = oepsfcn == Py_None ? DBL_EPSILON : PyFloat_AsDouble(oepsfcn);
