@@ -47,7 +47,7 @@ class UserTermination(RuntimeError):
     status : int
         The value it returned.
     function : str
-        ``'func'`` or ``'Dfun'``: which function asked.
+        ``'func'``, or ``'Dfun'`` (fsolve's ``'fprime'``): which function asked.
     x : ndarray
         MINPACK's ``x`` when it returned (the last accepted iterate, or, when
         the stop came while forming a forward-difference Jacobian, that
@@ -70,10 +70,12 @@ class UserTermination(RuntimeError):
     7 func 1
     """
 
-    def __init__(self, status: int, function: str, x: NDArray[np.float64], nfev: int, njev: int) -> None:
+    def __init__(
+        self, status: int, function: str, x: NDArray[np.float64], nfev: int, njev: int, *, checker: str = "leastsq"
+    ) -> None:
         call = f"evaluation {nfev}" if function == "func" else f"Jacobian evaluation {njev}"
         super().__init__(
-            f"leastsq: the compiled '{function}' returned {status} at {call}, asking MINPACK to stop; "
+            f"{checker}: the compiled '{function}' returned {status} at {call}, asking MINPACK to stop; "
             f"x = {np.array2string(x, precision=17, separator=', ', threshold=20)}."
         )
         self.status = status
@@ -193,8 +195,20 @@ class CompiledSolve(NamedTuple):
         return self.functions[1] != 0
 
 
-def compiled_functions(func: object, args: Any, Dfun: object, col_deriv: bool, callback: object) -> CompiledSolve:
+def compiled_functions(
+    func: object,
+    args: Any,
+    Dfun: object,
+    col_deriv: bool,
+    callback: object,
+    *,
+    checker: str = "leastsq",
+    jacobian_name: str = "Dfun",
+) -> CompiledSolve:
     """Check that ``leastsq``'s arguments make a compiled solve; return its functions.
+
+    ``checker`` and ``jacobian_name`` name the public function and its
+    Jacobian argument in the errors (``'fsolve'``, ``'fprime'``).
 
     Raises
     ------
@@ -207,26 +221,28 @@ def compiled_functions(func: object, args: Any, Dfun: object, col_deriv: bool, c
     if not isinstance(func, Compiled):
         if is_compiled(func):
             raise TypeError(
-                "leastsq: a compiled residual function cannot report how many residuals it "
-                "computes; pass pyminpack.Compiled(func, m) (with jacobian=... or Dfun=... for a "
+                f"{checker}: a compiled residual function cannot report how many residuals it "
+                f"computes; pass pyminpack.Compiled(func, m) (with jacobian=... or {jacobian_name}=... for a "
                 "compiled Jacobian)."
             )
-        raise TypeError("leastsq: a compiled Dfun needs a compiled func, given as pyminpack.Compiled(func, m).")
+        raise TypeError(
+            f"{checker}: a compiled {jacobian_name} needs a compiled func, given as pyminpack.Compiled(func, m)."
+        )
     if args != ():
-        raise TypeError("leastsq: args cannot be passed to a compiled function; use Compiled(..., user_data=...).")
+        raise TypeError(f"{checker}: args cannot be passed to a compiled function; use Compiled(..., user_data=...).")
     if callback is not None:
         raise TypeError(
-            "leastsq: callback needs a Python call at every iteration; it is not available with a compiled func."
+            f"{checker}: callback needs a Python call at every iteration; it is not available with a compiled func."
         )
     if col_deriv:
         raise ValueError(
-            "leastsq: col_deriv does not apply to a compiled Jacobian, which always writes column-major fjac."
+            f"{checker}: col_deriv does not apply to a compiled Jacobian, which always writes column-major fjac."
         )
     if Dfun is None:
         return func._solve
     if func._jacobian is not None:
-        raise TypeError("leastsq: the Jacobian is given twice (Compiled(jacobian=...) and Dfun).")
-    return CompiledSolve(func, func._addresses(native_function(Dfun, JACOBIAN, "Dfun")), Dfun)
+        raise TypeError(f"{checker}: the Jacobian is given twice (Compiled(jacobian=...) and {jacobian_name}).")
+    return CompiledSolve(func, func._addresses(native_function(Dfun, JACOBIAN, jacobian_name)), Dfun)
 
 
 def compiled_leastsq(

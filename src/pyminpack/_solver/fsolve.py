@@ -9,13 +9,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .compiled import Compiled
 from .hybrid import solve_hybrid
 from .messages import HYBRID_FAILURE, HYBRID_SUCCESS
 from .settings import FACTOR, MAXFEV, XTOL
 
 
 def fsolve(
-    func: Callable[..., ArrayLike],
+    func: Callable[..., ArrayLike] | Compiled,
     x0: ArrayLike,
     args: Any = (),
     fprime: Callable[..., ArrayLike] | None = None,
@@ -43,9 +44,12 @@ def fsolve(
 
     Parameters
     ----------
-    func : callable ``f(x, *args)``
+    func : callable ``f(x, *args)`` or Compiled
         A function that takes at least one (possibly vector) argument, and
-        returns a value of the same length.
+        returns a value of the same length. A :class:`pyminpack.Compiled`
+        with ``m`` equal to the number of unknowns runs the whole solve in C
+        with the GIL released, as in :func:`pyminpack.leastsq` (its ``nfev``
+        is one less: no checking call is made).
     x0 : ndarray
         The starting estimate for the roots of ``func(x) = 0``; any shape,
         flattened.
@@ -54,7 +58,9 @@ def fsolve(
         in one.
     fprime : callable ``f(x, *args)``, optional
         A function to compute the Jacobian of `func` with derivatives
-        across the rows. By default, the Jacobian will be estimated.
+        across the rows. By default, the Jacobian will be estimated. With
+        a compiled `func`, a compiled Jacobian (column-major, as
+        ``Compiled``'s ``jacobian``).
     full_output : bool, optional
         If True, return optional outputs.
     col_deriv : bool, optional

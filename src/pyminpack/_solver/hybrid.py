@@ -9,13 +9,16 @@ here.  It checks the arguments once, calls ``func`` (and ``fprime``) at
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._minpack import hybrd, hybrj
+from .._native import STAGE_JACOBIAN, STAGE_NAMES
+from .._native import hybrid as native_hybrid
 from .callbacks import AT_THE_START, HYBRD_FCN, HYBRJ_FCN, hybrid_evaluator, raise_stored_error
+from .compiled import Compiled, CompiledSolve, UserTermination, compiled_functions, is_compiled
 from .messages import IER_NONFINITE, IMPROPER_INPUT, hybrid_message
 from .settings import SolverSettings
 from .validation import all_finite, callable_name, check_func, raise_nonfinite, residual_vector, starting_point
@@ -65,7 +68,7 @@ class HybridSolution(NamedTuple):
 
 
 def solve_hybrid(
-    func: Callable[..., ArrayLike],
+    func: Callable[..., ArrayLike] | Compiled,
     x0: ArrayLike,
     args: Any,
     fprime: Callable[..., ArrayLike] | None,
@@ -87,12 +90,21 @@ def solve_hybrid(
     TypeError, ValueError
         As :func:`pyminpack.fsolve` documents.
     """
+    # pyminpack.Compiled: the solve makes no Python call.
+    compiled = (
+        compiled_functions(func, args, fprime, col_deriv, progress, checker="fsolve", jacobian_name="fprime")
+        if is_compiled(func) or is_compiled(fprime)
+        else None
+    )
     x0 = starting_point(x0)
     n = len(x0)
     settings = SolverSettings.check(
-        n, has_jacobian=fprime is not None, xtol=xtol, maxfev=maxfev, epsfcn=epsfcn, factor=factor, diag=diag,
-        allow_nonfinite=allow_nonfinite, progress=progress, band=band,
+        n, has_jacobian=fprime is not None if compiled is None else compiled.has_jacobian, xtol=xtol, maxfev=maxfev,
+        epsfcn=epsfcn, factor=factor, diag=diag, allow_nonfinite=allow_nonfinite, progress=progress, band=band,
     )  # fmt: skip
+    if compiled is not None:
+        return _compiled_hybrid(compiled, x0, settings)
+    func = cast("Callable[..., ArrayLike]", func)  # not compiled: a Python callable from here on
     if not isinstance(args, tuple):
         args = (args,)
     first, dtype = check_func("fsolve", "func", func, x0, args, n, (n,))
@@ -141,3 +153,35 @@ def solve_hybrid(
         for output in (fjac, r, qtf):
             output[...] = 0
     return HybridSolution(x, fvec, info, nfev + 1, njev, fjac.T, r, qtf, settings)
+
+
+def _compiled_hybrid(compiled: CompiledSolve, x0: NDArray[Any], settings: SolverSettings) -> HybridSolution:
+    """:func:`solve_hybrid` for a :class:`Compiled` ``func`` with ``m == n``: the solve runs in native.c, GIL released.
+
+    ``nfev`` is MINPACK's count: no checking call is made, so that is every call of ``func``.
+    """
+    func, functions, jacobian_object = compiled
+    n = len(x0)
+    if func.m != n:
+        raise ValueError(f"fsolve: the Compiled func computes m={func.m} values for n={n} unknowns; m must equal n.")
+    x = x0.astype(np.float64)  # MINPACK's x, overwritten (astype copies)
+    fvec, fjac, r, qtf, info, nfev, njev, stop = native_hybrid(functions, x, settings)
+    if stop is not None:
+        status, stopped_by, stage, evaluation, xbad = stop
+        jacobian_name = "fprime"
+        if status:
+            raise UserTermination(status, "func" if stopped_by == 1 else jacobian_name, x, nfev, njev, checker="fsolve")
+        if not settings.allow_nonfinite:  # the guard stopped it; the C guard always scans
+            on_jacobian = stage == STAGE_JACOBIAN
+            raise_nonfinite(
+                jacobian_name if on_jacobian else "func",
+                jacobian_object if on_jacobian else func.residuals,  # type: ignore[arg-type]
+                evaluation,
+                xbad,
+                STAGE_NAMES[stage],
+                checker="fsolve",
+            )
+        info = IER_NONFINITE
+        for output in (fjac, r, qtf):
+            output[...] = 0
+    return HybridSolution(x, fvec, info, nfev, njev if compiled.has_jacobian else None, fjac, r, qtf, settings)

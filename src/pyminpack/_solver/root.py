@@ -48,8 +48,10 @@ def root(
 
     Parameters
     ----------
-    fun : callable
-        A vector function to find a root of, ``fun(x, *args)``.
+    fun : callable or Compiled
+        A vector function to find a root of, ``fun(x, *args)``; or a
+        :class:`pyminpack.Compiled` (as :func:`pyminpack.fsolve` and
+        :func:`pyminpack.leastsq` take it).
     x0 : ndarray
         Initial guess; any shape, flattened.
     args : tuple, optional

@@ -358,12 +358,12 @@ lmder_fcn(int *m, int *n, double *x, double *fvec, double *fjac, int *ldfjac, in
 /* ---- FCN of hybrd and hybrj (fsolve) ----------------------------------
  * n equations in n unknowns (the Evaluator's m is n).  Every residual
  * vector is scanned and stopped on, the trial points' included (see
- * STAGE_NAME_HYBRID_TRIAL), so no run of non-finite trials is recorded. */
+ * STAGE_HYBRID_TRIAL), so no run of non-finite trials is recorded. */
 
 static const char *
 hybrid_stage(Evaluator *ev)
 {
-    return ev->nfev == 0 ? STAGE_NAMES[STAGE_START] : STAGE_NAME_HYBRID_TRIAL;
+    return STAGE_NAMES[ev->nfev == 0 ? STAGE_START : STAGE_HYBRID_TRIAL];
 }
 
 /* FCN of hybrd: IFLAG 1 asks for the residuals, 2 for those of fdjac1's
