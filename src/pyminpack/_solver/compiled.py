@@ -34,7 +34,15 @@ from .settings import SolverSettings, check_problem_size
 from .signatures import JACOBIAN, RESIDUALS, NativeFunction, is_compiled_function, native_function, user_data_address
 from .validation import raise_nonfinite, refuse_nonfinite_convergence
 
-__all__ = ["Compiled", "CompiledSolve", "UserTermination", "compiled_functions", "compiled_leastsq", "is_compiled"]
+__all__ = [
+    "Compiled",
+    "CompiledSolve",
+    "UserTermination",
+    "compiled_functions",
+    "compiled_leastsq",
+    "is_compiled",
+    "raise_compiled_stop",
+]
 
 _FLOAT64 = np.dtype(np.float64)
 
@@ -261,7 +269,7 @@ def compiled_leastsq(
     full_output : bool
         As for ``leastsq``.
     """
-    func, functions, jacobian_object = compiled
+    func, functions, _ = compiled
     x = x0 if x0.dtype == _FLOAT64 else x0.astype(_FLOAT64)  # MINPACK's x, overwritten
     check_problem_size(len(x), func.m)
     # Without full_output, MINPACK's fvec, fjac, ipvt and qtf stay in C (None here).
@@ -278,18 +286,43 @@ def compiled_leastsq(
             allow_nonfinite=settings.allow_nonfinite,
         )
     elif stop is not None:
-        status, stopped_by, stage, evaluation, xbad = stop
-        if status:
-            raise UserTermination(status, "func" if stopped_by == 1 else "Dfun", x, nfev, njev)
-        if not settings.allow_nonfinite:  # the guard stopped it; the C guard always scans
-            on_jacobian = stage == STAGE_JACOBIAN
-            raise_nonfinite(
-                "Dfun" if on_jacobian else "func",
-                jacobian_object if on_jacobian else func.residuals,  # type: ignore[arg-type]
-                evaluation,
-                xbad,
-                STAGE_NAMES[stage],
-            )
+        raise_compiled_stop(compiled, stop, x, nfev, njev, settings)
         info = IER_NONFINITE
     counts = {"nfev": nfev, "njev": njev} if compiled.has_jacobian else {"nfev": nfev}
     return leastsq_result(x, fvec, fjac, ipvt, qtf, counts, info, settings, full_output=full_output, stacklevel=3)
+
+
+def raise_compiled_stop(
+    compiled: CompiledSolve,
+    stop: tuple[int, int, int, int, NDArray[np.float64]],
+    x: NDArray[np.float64],
+    nfev: int,
+    njev: int,
+    settings: SolverSettings,
+    *,
+    checker: str = "leastsq",
+    jacobian_name: str = "Dfun",
+) -> None:
+    """Raise what stopped a compiled solve (``_native``'s ``stop``); return when the guard ended it quietly.
+
+    Raises
+    ------
+    UserTermination
+        A compiled function returned nonzero.
+    ValueError
+        The non-finite guard stopped the solve, without ``allow_nonfinite``
+        (the C guard always scans; with it, the solve ends with ``ier`` -2).
+    """
+    status, stopped_by, stage, evaluation, xbad = stop
+    if status:
+        raise UserTermination(status, "func" if stopped_by == 1 else jacobian_name, x, nfev, njev, checker=checker)
+    if not settings.allow_nonfinite:
+        on_jacobian = stage == STAGE_JACOBIAN
+        raise_nonfinite(
+            jacobian_name if on_jacobian else "func",
+            compiled.jacobian_object if on_jacobian else compiled.func.residuals,  # type: ignore[arg-type]
+            evaluation,
+            xbad,
+            STAGE_NAMES[stage],
+            checker=checker,
+        )

@@ -15,10 +15,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._minpack import hybrd, hybrj
-from .._native import STAGE_JACOBIAN, STAGE_NAMES
 from .._native import hybrid as native_hybrid
 from .callbacks import AT_THE_START, HYBRD_FCN, HYBRJ_FCN, hybrid_evaluator, raise_stored_error
-from .compiled import Compiled, CompiledSolve, UserTermination, compiled_functions, is_compiled
+from .compiled import Compiled, CompiledSolve, compiled_functions, is_compiled, raise_compiled_stop
 from .messages import IER_NONFINITE, IMPROPER_INPUT, hybrid_message
 from .settings import SolverSettings
 from .validation import all_finite, callable_name, check_func, raise_nonfinite, residual_vector, starting_point
@@ -160,27 +159,15 @@ def _compiled_hybrid(compiled: CompiledSolve, x0: NDArray[Any], settings: Solver
 
     ``nfev`` is MINPACK's count: no checking call is made, so that is every call of ``func``.
     """
-    func, functions, jacobian_object = compiled
     n = len(x0)
-    if func.m != n:
-        raise ValueError(f"fsolve: the Compiled func computes m={func.m} values for n={n} unknowns; m must equal n.")
+    if compiled.func.m != n:
+        raise ValueError(
+            f"fsolve: the Compiled func computes m={compiled.func.m} values for n={n} unknowns; m must equal n."
+        )
     x = x0.astype(np.float64)  # MINPACK's x, overwritten (astype copies)
-    fvec, fjac, r, qtf, info, nfev, njev, stop = native_hybrid(functions, x, settings)
+    fvec, fjac, r, qtf, info, nfev, njev, stop = native_hybrid(compiled.functions, x, settings)
     if stop is not None:
-        status, stopped_by, stage, evaluation, xbad = stop
-        jacobian_name = "fprime"
-        if status:
-            raise UserTermination(status, "func" if stopped_by == 1 else jacobian_name, x, nfev, njev, checker="fsolve")
-        if not settings.allow_nonfinite:  # the guard stopped it; the C guard always scans
-            on_jacobian = stage == STAGE_JACOBIAN
-            raise_nonfinite(
-                jacobian_name if on_jacobian else "func",
-                jacobian_object if on_jacobian else func.residuals,  # type: ignore[arg-type]
-                evaluation,
-                xbad,
-                STAGE_NAMES[stage],
-                checker="fsolve",
-            )
+        raise_compiled_stop(compiled, stop, x, nfev, njev, settings, checker="fsolve", jacobian_name="fprime")
         info = IER_NONFINITE
         for output in (fjac, r, qtf):
             output[...] = 0

@@ -347,6 +347,22 @@ abscissae(PyObject *obj, npy_intp m, int *ok)
 
 /* ---- leastsq ----------------------------------------------------------- */
 
+/* What stopped a solve, for the Python layer: None, or (status, stopped_by,
+ * stage, evaluation, xbad) (see leastsq's docstring); NULL with an
+ * exception on failure. */
+static PyObject *
+stop_info(const Context *ctx, npy_intp n)
+{
+    if (ctx->status == 0 && ctx->stage == STAGE_NONE) {
+        return Py_None; /* borrowed: the callers test for it */
+    }
+    PyObject *oxbad = PyArray_SimpleNew(1, &n, NPY_DOUBLE);
+    if (oxbad != NULL) {
+        memcpy(PyArray_DATA((PyArrayObject *)oxbad), ctx->xbad, (size_t)n * sizeof(double));
+    }
+    return Py_BuildValue("iiiiN", ctx->status, ctx->stopped_by, ctx->stage, ctx->evaluation, oxbad);
+}
+
 PyDoc_STRVAR(leastsq_doc,
 "leastsq(functions, x, m, settings, data=None, outputs=True)\n"
 "-> (fvec, fjac, ipvt, qtf, info, nfev, njev, nonfinite_since, stop)\n\n"
@@ -463,14 +479,7 @@ native_leastsq(PyObject *self, PyObject *args)
         ctx.status = ctx.stopped_by = 0;
     }
     Py_END_ALLOW_THREADS
-    PyObject *stop = Py_None;
-    if (ctx.status != 0 || ctx.stage != STAGE_NONE) {
-        PyObject *oxbad = PyArray_SimpleNew(1, &n, NPY_DOUBLE);
-        if (oxbad != NULL) {
-            memcpy(PyArray_DATA((PyArrayObject *)oxbad), ctx.xbad, (size_t)n * sizeof(double));
-        }
-        stop = Py_BuildValue("iiiiN", ctx.status, ctx.stopped_by, ctx.stage, ctx.evaluation, oxbad);
-    }
+    PyObject *stop = stop_info(&ctx, n);
     PyMem_RawFree(wa);
     if (stop == NULL) {
         Py_DECREF(ofvec);
@@ -788,14 +797,7 @@ native_hybrid(PyObject *self, PyObject *args)
     }
     active = previous;
     Py_END_ALLOW_THREADS
-    PyObject *stop = Py_None;
-    if (ctx.status != 0 || ctx.stage != STAGE_NONE) {
-        PyObject *oxbad = PyArray_SimpleNew(1, &n, NPY_DOUBLE);
-        if (oxbad != NULL) {
-            memcpy(PyArray_DATA((PyArrayObject *)oxbad), ctx.xbad, (size_t)n * sizeof(double));
-        }
-        stop = Py_BuildValue("iiiiN", ctx.status, ctx.stopped_by, ctx.stage, ctx.evaluation, oxbad);
-    }
+    PyObject *stop = stop_info(&ctx, n);
     PyMem_RawFree(wa);
     if (stop == NULL) {
         Py_DECREF(ofvec);
