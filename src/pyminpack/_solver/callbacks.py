@@ -16,6 +16,7 @@ returned.  That is also what stops a solve promptly on ``KeyboardInterrupt``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -206,9 +207,6 @@ def hybrid_evaluator(
             raise_nonfinite(argname, function, evaluation, x, stage, checker="fsolve")
         guard(argname, function, evaluation, x, stage)
 
-    def check_fvec(function: Callable[..., Any], value: object, m: int) -> NDArray[Any]:
-        return residual_vector(function, value, m, checker="fsolve")
-
     def check_fjac(value: object) -> NDArray[Any]:
         jacobian = jacobian_matrix(fprime, value, n, n, checker="fsolve", argname="fprime")  # type: ignore[arg-type]
         return jacobian.T if col_deriv else jacobian
@@ -217,7 +215,7 @@ def hybrid_evaluator(
         func,
         args,
         n,
-        check_fvec,
+        functools.partial(residual_vector, checker="fsolve"),
         fprime,
         None if fprime is None else check_fjac,
         col_deriv=col_deriv,
