@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from numpy.typing import NDArray
 
@@ -197,15 +197,17 @@ def hybrid_evaluator(
     As :func:`residual_evaluator` and :func:`jacobian_evaluator` with
     ``m = n``, the errors worded for ``fsolve`` (whose Jacobian argument is
     ``fprime``).  The guard stops at nan or inf in any residuals, a trial
-    point's included: hybrd and hybrj build their Broyden update on them.
+    point's included: hybrd and hybrj build their Broyden update on them
+    (what it does there: :func:`nonfinite_handler`).
     """
-    guard = nonfinite_handler(settings.allow_nonfinite)
 
-    def on_nonfinite(argname: str, function: Callable[..., Any], evaluation: int, x: NDArray[Any], stage: str) -> None:
+    def on_nonfinite(
+        argname: str, function: Callable[..., Any], evaluation: int, x: NDArray[Any], stage: str
+    ) -> NoReturn:
         argname = "fprime" if argname == "Dfun" else argname
-        if guard is raise_nonfinite:
-            raise_nonfinite(argname, function, evaluation, x, stage, checker="fsolve")
-        guard(argname, function, evaluation, x, stage)
+        if settings.allow_nonfinite:
+            stop_at_nonfinite(argname, function, evaluation, x, stage)
+        raise_nonfinite(argname, function, evaluation, x, stage, checker="fsolve")
 
     def check_fjac(value: object) -> NDArray[Any]:
         jacobian = jacobian_matrix(fprime, value, n, n, checker="fsolve", argname="fprime")  # type: ignore[arg-type]

@@ -3,12 +3,12 @@
 :func:`pyminpack.leastsq` (with a Python or a compiled function, and so
 ``curve_fit`` and ``fit``), :func:`pyminpack.fsolve` (and ``root``),
 :func:`pyminpack.fit_many` and :func:`pyminpack.fit_many_dask` build one
-:class:`SolverSettings` from the user's arguments and hand it down to MINPACK.  What depends on the path a
-solve takes -- the default ``maxfev`` (``lmdif`` or ``lmder``) and the
-default ``epsfcn`` (the machine precision of the residuals' dtype) -- is
-resolved where it is known: ``maxfev`` when the settings are checked,
-``epsfcn`` by :meth:`SolverSettings.step_epsilon` once the residuals'
-dtype is.
+:class:`SolverSettings` from the user's arguments and hand it down to
+MINPACK.  What depends on the path a solve takes -- the default
+``maxfev`` (``lmdif`` or ``lmder``, ``hybrd`` or ``hybrj``) and the default
+``epsfcn`` (the machine precision of the residuals' dtype) -- is resolved
+where it is known: ``maxfev`` when the settings are checked, ``epsfcn`` by
+:meth:`SolverSettings.step_epsilon` once the residuals' dtype is.
 """
 
 from __future__ import annotations
