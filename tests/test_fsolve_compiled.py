@@ -100,6 +100,13 @@ def test_root_hybr_takes_a_compiled_function(native):
     assert (sol.status, sol.nfev) == (python[2], python[1]["nfev"] - 1)
 
 
+def test_root_lm_counts_the_compiled_calls(native):
+    """No checking call with a compiled function: nfev is leastsq's, MINPACK's count."""
+    state = np.array([0.0, 1e9])  # the stopper counts its calls and never stops
+    sol = root(Compiled(native["stopper"], 1, user_data=state.ctypes.data), [5.0], method="lm")
+    assert sol.nfev == state[0] > 0
+
+
 def test_improper_input_is_refused_as_on_the_python_path(native):
     with pytest.raises(TypeError, match=r"^Improper input parameters were entered\.$"):
         fsolve(Compiled(native["rosenbrock"], 2), X0, xtol=-1.0)

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._fitting.warnings import OptimizeWarning
+from .compiled import is_compiled
 from .hybrid import solve_hybrid
 from .leastsq import leastsq
 from .messages import HYBRID_SUCCESS, LEASTSQ_SUCCESS
@@ -173,7 +174,8 @@ def _root_lm(
         x=x, message=msg, status=ier, success=ier in LEASTSQ_SUCCESS, cov_x=cov_x, fun=info.pop("fvec"), method="lm"
     )
     sol.update(info)
-    sol["nfev"] = info["nfev"] + 1  # every call of fun: leastsq's count is MINPACK's, without its checking call
+    # Every call of fun: leastsq's count is MINPACK's, without the checking call a Python fun gets.
+    sol["nfev"] = info["nfev"] + (0 if is_compiled(fun) else 1)
     return sol
 
 
