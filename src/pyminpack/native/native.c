@@ -706,7 +706,11 @@ hybrj_trampoline(int *n, double *x, double *fvec, double *fjac, int *ldfjac, int
 static int
 parse_band(PyObject *settings, npy_intp n, int *ml, int *mu)
 {
-    PyObject *band = PyTuple_GET_ITEM(settings, sizeof SETTINGS_FIELDS / sizeof SETTINGS_FIELDS[0] - 1);
+    Py_ssize_t field = 0;
+    while (strcmp(SETTINGS_FIELDS[field], "band") != 0) { /* parse_settings checked the tuple's length */
+        field++;
+    }
+    PyObject *band = PyTuple_GET_ITEM(settings, field);
     if (band == Py_None) {
         *ml = *mu = (int)(n - 1);
         return 1;
