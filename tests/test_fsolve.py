@@ -458,3 +458,10 @@ def test_solves_in_threads_and_nested_in_a_callback_do_not_mix():
     assert errors == []
     assert len(results) == 4 * 5 * expected[1]["nfev"]
     assert all(r == pytest.approx([1.0, 2.0]) for r in results)
+
+
+@pytest.mark.parametrize("fprime", [None, lambda x: np.eye(1)], ids=["hybrd", "hybrj"])
+def test_allow_nonfinite_at_the_start_stops_at_minpacks_first_evaluation(fprime):
+    x, infodict, ier, _ = fsolve(lambda x: x * np.nan, [1.0], fprime=fprime, full_output=True, allow_nonfinite=True)
+    assert (ier, infodict["nfev"], x.tolist()) == (-2, 2, [1.0])  # the checking call and MINPACK's first
+    assert not infodict["fjac"].any() and not infodict["r"].any() and not infodict["qtf"].any()
