@@ -102,6 +102,29 @@ int rational_model_jacobian(int m, int n, const double *p, const double *x, doub
 int rational_model_ud(int m, int n, const double *p, const double *x, double *out, void *ud) {
     return rational_model(m, n, p, (const double *)ud, out, ud);
 }
+
+/* fsolve: Rosenbrock's equations 10 (p1 - p0^2) = 0, 1 - p0 = 0 (m = n = 2), and their Jacobian */
+int rosenbrock(int m, int n, const double *p, double *f, void *ud) {
+    f[0] = 10.0 * (p[1] - p[0] * p[0]);
+    f[1] = 1.0 - p[0];
+    return 0;
+}
+int rosenbrock_jacobian(int m, int n, const double *p, double *J, int ld, void *ud) {
+    J[0] = -20.0 * p[0];
+    J[1] = -1.0;
+    J[ld] = 10.0;
+    J[ld + 1] = 0.0;
+    return 0;
+}
+
+/* fsolve: Broyden's tridiagonal equations (3 - 2 p_i) p_i - p_(i-1) - 2 p_(i+1) + 1 = 0 (p_(-1) = p_n = 0) */
+int broyden_tridiagonal(int m, int n, const double *p, double *f, void *ud) {
+    for (int i = 0; i < n; i++) {
+        double left = i > 0 ? p[i - 1] : 0.0, right = i < n - 1 ? p[i + 1] : 0.0;
+        f[i] = (3.0 - 2.0 * p[i]) * p[i] - left - 2.0 * right + 1.0;
+    }
+    return 0;
+}
 """
 
 P = ctypes.POINTER(ctypes.c_double)
@@ -122,6 +145,9 @@ PROTOTYPES = {
     "rational_model": MODEL,
     "rational_model_jacobian": MODEL_JACOBIAN,
     "rational_model_ud": MODEL,
+    "rosenbrock": RESIDUALS,
+    "rosenbrock_jacobian": JACOBIAN,
+    "broyden_tridiagonal": RESIDUALS,
 }
 
 

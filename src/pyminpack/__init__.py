@@ -19,9 +19,12 @@ from ._fitting.models import BuiltinModel, builtin_models
 from ._fitting.warnings import OptimizeWarning
 from ._solver.check_jacobian import JacobianCheck, check_jacobian
 from ._solver.compiled import Compiled, UserTermination
+from ._solver.fsolve import fsolve
 from ._solver.leastsq import leastsq
 from ._solver.lmstr import leastsq_rows
 from ._solver.validation import NonfiniteError
+from ._solver.optimize_result import OptimizeResult
+from ._solver.root import root
 
 __version__: str = _version("pyminpack")
 
@@ -32,6 +35,7 @@ __all__ = [
     "JacobianCheck",
     "ManyFits",
     "NonfiniteError",
+    "OptimizeResult",
     "OptimizeWarning",
     "SharedLibraryModel",
     "UserTermination",
@@ -42,7 +46,9 @@ __all__ = [
     "fit",
     "fit_many",
     "fit_many_dask",
+    "fsolve",
     "leastsq",
     "leastsq_rows",
+    "root",
     "show_config",
 ]

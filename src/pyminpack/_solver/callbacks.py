@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from numpy.typing import NDArray
 
-from .._pycallback import LMDER_FCN, LMDIF_FCN, STAGE_NAMES, STAGE_START, Evaluator
+from .._pycallback import HYBRD_FCN, HYBRJ_FCN, LMDER_FCN, LMDIF_FCN, STAGE_NAMES, STAGE_START, Evaluator
 from .settings import SolverSettings
 from .validation import NonfiniteStop, jacobian_matrix, raise_nonfinite, residual_vector, stop_at_nonfinite
 
@@ -31,8 +31,11 @@ AT_THE_START: str = STAGE_NAMES[STAGE_START]
 
 __all__ = [
     "AT_THE_START",
+    "HYBRD_FCN",
+    "HYBRJ_FCN",
     "LMDER_FCN",
     "LMDIF_FCN",
+    "hybrid_evaluator",
     "jacobian_evaluator",
     "nonfinite_handler",
     "raise_stored_error",
@@ -179,3 +182,48 @@ def raise_stored_error(evaluator: Evaluator) -> bool:
         finally:
             del error
     return False
+
+
+# ---- fsolve and root(method='hybr'): the FCN of hybrd and hybrj ----------
+
+
+def hybrid_evaluator(
+    func: Callable[..., Any],
+    fprime: Callable[..., Any] | None,
+    args: tuple[Any, ...],
+    n: int,
+    col_deriv: bool,
+    settings: SolverSettings,
+) -> Evaluator:
+    """Return the evaluator behind the FCN of ``hybrd`` (:data:`HYBRD_FCN`) or ``hybrj`` (:data:`HYBRJ_FCN`).
+
+    As :func:`residual_evaluator` and :func:`jacobian_evaluator` with
+    ``m = n``, the errors worded for ``fsolve`` (whose Jacobian argument is
+    ``fprime``).  The guard stops at nan or inf in any residuals, a trial
+    point's included: hybrd and hybrj build their Broyden update on them
+    (what it does there: :func:`nonfinite_handler`).
+    """
+
+    def on_nonfinite(
+        argname: str, function: Callable[..., Any], evaluation: int, x: NDArray[Any], stage: str
+    ) -> NoReturn:
+        argname = "fprime" if argname == "Dfun" else argname
+        if settings.allow_nonfinite:
+            stop_at_nonfinite(argname, function, evaluation, x, stage)
+        raise_nonfinite(argname, function, evaluation, x, stage, checker="fsolve")
+
+    def check_fjac(value: object) -> NDArray[Any]:
+        jacobian = jacobian_matrix(fprime, value, n, n, checker="fsolve", argname="fprime")  # type: ignore[arg-type]
+        return jacobian.T if col_deriv else jacobian
+
+    return Evaluator(
+        func,
+        args,
+        n,
+        functools.partial(residual_vector, checker="fsolve"),
+        fprime,
+        None if fprime is None else check_fjac,
+        col_deriv=col_deriv,
+        on_nonfinite=on_nonfinite,
+        progress=settings.progress,
+    )

@@ -34,7 +34,15 @@ from .settings import SolverSettings, check_problem_size
 from .signatures import JACOBIAN, RESIDUALS, NativeFunction, is_compiled_function, native_function, user_data_address
 from .validation import raise_nonfinite, refuse_nonfinite_convergence
 
-__all__ = ["Compiled", "CompiledSolve", "UserTermination", "compiled_functions", "compiled_leastsq", "is_compiled"]
+__all__ = [
+    "Compiled",
+    "CompiledSolve",
+    "UserTermination",
+    "compiled_functions",
+    "compiled_leastsq",
+    "is_compiled",
+    "raise_compiled_stop",
+]
 
 _FLOAT64 = np.dtype(np.float64)
 
@@ -47,7 +55,7 @@ class UserTermination(RuntimeError):
     status : int
         The value it returned.
     function : str
-        ``'func'``, ``'Dfun'`` or ``'jac_rows'``: which function asked.
+        ``'func'``, ``'Dfun'`` (fsolve's ``'fprime'``) or ``'jac_rows'``: which function asked.
     x : ndarray
         MINPACK's ``x`` when it returned (the last accepted iterate, or, when
         the stop came while forming a forward-difference Jacobian, that
@@ -198,8 +206,20 @@ class CompiledSolve(NamedTuple):
         return self.functions[1] != 0
 
 
-def compiled_functions(func: object, args: Any, Dfun: object, col_deriv: bool, callback: object) -> CompiledSolve:
+def compiled_functions(
+    func: object,
+    args: Any,
+    Dfun: object,
+    col_deriv: bool,
+    callback: object,
+    *,
+    checker: str = "leastsq",
+    jacobian_name: str = "Dfun",
+) -> CompiledSolve:
     """Check that ``leastsq``'s arguments make a compiled solve; return its functions.
+
+    ``checker`` and ``jacobian_name`` name the public function and its
+    Jacobian argument in the errors (``'fsolve'``, ``'fprime'``).
 
     Raises
     ------
@@ -212,26 +232,28 @@ def compiled_functions(func: object, args: Any, Dfun: object, col_deriv: bool, c
     if not isinstance(func, Compiled):
         if is_compiled(func):
             raise TypeError(
-                "leastsq: a compiled residual function cannot report how many residuals it "
-                "computes; pass pyminpack.Compiled(func, m) (with jacobian=... or Dfun=... for a "
+                f"{checker}: a compiled residual function cannot report how many residuals it "
+                f"computes; pass pyminpack.Compiled(func, m) (with jacobian=... or {jacobian_name}=... for a "
                 "compiled Jacobian)."
             )
-        raise TypeError("leastsq: a compiled Dfun needs a compiled func, given as pyminpack.Compiled(func, m).")
+        raise TypeError(
+            f"{checker}: a compiled {jacobian_name} needs a compiled func, given as pyminpack.Compiled(func, m)."
+        )
     if args != ():
-        raise TypeError("leastsq: args cannot be passed to a compiled function; use Compiled(..., user_data=...).")
+        raise TypeError(f"{checker}: args cannot be passed to a compiled function; use Compiled(..., user_data=...).")
     if callback is not None:
         raise TypeError(
-            "leastsq: callback needs a Python call at every iteration; it is not available with a compiled func."
+            f"{checker}: callback needs a Python call at every iteration; it is not available with a compiled func."
         )
     if col_deriv:
         raise ValueError(
-            "leastsq: col_deriv does not apply to a compiled Jacobian, which always writes column-major fjac."
+            f"{checker}: col_deriv does not apply to a compiled Jacobian, which always writes column-major fjac."
         )
     if Dfun is None:
         return func._solve
     if func._jacobian is not None:
-        raise TypeError("leastsq: the Jacobian is given twice (Compiled(jacobian=...) and Dfun).")
-    return CompiledSolve(func, func._addresses(native_function(Dfun, JACOBIAN, "Dfun")), Dfun)
+        raise TypeError(f"{checker}: the Jacobian is given twice (Compiled(jacobian=...) and {jacobian_name}).")
+    return CompiledSolve(func, func._addresses(native_function(Dfun, JACOBIAN, jacobian_name)), Dfun)
 
 
 def compiled_leastsq(
@@ -252,8 +274,7 @@ def compiled_leastsq(
     checker : str, optional
         The public function called, which error messages begin with.
     """
-    func, functions, jacobian_object, block_rows = compiled
-    jacobian_name = "jac_rows" if block_rows else "Dfun"
+    func, functions, _, block_rows = compiled
     x = x0 if x0.dtype == _FLOAT64 else x0.astype(_FLOAT64)  # MINPACK's x, overwritten
     check_problem_size(len(x), func.m)
     # Without full_output, MINPACK's fvec, fjac, ipvt and qtf stay in C (None here).
@@ -271,21 +292,48 @@ def compiled_leastsq(
             checker=checker,
         )
     elif stop is not None:
-        status, stopped_by, stage, evaluation, xbad = stop
-        if status:
-            if block_rows and stopped_by == 2:
-                njev += 1  # lmstr counts a Jacobian once all its rows are in; lmder, the call that stopped too
-            raise UserTermination(status, "func" if stopped_by == 1 else jacobian_name, x, nfev, njev, checker=checker)
-        if not settings.allow_nonfinite:  # the guard stopped it; the C guard always scans
-            on_jacobian = stage == STAGE_JACOBIAN
-            raise_nonfinite(
-                jacobian_name if on_jacobian else "func",
-                jacobian_object if on_jacobian else func.residuals,  # type: ignore[arg-type]
-                evaluation,
-                xbad,
-                STAGE_NAMES[stage],
-                checker=checker,
-            )
+        status, stopped_by = stop[:2]
+        if status and block_rows and stopped_by == 2:
+            njev += 1  # lmstr counts a Jacobian once all its rows are in; lmder, the call that stopped too
+        raise_compiled_stop(
+            compiled, stop, x, nfev, njev, settings, checker=checker, jacobian_name="jac_rows" if block_rows else "Dfun"
+        )
         info = IER_NONFINITE
     counts = {"nfev": nfev, "njev": njev} if compiled.has_jacobian else {"nfev": nfev}
     return leastsq_result(x, fvec, fjac, ipvt, qtf, counts, info, settings, full_output=full_output, stacklevel=3)
+
+
+def raise_compiled_stop(
+    compiled: CompiledSolve,
+    stop: tuple[int, int, int, int, NDArray[np.float64]],
+    x: NDArray[np.float64],
+    nfev: int,
+    njev: int,
+    settings: SolverSettings,
+    *,
+    checker: str = "leastsq",
+    jacobian_name: str = "Dfun",
+) -> None:
+    """Raise what stopped a compiled solve (``_native``'s ``stop``); return when the guard ended it quietly.
+
+    Raises
+    ------
+    UserTermination
+        A compiled function returned nonzero.
+    ValueError
+        The non-finite guard stopped the solve, without ``allow_nonfinite``
+        (the C guard always scans; with it, the solve ends with ``ier`` -2).
+    """
+    status, stopped_by, stage, evaluation, xbad = stop
+    if status:
+        raise UserTermination(status, "func" if stopped_by == 1 else jacobian_name, x, nfev, njev, checker=checker)
+    if not settings.allow_nonfinite:
+        on_jacobian = stage == STAGE_JACOBIAN
+        raise_nonfinite(
+            jacobian_name if on_jacobian else "func",
+            compiled.jacobian_object if on_jacobian else compiled.func.residuals,  # type: ignore[arg-type]
+            evaluation,
+            xbad,
+            STAGE_NAMES[stage],
+            checker=checker,
+        )

@@ -102,3 +102,46 @@ def leastsq_message(info: int, *, ftol: float, xtol: float, gtol: float, maxfev:
     The relative error between two consecutive iterates is at most 0.000000
     """
     return OUTCOMES[info].template.format(ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev)
+
+
+# ---- fsolve and root(method='hybr'): hybrd's and hybrj's INFO ------------
+
+#: The INFO value of hybrd/hybrj's convergence, the only success.
+HYBRID_SUCCESS = 1
+#: INFO values meaning the solver stopped without converging (warned about by fsolve).
+HYBRID_FAILURE = (2, 3, 4, 5, IER_NONFINITE)
+
+#: SciPy 1.14.1's messages for hybrd's and hybrj's INFO (its ``_root_hybr``),
+#: formatted with the ``xtol`` and ``maxfev`` of the call; fsolve raises
+#: TypeError for the others (INFO 0).  SciPy >= 1.15 has one space, not two,
+#: after each line break.
+HYBRID_MESSAGES: dict[int, str] = {
+    0: "Improper input parameters were entered.",
+    1: "The solution converged.",
+    2: "The number of calls to function has reached maxfev = {maxfev}.",
+    3: "xtol={xtol:f} is too small, no further improvement in the approximate\n  solution is possible.",
+    4: "The iteration is not making good progress, as measured by the \n"
+    "  improvement from the last five Jacobian evaluations.",
+    5: "The iteration is not making good progress, as measured by the \n  improvement from the last ten iterations.",
+    IER_NONFINITE: "func or fprime returned nan or inf where MINPACK would build on it; the solve was stopped there.",
+}
+
+
+def hybrid_message(info: int, *, xtol: float, maxfev: int) -> str:
+    """Return SciPy's fsolve/root message for a hybrd/hybrj INFO value.
+
+    Parameters
+    ----------
+    info : int
+        INFO returned by ``hybrd``/``hybrj``, 0 to 5, or :data:`IER_NONFINITE`.
+    xtol : float
+        The tolerance the solve ran with.
+    maxfev : int
+        The evaluation limit the solve ran with (after defaults).
+
+    Examples
+    --------
+    >>> hybrid_message(2, xtol=1.49012e-08, maxfev=600)
+    'The number of calls to function has reached maxfev = 600.'
+    """
+    return HYBRID_MESSAGES[info].format(xtol=xtol, maxfev=maxfev)

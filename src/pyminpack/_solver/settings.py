@@ -1,14 +1,14 @@
 """The settings of a MINPACK solve, checked once per call: every default and every message is here.
 
 :func:`pyminpack.leastsq` (with a Python or a compiled function, and so
-``curve_fit`` and ``fit``), :func:`pyminpack.fit_many` and
-:func:`pyminpack.fit_many_dask` build one :class:`SolverSettings` from the
-user's arguments and hand it down to MINPACK.  What depends on the path a
-solve takes -- the default ``maxfev`` (``lmdif`` or ``lmder``) and the
-default ``epsfcn`` (the machine precision of the residuals' dtype) -- is
-resolved where it is known: ``maxfev`` when the settings are checked,
-``epsfcn`` by :meth:`SolverSettings.step_epsilon` once the residuals'
-dtype is.
+``curve_fit`` and ``fit``), :func:`pyminpack.fsolve` (and ``root``),
+:func:`pyminpack.fit_many` and :func:`pyminpack.fit_many_dask` build one
+:class:`SolverSettings` from the user's arguments and hand it down to
+MINPACK.  What depends on the path a solve takes -- the default
+``maxfev`` (``lmdif`` or ``lmder``, ``hybrd`` or ``hybrj``) and the default
+``epsfcn`` (the machine precision of the residuals' dtype) -- is resolved
+where it is known: ``maxfev`` when the settings are checked, ``epsfcn`` by
+:meth:`SolverSettings.step_epsilon` once the residuals' dtype is.
 """
 
 from __future__ import annotations
@@ -74,6 +74,10 @@ class SolverSettings(NamedTuple):
         inf: raise (False) or end the solve with ``ier`` -2 (True).
     progress : callable or None
         ``progress(x, fvec)`` on MINPACK's reports (NPRINT = 1), or None.
+    band : tuple of int or None
+        ``hybrd``'s ML and MU (fsolve's ``band``): the forward-difference
+        Jacobian's lower and upper bandwidths; None for a full one (and
+        always None with a Jacobian, which ``hybrj`` takes whole).
     """
 
     ftol: float
@@ -85,6 +89,7 @@ class SolverSettings(NamedTuple):
     diag: NDArray[np.float64] | None
     allow_nonfinite: bool
     progress: Callable[[NDArray[np.float64], NDArray[np.float64]], Any] | None
+    band: tuple[int, int] | None = None
 
     @classmethod
     def check(
@@ -101,6 +106,7 @@ class SolverSettings(NamedTuple):
         diag: ArrayLike | None = None,
         allow_nonfinite: bool = False,
         progress: Callable[[NDArray[np.float64], NDArray[np.float64]], Any] | None = None,
+        band: object = None,
     ) -> SolverSettings:
         """Check the user's settings for a problem of ``n`` parameters and fill in the defaults.
 
@@ -118,6 +124,9 @@ class SolverSettings(NamedTuple):
             ``200*(n+1)``, or ``100*(n+1)`` with a Jacobian.
         progress : callable, optional
             ``leastsq``'s ``callback``.
+        band : sequence of two int, optional
+            ``fsolve``'s ``band``, ``(ml, mu)``; only checked without a
+            Jacobian (``hybrj`` ignores it, as SciPy does).
 
         Returns
         -------
@@ -126,10 +135,11 @@ class SolverSettings(NamedTuple):
         Raises
         ------
         TypeError
-            A setting is not a real number, or ``maxfev`` is not an integer.
+            A setting is not a real number, ``maxfev`` is not an integer, or
+            ``band`` is not two integers.
         ValueError
-            A setting is nan or infinite, or ``diag`` does not hold ``n``
-            finite values.
+            A setting is nan or infinite, ``diag`` does not hold ``n``
+            finite values, or a bandwidth is negative.
 
         Examples
         --------
@@ -141,7 +151,7 @@ class SolverSettings(NamedTuple):
         """
         if (
             ftol is FTOL and xtol is XTOL and gtol is GTOL and maxfev is MAXFEV and epsfcn is None
-            and factor is FACTOR and diag is None and allow_nonfinite is False and progress is None
+            and factor is FACTOR and diag is None and allow_nonfinite is False and progress is None and band is None
         ):  # fmt: skip
             return _defaults(n, has_jacobian)  # nothing to check: a small solve's common case
         if not (
@@ -165,6 +175,7 @@ class SolverSettings(NamedTuple):
             None if diag is None else scaling(diag, n),
             bool(allow_nonfinite),
             progress,
+            None if has_jacobian or band is None else bandwidths(band),
         )
 
     @property
@@ -176,6 +187,10 @@ class SolverSettings(NamedTuple):
     def nprint(self) -> int:
         """MINPACK's NPRINT: a progress report (FCN with IFLAG = 0) every iteration for ``progress``, else none."""
         return 0 if self.progress is None else 1
+
+    def ml_mu(self, n: int) -> tuple[int, int]:
+        """Return ``hybrd``'s ML and MU for ``n`` unknowns: ``band``, or ``n - 1`` each (a full Jacobian)."""
+        return (n - 1, n - 1) if self.band is None else self.band
 
     def step_epsilon(self, dtype: np.dtype[Any] = _FLOAT64) -> float:
         """Return MINPACK's EPSFCN: as given, or the machine precision of the residuals' ``dtype``."""
@@ -232,6 +247,21 @@ def scaling(diag: object, n: int) -> NDArray[np.float64]:
     if not np.all(np.isfinite(values)):
         raise ValueError("diag must be finite; it holds nan or inf.")
     return values
+
+
+def bandwidths(band: object) -> tuple[int, int]:
+    """Return fsolve's ``band`` as ``(ml, mu)``, two non-negative integers, or raise.
+
+    SciPy unpacks ``band[:2]`` and reads a negative bandwidth as "full"; here
+    anything but two non-negative integers is refused, naming ``band``.
+    """
+    try:
+        ml, mu = (operator.index(width) for width in band)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        raise TypeError(f"band must be a sequence of two integers (ml, mu); got {band!r}.") from None
+    if ml < 0 or mu < 0:
+        raise ValueError(f"band's bandwidths (ml, mu) must not be negative; got {(ml, mu)}.")
+    return ml, mu
 
 
 def check_problem_size(n: int, m: int) -> None:

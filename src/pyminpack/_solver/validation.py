@@ -99,7 +99,9 @@ def real_output(checker: str, argname: str, func: Callable[..., Any], value: obj
     return array
 
 
-def residual_vector(func: Callable[..., Any], value: object, m: int | None = None) -> NDArray[Any]:
+def residual_vector(
+    func: Callable[..., Any], value: object, m: int | None = None, *, checker: str = "leastsq"
+) -> NDArray[Any]:
     """Return ``func``'s output as a real 1-D array (of length ``m``), or raise.
 
     Parameters
@@ -110,6 +112,8 @@ def residual_vector(func: Callable[..., Any], value: object, m: int | None = Non
         What it returned.
     m : int, optional
         The length it must have: the length it had on the checking call.
+    checker : str, optional
+        The public function whose check this is, for the message.
 
     Raises
     ------
@@ -119,11 +123,11 @@ def residual_vector(func: Callable[..., Any], value: object, m: int | None = Non
         Its length is not ``m`` (SciPy's message).
     """
     array = (
-        value if type(value) is np.ndarray and value.dtype is _FLOAT64 else real_output("leastsq", "func", func, value)
+        value if type(value) is np.ndarray and value.dtype is _FLOAT64 else real_output(checker, "func", func, value)
     )
     if array.ndim != 1:
         raise TypeError(
-            f"leastsq: the 'func' argument {callable_name(func)!r} must return a "
+            f"{checker}: the 'func' argument {callable_name(func)!r} must return a "
             f"1-D array of residuals; it returned an array of shape {array.shape}."
         )
     if m is not None and array.shape[0] != m:
@@ -131,12 +135,15 @@ def residual_vector(func: Callable[..., Any], value: object, m: int | None = Non
     return array
 
 
-def jacobian_matrix(dfun: Callable[..., Any], value: object, rows: int, cols: int) -> NDArray[Any]:
+def jacobian_matrix(
+    dfun: Callable[..., Any], value: object, rows: int, cols: int, *, checker: str = "leastsq", argname: str = "Dfun"
+) -> NDArray[Any]:
     """Return ``Dfun``'s output as a ``rows`` by ``cols`` real array, or raise.
 
     As in SciPy, any array of at most two dimensions with ``rows * cols``
     elements is read in row-major order; the first call's shape is checked
-    more strictly, by :func:`check_func`.
+    more strictly, by :func:`check_func`.  ``checker`` and ``argname`` name
+    the public function and its argument in the message (fsolve's ``fprime``).
 
     Raises
     ------
@@ -145,10 +152,10 @@ def jacobian_matrix(dfun: Callable[..., Any], value: object, rows: int, cols: in
     ValueError
         It does not hold ``rows * cols`` numbers (SciPy's message).
     """
-    array = real_output("leastsq", "Dfun", dfun, value)
+    array = real_output(checker, argname, dfun, value)
     if array.ndim > 2:
         raise TypeError(
-            f"leastsq: the 'Dfun' argument {callable_name(dfun)!r} must return a 2-D "
+            f"{checker}: the '{argname}' argument {callable_name(dfun)!r} must return a 2-D "
             f"array; it returned an array of shape {array.shape}."
         )
     if array.size != rows * cols:

@@ -33,12 +33,18 @@
 /* Where the non-finite guard may stop a solve: what MINPACK was about to
  * build on the values.  STAGE_NONE is a trial point, which MINPACK only
  * compares and rejects. */
-enum { STAGE_NONE, STAGE_START, STAGE_DIFFERENCES, STAGE_JACOBIAN, STAGE_COUNT };
+enum { STAGE_NONE, STAGE_START, STAGE_DIFFERENCES, STAGE_JACOBIAN, STAGE_HYBRID_TRIAL, STAGE_COUNT };
 static const char *const STAGE_NAMES[STAGE_COUNT] = {
     NULL,
     "at the starting point",
     "forming the forward-difference Jacobian",
     "forming the Jacobian",
+    /* hybrd's and hybrj's trial points.  Unlike lmdif and lmder, which only
+     * compare a trial point's residual norm (and reject the step on nan or
+     * inf), they fold the trial values into the Broyden rank-one update of
+     * Q and R even when the step is rejected (hybrd.f, loop 280), so the
+     * guard stops there too. */
+    "at a trial point, which the Broyden update builds on",
 };
 
 /* pyminpack's own endings beside MINPACK's INFO (0 to 8): a compiled
@@ -52,8 +58,9 @@ static const char *const STAGE_NAMES[STAGE_COUNT] = {
 static int
 add_shared_constants(PyObject *module)
 {
-    PyObject *names = Py_BuildValue("(ssss)", STAGE_NAMES[STAGE_NONE], STAGE_NAMES[STAGE_START],
-                                    STAGE_NAMES[STAGE_DIFFERENCES], STAGE_NAMES[STAGE_JACOBIAN]);
+    PyObject *names = Py_BuildValue("(sssss)", STAGE_NAMES[STAGE_NONE], STAGE_NAMES[STAGE_START],
+                                    STAGE_NAMES[STAGE_DIFFERENCES], STAGE_NAMES[STAGE_JACOBIAN],
+                                    STAGE_NAMES[STAGE_HYBRID_TRIAL]);
     int failed = names == NULL || PyModule_AddObjectRef(module, "STAGE_NAMES", names) < 0 ||
                  PyModule_AddIntConstant(module, "STAGE_START", STAGE_START) < 0 ||
                  PyModule_AddIntConstant(module, "STAGE_DIFFERENCES", STAGE_DIFFERENCES) < 0 ||

@@ -395,20 +395,21 @@ parse_functions(PyObject *functions, uintptr_t *function, uintptr_t *jacobian, v
  * its order (the tuple is parsed by position; tests/test_settings.py checks
  * the two agree). */
 static const char *const SETTINGS_FIELDS[] = {"ftol", "xtol", "gtol", "maxfev", "epsfcn", "factor", "diag",
-                                              "allow_nonfinite", "progress"};
+                                              "allow_nonfinite", "progress", "band"};
 
 /* A SolverSettings for a problem of n parameters into `s`: epsfcn None is
  * the machine precision of float64 (a compiled function's residuals are
  * float64); diag None is MODE 1, else MODE 2 with its n values (read, never
  * written: MINPACK writes DIAG in MODE 1 only).  The guard's policy and the
- * progress reports are the Python layer's.  0 with an exception on failure. */
+ * progress reports are the Python layer's; band is hybrd's (fsolve's) only.
+ * 0 with an exception on failure. */
 static int
 parse_settings(PyObject *settings, npy_intp n, Settings *s)
 {
-    PyObject *oepsfcn, *odiag, *unused_policy, *unused_progress;
+    PyObject *oepsfcn, *odiag, *unused_policy, *unused_progress, *unused_band;
     if (!PyTuple_Check(settings) ||
-        !PyArg_ParseTuple(settings, "dddiOdOOO:settings", &s->ftol, &s->xtol, &s->gtol, &s->maxfev, &oepsfcn,
-                          &s->factor, &odiag, &unused_policy, &unused_progress)) {
+        !PyArg_ParseTuple(settings, "dddiOdOOOO:settings", &s->ftol, &s->xtol, &s->gtol, &s->maxfev, &oepsfcn,
+                          &s->factor, &odiag, &unused_policy, &unused_progress, &unused_band)) {
         return 0;
     }
     s->epsfcn = oepsfcn == Py_None ? DBL_EPSILON : PyFloat_AsDouble(oepsfcn);
@@ -435,6 +436,22 @@ abscissae(PyObject *obj, npy_intp m, int *ok)
 }
 
 /* ---- leastsq ----------------------------------------------------------- */
+
+/* What stopped a solve, for the Python layer: None, or (status, stopped_by,
+ * stage, evaluation, xbad) (see leastsq's docstring); NULL with an
+ * exception on failure. */
+static PyObject *
+stop_info(const Context *ctx, npy_intp n)
+{
+    if (ctx->status == 0 && ctx->stage == STAGE_NONE) {
+        return Py_None; /* borrowed: the callers test for it */
+    }
+    PyObject *oxbad = PyArray_SimpleNew(1, &n, NPY_DOUBLE);
+    if (oxbad != NULL) {
+        memcpy(PyArray_DATA((PyArrayObject *)oxbad), ctx->xbad, (size_t)n * sizeof(double));
+    }
+    return Py_BuildValue("iiiiN", ctx->status, ctx->stopped_by, ctx->stage, ctx->evaluation, oxbad);
+}
 
 PyDoc_STRVAR(leastsq_doc,
 "leastsq(functions, x, m, settings, data=None, outputs=True, block_rows=0)\n"
@@ -573,14 +590,7 @@ native_leastsq(PyObject *self, PyObject *args)
         ctx.status = ctx.stopped_by = 0;
     }
     Py_END_ALLOW_THREADS
-    PyObject *stop = Py_None;
-    if (ctx.status != 0 || ctx.stage != STAGE_NONE) {
-        PyObject *oxbad = PyArray_SimpleNew(1, &n, NPY_DOUBLE);
-        if (oxbad != NULL) {
-            memcpy(PyArray_DATA((PyArrayObject *)oxbad), ctx.xbad, (size_t)n * sizeof(double));
-        }
-        stop = Py_BuildValue("iiiiN", ctx.status, ctx.stopped_by, ctx.stage, ctx.evaluation, oxbad);
-    }
+    PyObject *stop = stop_info(&ctx, n);
     PyMem_RawFree(wa);
     if (stop == NULL) {
         Py_DECREF(ofvec);
@@ -748,6 +758,173 @@ native_fit_many(PyObject *self, PyObject *args)
 
 /* ---- capsules ---------------------------------------------------------- */
 
+/* ---- hybrd and hybrj (fsolve, root's 'hybr') ---------------------------
+ * n equations in n unknowns: the residual function and Jacobian of a
+ * Compiled with m = n.  The guard stops at nan or inf in any evaluation,
+ * a trial point's included (STAGE_HYBRID_TRIAL says why). */
+
+typedef void (*hybrd_fcn_t)(int *n, double *x, double *fvec, int *iflag);
+typedef void (*hybrj_fcn_t)(int *n, double *x, double *fvec, double *fjac, int *ldfjac, int *iflag);
+
+/* The vendored Fortran (minpack_src/hybrd.f, hybrj.f), gfortran's ABI. */
+extern void hybrd_(hybrd_fcn_t fcn, int *n, double *x, double *fvec, double *xtol, int *maxfev, int *ml, int *mu,
+                   double *epsfcn, double *diag, int *mode, double *factor, int *nprint, int *info, int *nfev,
+                   double *fjac, int *ldfjac, double *r, int *lr, double *qtf, double *wa1, double *wa2,
+                   double *wa3, double *wa4);
+extern void hybrj_(hybrj_fcn_t fcn, int *n, double *x, double *fvec, double *fjac, int *ldfjac, double *xtol,
+                   int *maxfev, double *diag, int *mode, double *factor, int *nprint, int *info, int *nfev,
+                   int *njev, double *r, int *lr, double *qtf, double *wa1, double *wa2, double *wa3, double *wa4);
+
+static int
+hybrid_stage(const Context *ctx)
+{
+    return ctx->nfev == 0 ? STAGE_START : STAGE_HYBRID_TRIAL;
+}
+
+static void
+hybrd_trampoline(int *n, double *x, double *fvec, int *iflag)
+{
+    Context *ctx = active;
+    if (*iflag == 0) { /* progress report: NPRINT is 0, never asked for */
+        return;
+    }
+    int stage = *iflag == 2 ? STAGE_DIFFERENCES : hybrid_stage(ctx);
+    if (evaluate(ctx, *n, *n, x, fvec) != 0 || guard(ctx, stage, ctx->nfev, *n, x, fvec, *n, 1, *n)) {
+        *iflag = -1;
+    }
+}
+
+static void
+hybrj_trampoline(int *n, double *x, double *fvec, double *fjac, int *ldfjac, int *iflag)
+{
+    Context *ctx = active;
+    int stop = 0;
+    if (*iflag == 1) {
+        int stage = hybrid_stage(ctx);
+        stop = evaluate(ctx, *n, *n, x, fvec) != 0 || guard(ctx, stage, ctx->nfev, *n, x, fvec, *n, 1, *n);
+    }
+    else if (*iflag == 2) {
+        stop = evaluate_jacobian(ctx, *n, *n, x, fjac, *ldfjac) != 0 ||
+               guard(ctx, STAGE_JACOBIAN, ctx->njev, *n, x, fjac, *n, *n, *ldfjac);
+    }
+    if (stop) {
+        *iflag = -1;
+    }
+}
+
+/* hybrd's ML and MU from SolverSettings.band (checked by the Python layer):
+ * None is n - 1 each, a full Jacobian.  0 with an exception on failure. */
+static int
+parse_band(PyObject *settings, npy_intp n, int *ml, int *mu)
+{
+    Py_ssize_t field = 0;
+    while (strcmp(SETTINGS_FIELDS[field], "band") != 0) { /* parse_settings checked the tuple's length */
+        field++;
+    }
+    PyObject *band = PyTuple_GET_ITEM(settings, field);
+    if (band == Py_None) {
+        *ml = *mu = (int)(n - 1);
+        return 1;
+    }
+    return PyArg_ParseTuple(band, "ii:band", ml, mu);
+}
+
+PyDoc_STRVAR(hybrid_doc,
+"hybrid(functions, x, settings) -> (fvec, fjac, r, qtf, info, nfev, njev, stop)\n\n"
+"One hybrd (no Jacobian) or hybrj solve of n equations in n unknowns with\n"
+"compiled callbacks, the GIL released throughout.  functions: (residuals,\n"
+"jacobian, user_data) as addresses, jacobian 0 for forward differences,\n"
+"both called with m = n; x: float64 C-contiguous (n,), n >= 1, overwritten\n"
+"by the solution; settings: a SolverSettings (band: hybrd's ML and MU).\n"
+"fjac is returned as an (n, n) C-ordered array holding MINPACK's column-major\n"
+"FJAC, i.e. Q transposed (SciPy's layout); r: n(n+1)/2 doubles; njev 0 for\n"
+"hybrd; stop as for leastsq().");
+
+static PyObject *
+native_hybrid(PyObject *self, PyObject *args)
+{
+    PyObject *functions, *ox, *settings;
+    uintptr_t function, jacobian;
+    void *user_data;
+    Settings s;
+    int ml, mu;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOO!:hybrid", &functions, &ox, &PyTuple_Type, &settings) ||
+        !parse_functions(functions, &function, &jacobian, &user_data)) {
+        return NULL;
+    }
+    if (!PyArray_Check(ox)) {
+        PyErr_SetString(PyExc_TypeError, "_native: x must be an ndarray");
+        return NULL;
+    }
+    npy_intp n = PyArray_SIZE((PyArrayObject *)ox);
+    if (n < 1 || n > 46340) { /* fjac's n*n elements must be indexable by a Fortran INTEGER */
+        PyErr_SetString(PyExc_ValueError, "_native: bad problem size");
+        return NULL;
+    }
+    double *x = array_data(ox, "x", NPY_DOUBLE, n, 1);
+    if (x == NULL || !parse_settings(settings, n, &s) || !parse_band(settings, n, &ml, &mu)) {
+        return NULL;
+    }
+    npy_intp dims[2] = {n, n}, lr = n * (n + 1) / 2;
+    PyObject *ofvec = PyArray_SimpleNew(1, &n, NPY_DOUBLE);
+    PyObject *ofjac = PyArray_ZEROS(2, dims, NPY_DOUBLE, 0);
+    PyObject *otriangle = PyArray_ZEROS(1, &lr, NPY_DOUBLE, 0);
+    PyObject *oqtf = PyArray_ZEROS(1, &n, NPY_DOUBLE, 0);
+    double *wa = PyMem_RawMalloc(6 * (size_t)n * sizeof(double)); /* wa1-wa4, MODE 1's diag, xbad */
+    if (ofvec == NULL || ofjac == NULL || otriangle == NULL || oqtf == NULL || wa == NULL) {
+        Py_XDECREF(ofvec);
+        Py_XDECREF(ofjac);
+        Py_XDECREF(otriangle);
+        Py_XDECREF(oqtf);
+        PyMem_RawFree(wa);
+        return PyErr_Occurred() ? NULL : PyErr_NoMemory();
+    }
+    double *fvec = PyArray_DATA((PyArrayObject *)ofvec), *fjac = PyArray_DATA((PyArrayObject *)ofjac);
+    double *r = PyArray_DATA((PyArrayObject *)otriangle), *qtf = PyArray_DATA((PyArrayObject *)oqtf);
+    double *diag = s.diag != NULL ? s.diag : wa + 4 * n;
+    Context ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.residuals = (residuals_fn)function;
+    ctx.jacobian = (jacobian_fn)jacobian;
+    ctx.user_data = user_data;
+    ctx.xbad = wa + 5 * n;
+    int info = 0, nfev = 0, njev = 0, nn = (int)n, ldfjac = (int)n, ilr = (int)lr, nprint = 0;
+    int mode = s.mode, maxfev = s.maxfev;
+    double xtol = s.xtol, epsfcn = s.epsfcn, factor = s.factor;
+    Py_BEGIN_ALLOW_THREADS
+    Context *previous = active;
+    active = &ctx;
+    if (jacobian != 0) {
+        hybrj_(hybrj_trampoline, &nn, x, fvec, fjac, &ldfjac, &xtol, &maxfev, diag, &mode, &factor, &nprint,
+               &info, &nfev, &njev, r, &ilr, qtf, wa, wa + n, wa + 2 * n, wa + 3 * n);
+    }
+    else {
+        hybrd_(hybrd_trampoline, &nn, x, fvec, &xtol, &maxfev, &ml, &mu, &epsfcn, diag, &mode, &factor, &nprint,
+               &info, &nfev, fjac, &ldfjac, r, &ilr, qtf, wa, wa + n, wa + 2 * n, wa + 3 * n);
+    }
+    if (info == 0 && nfev == 0) {
+        /* Improper input: MINPACK evaluated nothing.  fvec gets func(x0),
+         * as the Python path's checking call leaves it (SciPy's result);
+         * this call is not counted in nfev, and its status is ignored. */
+        (void)evaluate(&ctx, nn, nn, x, fvec);
+        ctx.status = ctx.stopped_by = 0;
+    }
+    active = previous;
+    Py_END_ALLOW_THREADS
+    PyObject *stop = stop_info(&ctx, n);
+    PyMem_RawFree(wa);
+    if (stop == NULL) {
+        Py_DECREF(ofvec);
+        Py_DECREF(ofjac);
+        Py_DECREF(otriangle);
+        Py_DECREF(oqtf);
+        return NULL;
+    }
+    return Py_BuildValue("NNNNiiiN", ofvec, ofjac, otriangle, oqtf, info, nfev, njev,
+                         stop == Py_None ? Py_NewRef(Py_None) : stop);
+}
+
 PyDoc_STRVAR(capsule_info_doc,
 "capsule_info(capsule) -> (name, address, context)\n\n"
 "A PyCapsule's name (None when unnamed), pointer and context, as integers.");
@@ -775,6 +952,7 @@ native_capsule_info(PyObject *self, PyObject *capsule)
 static PyMethodDef native_methods[] = {
     {"leastsq", native_leastsq, METH_VARARGS, leastsq_doc},
     {"fit_many", native_fit_many, METH_VARARGS, fit_many_doc},
+    {"hybrid", native_hybrid, METH_VARARGS, hybrid_doc},
     {"capsule_info", native_capsule_info, METH_O, capsule_info_doc},
     {NULL, NULL, 0, NULL},
 };

@@ -363,6 +363,65 @@ lmder_fcn(int *m, int *n, double *x, double *fvec, double *fjac, int *ldfjac, in
     }
 }
 
+/* ---- FCN of hybrd and hybrj (fsolve) ----------------------------------
+ * n equations in n unknowns (the Evaluator's m is n).  Every residual
+ * vector is scanned and stopped on, the trial points' included (see
+ * STAGE_HYBRID_TRIAL), so no run of non-finite trials is recorded. */
+
+static const char *
+hybrid_stage(Evaluator *ev)
+{
+    return STAGE_NAMES[ev->nfev == 0 ? STAGE_START : STAGE_HYBRID_TRIAL];
+}
+
+/* FCN of hybrd: IFLAG 1 asks for the residuals, 2 for those of fdjac1's
+ * difference quotients, 0 reports progress. */
+static void
+hybrd_fcn(int *n, double *x, double *fvec, int *iflag)
+{
+    Evaluator *ev = active_evaluator;
+    int status;
+    if (ev == NULL || ev->error != NULL) { /* no solve of ours, or already stopping */
+        *iflag = -1;
+        return;
+    }
+    if (*iflag == 0) {
+        status = report_progress(ev, *n, x, fvec);
+    }
+    else {
+        status = evaluate_residuals(ev, *n, x, fvec, *iflag == 2 ? STAGE_NAMES[STAGE_DIFFERENCES] : hybrid_stage(ev));
+    }
+    if (status < 0) {
+        stop_with_error(ev, iflag);
+    }
+}
+
+/* FCN of hybrj: IFLAG 1 asks for the residuals, 2 for the Jacobian, 0
+ * reports progress. */
+static void
+hybrj_fcn(int *n, double *x, double *fvec, double *fjac, int *ldfjac, int *iflag)
+{
+    Evaluator *ev = active_evaluator;
+    int status = 0;
+    (void)ldfjac; /* always n: the f2py wrapper allocates fjac as (n, n) */
+    if (ev == NULL || ev->error != NULL) { /* no solve of ours, or already stopping */
+        *iflag = -1;
+        return;
+    }
+    if (*iflag == 0) {
+        status = report_progress(ev, *n, x, fvec);
+    }
+    else if (*iflag == 1) {
+        status = evaluate_residuals(ev, *n, x, fvec, hybrid_stage(ev));
+    }
+    else if (*iflag == 2) {
+        status = evaluate_jacobian(ev, *n, x, fjac);
+    }
+    if (status < 0) {
+        stop_with_error(ev, iflag);
+    }
+}
+
 /* ---- the Evaluator type ------------------------------------------------ */
 
 static int
@@ -732,6 +791,20 @@ static struct PyModuleDef pycallback_module = {
     .m_size = -1,
 };
 
+/* HYBRD_FCN and HYBRJ_FCN, the addresses of fsolve's FCNs, as constants of
+ * `module`; -1 with an exception set on failure. */
+static int
+add_hybrid_fcns(PyObject *module)
+{
+    PyObject *hybrd = PyLong_FromVoidPtr((void *)(uintptr_t)hybrd_fcn);
+    PyObject *hybrj = PyLong_FromVoidPtr((void *)(uintptr_t)hybrj_fcn);
+    int failed = hybrd == NULL || hybrj == NULL || PyModule_AddObjectRef(module, "HYBRD_FCN", hybrd) < 0 ||
+                 PyModule_AddObjectRef(module, "HYBRJ_FCN", hybrj) < 0;
+    Py_XDECREF(hybrd);
+    Py_XDECREF(hybrj);
+    return failed ? -1 : 0;
+}
+
 PyMODINIT_FUNC
 PyInit__pycallback(void)
 {
@@ -753,7 +826,7 @@ PyInit__pycallback(void)
                  PyModule_AddObjectRef(module, "LMDER_FCN", lmder) < 0 || add_row_evaluator(module) < 0;
     Py_XDECREF(lmdif);
     Py_XDECREF(lmder);
-    if (failed) {
+    if (failed || add_hybrid_fcns(module) < 0) {
         Py_DECREF(module);
         return NULL;
     }

@@ -1,0 +1,173 @@
+"""fsolve and root('hybr') with compiled callbacks (pyminpack.Compiled with m == n).
+
+The oracle is pyminpack's Python-callback path on the same equations,
+whose arithmetic the compiled functions reproduce operation for operation
+(native_functions.py); that path is checked bit for bit against MINPACK in
+test_libminpack_fsolve.py.  The compiled path makes no checking call, so
+its ``nfev`` (every call of ``func``) is one less.
+"""
+
+from __future__ import annotations
+
+import native_functions as nf
+import numpy as np
+import pytest
+
+from pyminpack import Compiled, UserTermination, fsolve, root
+
+pytestmark = pytest.mark.skipif(nf.compiler() is None, reason="needs a C compiler (cc) to build the test functions")
+
+X0 = [-1.2, 1.0]
+
+
+@pytest.fixture(scope="module")
+def native(tmp_path_factory):
+    return nf.build(tmp_path_factory.mktemp("native"))
+
+
+def rosenbrock(p):
+    return np.array([10.0 * (p[1] - p[0] * p[0]), 1.0 - p[0]])
+
+
+def rosenbrock_jacobian(p):
+    return np.array([[-20.0 * p[0], 10.0], [-1.0, 0.0]])
+
+
+def assert_same(compiled, python):
+    """Bit-identical fsolve full_output, but for nfev: the Python path's checking call."""
+    (cx, cinfo, cier, cmesg), (px, pinfo, pier, pmesg) = compiled, python
+    assert (cier, cmesg) == (pier, pmesg)
+    assert list(cinfo) == list(pinfo)
+    assert cinfo["nfev"] == pinfo["nfev"] - 1
+    assert cinfo.get("njev") == pinfo.get("njev")
+    for got, expected in ((cx, px), *((cinfo[k], pinfo[k]) for k in ("fjac", "r", "qtf", "fvec"))):
+        assert got.shape == expected.shape
+        assert got.tobytes() == expected.tobytes()
+
+
+def broyden_tridiagonal(p):
+    left, right = np.concatenate([[0.0], p[:-1]]), np.concatenate([p[1:], [0.0]])
+    return (3.0 - 2.0 * p) * p - left - 2.0 * right + 1.0
+
+
+#: Settings at values other than their defaults.
+SETTINGS = [{}, {"xtol": 1e-3}, {"maxfev": 5}, {"epsfcn": 1e-6}, {"factor": 0.5}, {"diag": [3.0, 0.5]}]
+SETTINGS_HYBRD = [*SETTINGS, {"band": (0, 0)}]
+
+
+@pytest.mark.parametrize("settings", SETTINGS_HYBRD, ids=str)
+def test_compiled_residuals_solve_as_the_python_path(native, settings):
+    compiled = fsolve(Compiled(native["rosenbrock"], 2), X0, full_output=True, **settings)
+    assert_same(compiled, fsolve(rosenbrock, X0, full_output=True, **settings))
+
+
+@pytest.mark.parametrize("settings", SETTINGS, ids=str)
+def test_compiled_jacobian_solves_as_the_python_path(native, settings):
+    settings = {key: value for key, value in settings.items() if key != "epsfcn"}
+    func = Compiled(native["rosenbrock"], 2, jacobian=native["rosenbrock_jacobian"])
+    python = fsolve(rosenbrock, X0, fprime=rosenbrock_jacobian, full_output=True, **settings)
+    assert_same(fsolve(func, X0, full_output=True, **settings), python)
+    # The Jacobian may also come as fprime.
+    assert_same(
+        fsolve(
+            Compiled(native["rosenbrock"], 2), X0, fprime=native["rosenbrock_jacobian"], full_output=True, **settings
+        ),
+        python,
+    )
+
+
+@pytest.mark.parametrize("band", [(1, 0), (0, 1), (0, 0), (1, 1)])
+def test_band_reaches_hybrd_as_ml_and_mu(native, band):
+    """Three unknowns: ml + mu + 1 < 3 makes fdjac1 drop the other diagonals, so swapping ml and mu would show."""
+    compiled = fsolve(Compiled(native["broyden_tridiagonal"], 3), [-1.0] * 3, full_output=True, band=band)
+    assert_same(compiled, fsolve(broyden_tridiagonal, [-1.0] * 3, full_output=True, band=band))
+    swapped = fsolve(broyden_tridiagonal, [-1.0] * 3, full_output=True, band=band[::-1])
+    assert (compiled[1]["fvec"].tobytes() != swapped[1]["fvec"].tobytes()) == (band[0] != band[1])
+
+
+def test_the_settings_change_the_solve(native):
+    """Each setting above gives another solve than the defaults, so a dropped one would show."""
+    default = fsolve(rosenbrock, X0, full_output=True)
+    for settings in SETTINGS_HYBRD[1:]:
+        other = fsolve(rosenbrock, X0, full_output=True, **settings)
+        assert other[0].tobytes() != default[0].tobytes() or other[1]["nfev"] != default[1]["nfev"], settings
+
+
+def test_root_hybr_takes_a_compiled_function(native):
+    sol = root(Compiled(native["rosenbrock"], 2), X0, options={"factor": 0.5})
+    python = fsolve(rosenbrock, X0, full_output=True, factor=0.5)
+    assert sol.x.tobytes() == python[0].tobytes()
+    assert (sol.status, sol.nfev) == (python[2], python[1]["nfev"] - 1)
+
+
+def test_root_lm_counts_the_compiled_calls(native):
+    """No checking call with a compiled function: nfev is leastsq's, MINPACK's count."""
+    state = np.array([0.0, 1e9])  # the stopper counts its calls and never stops
+    sol = root(Compiled(native["stopper"], 1, user_data=state.ctypes.data), [5.0], method="lm")
+    assert sol.nfev == state[0] > 0
+
+
+def test_improper_input_is_refused_as_on_the_python_path(native):
+    with pytest.raises(TypeError, match=r"^Improper input parameters were entered\.$"):
+        fsolve(Compiled(native["rosenbrock"], 2), X0, xtol=-1.0)
+    _, infodict, ier, _ = fsolve(Compiled(native["rosenbrock"], 2), X0, xtol=-1.0, full_output=True)
+    assert (ier, infodict["nfev"]) == (0, 0)
+    np.testing.assert_array_equal(infodict["fvec"], rosenbrock(np.array(X0)))  # func(x0), as SciPy's
+    assert not infodict["fjac"].any()
+
+
+def test_m_must_equal_n(native):
+    with pytest.raises(ValueError, match=r"^fsolve: the Compiled func computes m=3 values for n=1 unknowns"):
+        fsolve(Compiled(native["linear"], 3), [1.0])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"args": (1,)}, TypeError, r"^fsolve: args cannot be passed to a compiled function"),
+        ({"callback": print}, TypeError, r"^fsolve: callback needs a Python call"),
+        ({"col_deriv": True, "fprime": "jacobian"}, ValueError, r"^fsolve: col_deriv does not apply"),
+    ],
+)
+def test_what_a_compiled_solve_cannot_take_is_refused(native, kwargs, error, match):
+    kwargs = {key: native["rosenbrock_jacobian"] if value == "jacobian" else value for key, value in kwargs.items()}
+    with pytest.raises(error, match=match):
+        fsolve(Compiled(native["rosenbrock"], 2), X0, **kwargs)
+
+
+def test_a_bare_compiled_function_is_refused_naming_fprime(native):
+    with pytest.raises(TypeError, match=r"^fsolve: a compiled residual function cannot report .* fprime=\.\.\."):
+        fsolve(native["rosenbrock"], X0)
+    with pytest.raises(TypeError, match=r"^fsolve: a compiled fprime needs a compiled func"):
+        fsolve(rosenbrock, X0, fprime=native["rosenbrock_jacobian"])
+
+
+def test_user_termination_names_fsolve(native):
+    state = np.array([0.0, 3.0])  # stop at the third call
+    func = Compiled(native["stopper"], 1, user_data=state.ctypes.data)
+    with pytest.raises(UserTermination, match=r"^fsolve: the compiled 'func' returned 3 at evaluation 3") as excinfo:
+        fsolve(func, [5.0])
+    assert (excinfo.value.status, excinfo.value.nfev) == (3, 3)
+
+
+def test_nan_stops_the_compiled_solve_as_the_python_one(native):
+    func = Compiled(native["nan_below_zero"], 1)
+    with pytest.raises(ValueError, match=r"^fsolve: the 'func' argument .* returned nan or inf at evaluation 1 "):
+        fsolve(func, [-1.0])
+    x, infodict, ier, _ = fsolve(func, [-1.0], full_output=True, allow_nonfinite=True)
+    assert (ier, infodict["nfev"], x.tolist()) == (-2, 1, [-1.0])
+    assert not infodict["fjac"].any()
+
+
+def test_gil_released_during_solve(native):
+    func = Compiled(native["slow"], 1)
+    result = {}
+
+    def solve():
+        result["x"] = fsolve(func, [10.0], maxfev=30)
+
+    ticks, elapsed = nf.ticks_while_running(solve)
+    assert result["x"].tolist() == [0.0]
+    assert elapsed > 0.05, "the solve was too quick to tell"
+    # With the GIL held for the solve, this thread would be frozen (a handful of ticks).
+    assert ticks > 10_000, f"{ticks} ticks in {elapsed:.3f} s"
