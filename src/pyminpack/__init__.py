@@ -22,9 +22,9 @@ from ._solver.compiled import Compiled, UserTermination
 from ._solver.fsolve import fsolve
 from ._solver.leastsq import leastsq
 from ._solver.lmstr import leastsq_rows
-from ._solver.validation import NonfiniteError
 from ._solver.optimize_result import OptimizeResult
 from ._solver.root import root
+from ._solver.validation import NonfiniteError
 
 __version__: str = _version("pyminpack")
 
