@@ -233,7 +233,7 @@ def fit_many(
     n = p.shape[1]
     if not np.isfinite(p).all():
         raise ValueError("p0 must be finite.")
-    fitted = _fitted(fixed, n)
+    fitted = fitted_parameters(fixed, n)
     nfit = n if fitted is None else fitted.size
     if m < nfit:
         raise ValueError(f"Improper input: {nfit} parameters need at least as many points; each curve has m={m}.")
@@ -293,7 +293,7 @@ def _fitted_mask(fitted: NDArray[np.int32] | None, n: int) -> NDArray[np.bool_]:
     return mask
 
 
-def _fitted(fixed: ArrayLike | None, n: int) -> NDArray[np.int32] | None:
+def fitted_parameters(fixed: ArrayLike | None, n: int) -> NDArray[np.int32] | None:
     """Return the indices of the parameters fitted (int32, as the C loop reads them), or None for all."""
     if fixed is None:
         return None
@@ -312,19 +312,28 @@ def _abscissae(
     builtin: BuiltinModel | None, x: ArrayLike | None, K: int, m: int
 ) -> tuple[NDArray[np.float64] | None, int]:
     """Return ``(xdata, x_stride)`` as the C loop reads them: shared (stride 0) or one block per curve."""
-    shared_ndim = 1 if builtin is None or builtin.dimensions == 1 else 2
-    if x is None or np.ndim(x) <= shared_ndim:
+    if x is None or not is_per_curve_x(builtin, x):
         if builtin is not None:
             return builtin.abscissae(x, m), 0
         xdata = None if x is None else np.ascontiguousarray(x, dtype=np.float64)
         if xdata is not None and xdata.shape != (m,):
             raise ValueError(f"x must have shape (m,) = ({m},) or (K, m) = ({K}, {m}); got {xdata.shape}.")
         return xdata, 0
+    check_x_per_curve(builtin, np.shape(x), K, m)
     values = np.ascontiguousarray(x, dtype=np.float64)
-    if values.shape[0] != K:
-        raise ValueError(f"x given per curve must have K = {K} rows, one per curve; got shape {values.shape}.")
-    if builtin is not None:
-        builtin.abscissae(values[0], m)  # refuses the wrong shape of one curve's x, in the model's words
-    elif values.shape != (K, m):
-        raise ValueError(f"x must have shape (m,) = ({m},) or (K, m) = ({K}, {m}); got {values.shape}.")
     return values, values[0].size
+
+
+def is_per_curve_x(builtin: BuiltinModel | None, x: ArrayLike) -> bool:
+    """Whether ``x`` has one more dimension than the model's shared ``x``: one row (or block) per curve."""
+    return np.ndim(x) > (1 if builtin is None or builtin.dimensions == 1 else 2)
+
+
+def check_x_per_curve(builtin: BuiltinModel | None, shape: tuple[int, ...], K: int, m: int) -> None:
+    """Raise ``ValueError`` unless ``shape`` is that of ``K`` curves' own ``x``."""
+    if shape[0] != K:
+        raise ValueError(f"x given per curve must have K = {K} rows, one per curve; got shape {shape}.")
+    if builtin is not None:
+        builtin.abscissae(np.zeros(shape[1:]), m)  # refuses the wrong shape of one curve's x, in the model's words
+    elif shape != (K, m):
+        raise ValueError(f"x must have shape (m,) = ({m},) or (K, m) = ({K}, {m}); got {shape}.")
