@@ -92,7 +92,10 @@ def fit_many(
         parameters, or one value per parameter), or one row per curve,
         shape ``(K, n)``.  Applied, per curve in C, by :func:`curve_fit`'s
         transform (see its Notes): ``p0`` must lie within the bounds, and
-        ``stderr`` is mapped back as ``curve_fit`` maps its covariance.
+        ``stderr`` is mapped back as ``curve_fit`` maps its covariance.  A
+        parameter that ends at a bound gets a standard error near 0 that
+        means nothing (``dp/dq`` vanishes there): ``curve_fit`` warns about
+        it, ``fit_many`` does not (compare ``params`` with the bounds).
     fixed : array_like of bool, shape (n,), optional
         Parameters held at their ``p0`` values (Gpufit's
         ``parameters_to_fit``, negated): MINPACK fits the others only, the
