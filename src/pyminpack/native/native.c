@@ -102,7 +102,8 @@ typedef struct Context {
 } Context;
 
 static const double *external_parameters(Context *ctx, int nfit, const double *q);
-static void chain_rule(Context *ctx, int m, int nfit, const double *q, const double *jac, double *fjac, int ldfjac);
+static void chain_rule(Context *ctx, int m, int nfit, const double *q, const double *jac, int ldjac, double *fjac,
+                       int ldfjac);
 
 static PYMINPACK_THREAD_LOCAL Context *active = NULL;
 
@@ -117,12 +118,7 @@ evaluate(Context *ctx, int m, int n, const double *x, double *fvec)
         status = ctx->residuals(m, n, x, fvec, ctx->user_data);
     }
     else {
-        if (ctx->mapped) {
-            status = ctx->model(m, ctx->n_model, external_parameters(ctx, n, x), ctx->xdata, fvec, ctx->user_data);
-        }
-        else {
-            status = ctx->model(m, n, x, ctx->xdata, fvec, ctx->user_data);
-        }
+        status = ctx->model(m, n, x, ctx->xdata, fvec, ctx->user_data);
         if (status == 0) {
             const double *y = ctx->y, *w = ctx->weight;
             if (w == NULL) {
@@ -151,14 +147,6 @@ evaluate_jacobian(Context *ctx, int m, int n, const double *x, double *fjac, int
     ctx->njev++;
     if (ctx->model == NULL) {
         status = ctx->jacobian(m, n, x, fjac, ldfjac, ctx->user_data);
-    }
-    else if (ctx->mapped) {
-        double *jac = ctx->fitted != NULL ? ctx->jac_ext : fjac;
-        status = ctx->model_jacobian(m, ctx->n_model, external_parameters(ctx, n, x), ctx->xdata, jac, m,
-                                     ctx->user_data);
-        if (status == 0) {
-            chain_rule(ctx, m, n, x, jac, fjac, ldfjac);
-        }
     }
     else {
         status = ctx->model_jacobian(m, n, x, ctx->xdata, fjac, ldfjac, ctx->user_data);
@@ -202,35 +190,75 @@ guard(Context *ctx, int stage, int evaluation, int n, const double *x, const dou
     return !finite;
 }
 
-static void
-lmdif_trampoline(int *m, int *n, double *x, double *fvec, int *iflag)
+/* MINPACK's FCN for lmdif.  `mapped` (a constant in each trampoline below,
+ * so that the plain one compiles to the code it had before fit_many's
+ * bounds and fixed parameters): x is the internal vector of the fitted
+ * parameters, and the model gets the external ones. */
+static inline void
+lmdif_fcn(int mapped, int *m, int *n, double *x, double *fvec, int *iflag)
 {
     Context *ctx = active;
     if (*iflag == 0) { /* progress report: NPRINT is 0, never asked for */
         return;
     }
     int stage = *iflag == 2 ? STAGE_DIFFERENCES : ctx->nfev == 0 ? STAGE_START : STAGE_NONE;
-    if (evaluate(ctx, *m, *n, x, fvec) != 0 || guard(ctx, stage, ctx->nfev, *n, x, fvec, *m, 1, *m)) {
+    const double *params = mapped ? external_parameters(ctx, *n, x) : x;
+    int n_params = mapped ? ctx->n_model : *n;
+    if (evaluate(ctx, *m, n_params, params, fvec) != 0 || guard(ctx, stage, ctx->nfev, *n, x, fvec, *m, 1, *m)) {
+        *iflag = -1;
+    }
+}
+
+/* MINPACK's FCN for lmder; `mapped` as for lmdif_fcn.  A mapped Jacobian
+ * is the model's (weighted) at the external parameters, in jac_ext when
+ * some are fixed, then by the chain rule MINPACK's. */
+static inline void
+lmder_fcn(int mapped, int *m, int *n, double *x, double *fvec, double *fjac, int *ldfjac, int *iflag)
+{
+    Context *ctx = active;
+    const double *params = mapped ? external_parameters(ctx, *n, x) : x;
+    int n_params = mapped ? ctx->n_model : *n;
+    int stop = 0;
+    if (*iflag == 1) {
+        int stage = ctx->nfev == 0 ? STAGE_START : STAGE_NONE;
+        stop = evaluate(ctx, *m, n_params, params, fvec) != 0 || guard(ctx, stage, ctx->nfev, *n, x, fvec, *m, 1, *m);
+    }
+    else if (*iflag == 2) {
+        int separate = mapped && ctx->fitted != NULL;
+        double *jac = separate ? ctx->jac_ext : fjac;
+        stop = evaluate_jacobian(ctx, *m, n_params, params, jac, separate ? *m : *ldfjac) != 0;
+        if (!stop && mapped) {
+            chain_rule(ctx, *m, *n, x, jac, separate ? *m : *ldfjac, fjac, *ldfjac);
+        }
+        stop = stop || guard(ctx, STAGE_JACOBIAN, ctx->njev, *n, x, fjac, *m, *n, *ldfjac);
+    }
+    if (stop) {
         *iflag = -1;
     }
 }
 
 static void
+lmdif_trampoline(int *m, int *n, double *x, double *fvec, int *iflag)
+{
+    lmdif_fcn(0, m, n, x, fvec, iflag);
+}
+
+static void
 lmder_trampoline(int *m, int *n, double *x, double *fvec, double *fjac, int *ldfjac, int *iflag)
 {
-    Context *ctx = active;
-    int stop = 0;
-    if (*iflag == 1) {
-        int stage = ctx->nfev == 0 ? STAGE_START : STAGE_NONE;
-        stop = evaluate(ctx, *m, *n, x, fvec) != 0 || guard(ctx, stage, ctx->nfev, *n, x, fvec, *m, 1, *m);
-    }
-    else if (*iflag == 2) {
-        stop = evaluate_jacobian(ctx, *m, *n, x, fjac, *ldfjac) != 0 ||
-               guard(ctx, STAGE_JACOBIAN, ctx->njev, *n, x, fjac, *m, *n, *ldfjac);
-    }
-    if (stop) {
-        *iflag = -1;
-    }
+    lmder_fcn(0, m, n, x, fvec, fjac, ldfjac, iflag);
+}
+
+static void
+lmdif_mapped_trampoline(int *m, int *n, double *x, double *fvec, int *iflag)
+{
+    lmdif_fcn(1, m, n, x, fvec, iflag);
+}
+
+static void
+lmder_mapped_trampoline(int *m, int *n, double *x, double *fvec, double *fjac, int *ldfjac, int *iflag)
+{
+    lmder_fcn(1, m, n, x, fvec, fjac, ldfjac, iflag);
 }
 
 /* The MINPACK settings shared by every solve of one call. */
@@ -251,11 +279,11 @@ solve(Context *ctx, int use_jacobian, int m, int n, double *x, double *fvec, dou
     Context *previous = active;
     active = ctx;
     if (use_jacobian) {
-        lmder_(lmder_trampoline, &m, &n, x, fvec, fjac, &ldfjac, &ftol, &xtol, &gtol, &maxfev, diag, &mode,
+        lmder_(ctx->mapped ? lmder_mapped_trampoline : lmder_trampoline, &m, &n, x, fvec, fjac, &ldfjac, &ftol, &xtol, &gtol, &maxfev, diag, &mode,
                &factor, &nprint, &info, nfev, njev, ipvt, qtf, wa, wa + n, wa + 2 * n, wa + 3 * n);
     }
     else {
-        lmdif_(lmdif_trampoline, &m, &n, x, fvec, &ftol, &xtol, &gtol, &maxfev, &epsfcn, diag, &mode, &factor,
+        lmdif_(ctx->mapped ? lmdif_mapped_trampoline : lmdif_trampoline, &m, &n, x, fvec, &ftol, &xtol, &gtol, &maxfev, &epsfcn, diag, &mode, &factor,
                &nprint, &info, nfev, fjac, &ldfjac, ipvt, qtf, wa, wa + n, wa + 2 * n, wa + 3 * n);
         *njev = 0;
     }
@@ -565,22 +593,21 @@ external_parameters(Context *ctx, int nfit, const double *q)
     return ctx->p_ext;
 }
 
-/* MINPACK's Jacobian (m by nfit, leading dimension ldfjac) from the model's
- * (m by n_model, leading dimension m): the fitted parameters' columns,
- * weighted, times dp/dq (curve_fit's order: (J * w) * dp/dq).  jac may be
- * fjac itself (all parameters fitted): column i is then read and written in
- * place. */
+/* MINPACK's Jacobian (m by nfit, leading dimension ldfjac) from the
+ * model's, weighted (m by n_model, leading dimension ldjac): the fitted
+ * parameters' columns times dp/dq (curve_fit's order: (J * w) * dp/dq).
+ * jac may be fjac itself (all parameters fitted): column i is then scaled
+ * in place. */
 static void
-chain_rule(Context *ctx, int m, int nfit, const double *q, const double *jac, double *fjac, int ldfjac)
+chain_rule(Context *ctx, int m, int nfit, const double *q, const double *jac, int ldjac, double *fjac, int ldfjac)
 {
-    const double *w = ctx->weight;
     for (int i = 0; i < nfit; i++) {
         int j = ctx->fitted != NULL ? ctx->fitted[i] : i;
         double slope = ctx->lb != NULL ? bounded_derivative(q[i], ctx->lb[j], ctx->ub[j]) : 1.0;
-        const double *source = jac + (npy_intp)j * m;
+        const double *source = jac + (npy_intp)j * ldjac;
         double *column = fjac + (npy_intp)i * ldfjac;
         for (int r = 0; r < m; r++) {
-            column[r] = (w == NULL ? source[r] : source[r] * w[r]) * slope;
+            column[r] = source[r] * slope;
         }
     }
 }
