@@ -171,3 +171,8 @@ def test_bad_bounds_fixed_and_x_are_refused_before_any_task(spec):
 def test_a_builtin_models_names_come_with_the_lazy_results():
     lazy = fit_many_dask("gauss_2d", np.ones((2, 25)), [1.0, 2.0, 2.0, 1.0, 0.0])
     assert lazy.names == ("amplitude", "x0", "y0", "width", "offset")
+
+
+def test_progress_is_refused_for_dasks_own_bars(spec):
+    with pytest.raises(TypeError, match=r"^fit_many_dask: progress is fit_many's, within one task; .*ProgressBar"):
+        fit_many_dask(spec, np.ones((4, 30)), [1.0, 1.0, 1.0], progress=True)

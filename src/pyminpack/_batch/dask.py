@@ -266,7 +266,7 @@ def fit_many_dask(
     TypeError
         ``model`` is a compiled function or cannot be pickled, or
         ``user_data`` is not a numpy array (or is given with a built-in
-        model).
+        model); ``progress`` is given (use dask's progress bars).
     ValueError
         ``ydata``, ``p0``, ``x``, ``sigma`` or ``bounds`` has the wrong
         shape; the bounds or ``fixed`` are refused, or ``p0`` (unless a
@@ -317,6 +317,12 @@ def fit_many_dask(
     """
     import dask.array as da
     from dask.base import tokenize
+
+    if "progress" in solver_options:
+        raise TypeError(
+            "fit_many_dask: progress is fit_many's, within one task; follow the tasks with dask's own "
+            "progress bars (dask.diagnostics.ProgressBar, or dask.distributed.progress on a cluster)."
+        )
 
     builtin = resolve(model) if is_builtin(model) else None
     if builtin is None:

@@ -39,7 +39,7 @@ from .._native import fit_many as native_fit_many
 from .._solver.messages import IER_NONFINITE
 from .._solver.settings import MinpackOptions, SolverSettings
 from .._solver.signatures import MODEL, MODEL_JACOBIAN, native_function, user_data_address
-from .chunks import progress_reporter, run_in_chunks
+from .chunks import Progress, progress_reporter, run_in_chunks
 from .results import ManyFits
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def fit_many(
     jacobian: object = None,
     user_data: object = None,
     workers: int | None = None,
-    progress: Any = None,
+    progress: Progress | bool | None = None,
     **solver_options: Unpack[MinpackOptions],
 ) -> ManyFits:
     """Fit one compiled model to each of ``K`` curves, on ``workers`` threads.
@@ -142,13 +142,14 @@ def fit_many(
     ------
     TypeError
         ``model`` or ``jacobian`` is not a compiled function of the signature
-        above; or ``jacobian`` or ``user_data`` is given with a built-in model.
+        above; or ``jacobian`` or ``user_data`` is given with a built-in model;
+        ``progress`` is neither True nor callable.
     ValueError
         Shapes disagree, ``m`` is less than the parameters fitted, ``sigma``
         is not positive and finite, ``p0`` is not finite, or ``workers < 1``;
         ``bounds`` are malformed or nan, a lower bound is not below its
-        upper bound, or ``p0`` is outside them; ``fixed`` fixes every
-        parameter; ``model`` names no built-in
+        upper bound, or ``p0`` is outside them; ``fixed`` is not a boolean mask of
+        ``n`` or fixes every parameter; ``model`` names no built-in
         model, ``p0`` has not as many parameters as the built-in model takes,
         or ``m`` is not a square for a built-in 2-D model without ``x``.
     ModuleNotFoundError
