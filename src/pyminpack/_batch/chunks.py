@@ -14,7 +14,7 @@ so far are dropped with the unfinished result.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Any
 
 __all__ = ["CHUNK", "Progress", "progress_reporter", "run_in_chunks"]
@@ -23,6 +23,10 @@ __all__ = ["CHUNK", "Progress", "progress_reporter", "run_in_chunks"]
 #: workers and to stop soon after Ctrl-C, large enough that the Python work
 #: per chunk is negligible beside the fits.
 CHUNK = 256
+
+#: How often the calling thread wakes, at most, while the workers fit: the
+#: latency of Ctrl-C where a wait on a lock cannot be interrupted.
+_WAKE_SECONDS = 0.2
 
 #: A progress callback: ``progress(done, total)`` curves.
 Progress = Callable[[int, int], object]
@@ -47,12 +51,16 @@ def run_in_chunks(run: Callable[[int, int], None], total: int, workers: int, rep
         return
     pool = ThreadPoolExecutor(max_workers=workers)
     try:
-        futures = {pool.submit(run, start, stop): stop - start for start, stop in chunks}
-        for future in as_completed(futures):
-            future.result()
-            done += futures[future]
-            if report is not None:
-                report(done, total)
+        sizes = {pool.submit(run, start, stop): stop - start for start, stop in chunks}
+        pending = set(sizes)
+        while pending:
+            # A bounded wait: a lock wait is not interrupted by Ctrl-C everywhere (Windows), a timeout returns.
+            finished, pending = wait(pending, timeout=_WAKE_SECONDS, return_when=FIRST_COMPLETED)
+            for future in finished:
+                future.result()
+                done += sizes[future]
+                if report is not None:
+                    report(done, total)
     finally:
         # Not `with pool`: its exit would run every chunk still queued before an interrupt could propagate.
         pool.shutdown(wait=True, cancel_futures=True)

@@ -48,7 +48,7 @@ class ManyFits(_Fields):
     names : tuple of str
         The parameters' names, for :meth:`to_dict` and :meth:`to_pandas`:
         a built-in model's, else ``p0``, ``p1``, ... (not one of the tuple's
-        fields).
+        fields; rename with ``fits._replace(names=...)``).
 
     Examples
     --------
@@ -60,6 +60,8 @@ class ManyFits(_Fields):
     >>> fits = ManyFits(np.ones((2, 2)), np.ones(2, np.int32), np.ones(2, np.int32), np.zeros(2), np.zeros((2, 2)))
     >>> fits.names
     ('p0', 'p1')
+    >>> fits._replace(names=("slope", "offset")).names
+    ('slope', 'offset')
     """
 
     names: tuple[str, ...]
