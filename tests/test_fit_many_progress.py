@@ -84,7 +84,7 @@ def test_ctrl_c_reaches_the_caller_and_leaves_no_thread_running(workers, how):
     threads_before = set(threading.enumerate())
     with pytest.raises(KeyboardInterrupt):
         fit_many(recording_model(curves), y, 0.0, x=x, workers=workers, progress=interrupt_at_first_report(how))
-    assert set(threading.enumerate()) == threads_before
+    assert not set(threading.enumerate()) - threads_before  # every pool thread joined
     if workers == 1:  # the first report follows the first chunk, and no other chunk starts
         assert len(curves) == CHUNK
 
