@@ -142,3 +142,37 @@ def test_recipe_errors_surface_at_compute(tmp_path):
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+@pytest.mark.parametrize("per_curve", [False, True], ids=["shared bounds", "bounds per curve"])
+def test_bounds_fixed_and_x_per_curve_as_fit_many(native, spec, per_curve):
+    x, y = curves(30)
+    K = len(y)
+    xs = x + np.linspace(0.0, 0.1, K)[:, None]  # each curve its own abscissae
+    lb, ub = np.array([0.0, -1.0, 0.0]), np.array([5.0, 4.0, 2.0])
+    if per_curve:
+        lb, ub = np.tile(lb, (K, 1)), ub + np.linspace(0.0, 1.0, K)[:, None]
+    options = {"bounds": (lb, ub), "fixed": [False, False, True]}
+    local = fit_many(native["rational_model"], y, [1.0, 0.2, 0.5], x=xs, workers=1, **options)
+    lazy = fit_many_dask(spec, da.from_array(y, chunks=(7, 30)), [1.0, 0.2, 0.5], x=xs, **options)
+    assert_identical(computed(lazy, scheduler="synchronous"), local)
+
+
+def test_bad_bounds_fixed_and_x_are_refused_before_any_task(spec):
+    y = np.ones((4, 30))
+    with pytest.raises(ValueError, match=r"^Initial guess p0\[0, 0\] = 1 is outside its bounds \[2, 5\]"):
+        fit_many_dask(spec, y, [1.0, 1.0, 1.0], bounds=([2.0, 0.0, 0.0], 5.0))
+    with pytest.raises(ValueError, match=r"^fixed holds every parameter"):
+        fit_many_dask(spec, y, [1.0, 1.0, 1.0], fixed=[True] * 3)
+    with pytest.raises(ValueError, match=r"^x given per curve must have K = 4 rows"):
+        fit_many_dask(spec, y, [1.0, 1.0, 1.0], x=np.ones((3, 30)))
+
+
+def test_a_builtin_models_names_come_with_the_lazy_results():
+    lazy = fit_many_dask("gauss_2d", np.ones((2, 25)), [1.0, 2.0, 2.0, 1.0, 0.0])
+    assert lazy.names == ("amplitude", "x0", "y0", "width", "offset")
+
+
+def test_progress_is_refused_for_dasks_own_bars(spec):
+    with pytest.raises(TypeError, match=r"^fit_many_dask: progress is fit_many's, within one task; .*ProgressBar"):
+        fit_many_dask(spec, np.ones((4, 30)), [1.0, 1.0, 1.0], progress=True)

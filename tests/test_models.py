@@ -490,7 +490,8 @@ def test_pixel_count_that_is_not_a_square(call):
 @pytest.mark.parametrize("call", FRONT_ENDS.values(), ids=FRONT_ENDS.keys())
 @pytest.mark.parametrize(
     ("name", "x", "expected"),
-    [("gauss_1d", np.ones((2, 10)), r"\(10,\)"), ("gauss_2d", np.ones(10), r"\(2, 10\)")],
+    # (2, 11): neither one x for all curves nor one per curve (fit_many reads a (K, m) x as the latter).
+    [("gauss_1d", np.ones((2, 11)), r"\(10,\)"), ("gauss_2d", np.ones(10), r"\(2, 10\)")],
 )
 def test_abscissae_of_the_wrong_shape(call, name, x, expected):
     p0 = np.ones(len(MODELS[name].parameters))

@@ -33,10 +33,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._fitting.bounds import ParameterTransform, parse_bounds_per_curve
 from .._fitting.models import is_builtin, refuse_for_builtin, resolve
 from .._solver.settings import MinpackOptions, SolverSettings
 from .._solver.signatures import MODEL, MODEL_JACOBIAN
-from .fit_many import ManyFits, fit_many
+from .fit_many import ManyFits, check_x_per_curve, fit_many, fitted_parameters, is_per_curve_x
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -137,13 +138,25 @@ def _fit_block(
     y: np.ndarray,
     p0: np.ndarray,
     sigma: np.ndarray | None,
+    x_rows: np.ndarray | None,
+    lb_rows: np.ndarray | None,
+    ub_rows: np.ndarray | None,
     *,
     recipe: Callable[[], object],
     n: int,
+    x_shape: tuple[int, ...] | None,
     **kwargs: Any,
 ) -> np.ndarray:
-    """Fit one chunk of curves; the five results packed side by side as float64 columns."""
+    """Fit one chunk of curves; the five results packed side by side as float64 columns.
+
+    ``x_rows``, ``lb_rows``, ``ub_rows``: this chunk's rows of a per-curve
+    ``x`` (flattened; ``x_shape`` is one curve's) and bounds, or None.
+    """
     model, jacobian = (recipe, None) if is_builtin(recipe) else _build(recipe)
+    if x_rows is not None and x_shape is not None:
+        kwargs["x"] = x_rows.reshape(-1, *x_shape)
+    if lb_rows is not None:
+        kwargs["bounds"] = (lb_rows, ub_rows)
     fits = fit_many(model, y, p0, sigma=sigma, jacobian=jacobian, **kwargs)
     out = np.empty((y.shape[0], 2 * n + 3))
     out[:, :n] = fits.params
@@ -185,6 +198,8 @@ def fit_many_dask(
     *,
     x: ArrayLike | None = None,
     sigma: ArrayLike | None = None,
+    bounds: Any = (-np.inf, np.inf),
+    fixed: ArrayLike | None = None,
     user_data: np.ndarray | None = None,
     workers: int = 1,
     **solver_options: Unpack[MinpackOptions],
@@ -213,11 +228,19 @@ def fit_many_dask(
     p0 : array_like or dask array, shape (n,) or (K, n)
         The starting point, shared or one per curve (rechunked alongside
         ``ydata``).
-    x : array_like, shape (m,), optional
-        Passed to the model as ``const double *x`` (NULL when omitted);
-        sent with every task.  A built-in 2-D model's is ``(2, m)``.
+    x : array_like or dask array, shape (m,) or (K, m), optional
+        Passed to the model as ``const double *x`` (NULL when omitted):
+        shared (sent with every task) or one row per curve (rechunked
+        alongside ``ydata``).  A built-in 2-D model's is ``(2, m)`` or
+        ``(K, 2, m)``.
     sigma : array_like or dask array, shape (m,) or (K, m), optional
         Uncertainties, shared or one row per curve.
+    bounds : 2-tuple of array_like, optional
+        Bounds on the parameters, shared or one row per curve, as for
+        :func:`pyminpack.fit_many` (checked here, before any task is made).
+    fixed : array_like of bool, shape (n,), optional
+        Parameters held at their ``p0`` values, as for
+        :func:`pyminpack.fit_many`.
     user_data : ndarray, optional
         The model's ``void *user_data``: a numpy array, sent to the workers
         by value (an address means nothing in another process).
@@ -243,10 +266,12 @@ def fit_many_dask(
     TypeError
         ``model`` is a compiled function or cannot be pickled, or
         ``user_data`` is not a numpy array (or is given with a built-in
-        model).
+        model); ``progress`` is given (use dask's progress bars).
     ValueError
-        ``ydata``, ``p0`` or ``sigma`` has the wrong shape; the sizes do
-        not fit a built-in model (see :func:`pyminpack.fit_many`).
+        ``ydata``, ``p0``, ``x``, ``sigma`` or ``bounds`` has the wrong
+        shape; the bounds or ``fixed`` are refused, or ``p0`` (unless a
+        dask array, checked by the workers) is outside the bounds; the sizes do not fit a built-in model (see
+        :func:`pyminpack.fit_many`).
 
     Notes
     -----
@@ -293,6 +318,12 @@ def fit_many_dask(
     import dask.array as da
     from dask.base import tokenize
 
+    if "progress" in solver_options:
+        raise TypeError(
+            "fit_many_dask: progress is fit_many's, within one task; follow the tasks with dask's own "
+            "progress bars (dask.diagnostics.ProgressBar, or dask.distributed.progress on a cluster)."
+        )
+
     builtin = resolve(model) if is_builtin(model) else None
     if builtin is None:
         _check_picklable(model)
@@ -326,25 +357,42 @@ def fit_many_dask(
 
     p = p0 if isinstance(p0, da.Array) else np.asarray(p0, dtype=np.float64)
     n = int(p.shape[-1]) if p.ndim >= 1 else 1
+    names = None
     if builtin is not None:  # refused here, before any task runs
-        builtin.parameter_names(n)
-        builtin.abscissae(x, m)
+        names = builtin.parameter_names(n)
+    fitted = fitted_parameters(fixed, n)
     p_arg, p_index, _ = per_curve("p0", p, n)
     if sigma is None:
         s_arg: Any = None
         s_index: str | None = None
     else:
         s_arg, s_index, _ = per_curve("sigma", sigma, m)
+    x_arg, x_index, x_shape = None, None, None
+    if x is not None and is_per_curve_x(builtin, x):
+        x_array = da.asarray(x)
+        check_x_per_curve(builtin, x_array.shape, K, m)
+        x_shape = tuple(int(size) for size in x_array.shape[1:])
+        x_arg, x_index, _ = per_curve("x", x_array.reshape(K, -1), int(np.prod(x_shape)))
+    elif builtin is not None:  # refused here, before any task runs
+        builtin.abscissae(x, m)
+    lb_ub = parse_bounds_per_curve(bounds, K, n)
+    lb_arg = ub_arg = b_index = None
+    if lb_ub is not None and lb_ub[0].ndim == 2:
+        (lb_arg, b_index, _), (ub_arg, _, _) = (per_curve("bounds", side, n) for side in lb_ub)
+    if lb_ub is not None and not isinstance(p, da.Array):
+        ParameterTransform(*(np.broadcast_to(side, (K, n)) for side in lb_ub)).check_start(np.broadcast_to(p, (K, n)))
     # Checked here, so that a bad setting fails now rather than on every worker;
     # whether the model has a Jacobian (the default maxfev) is known only there.
-    SolverSettings.check(n, has_jacobian=False, **solver_options)
+    SolverSettings.check(n if fitted is None else fitted.size, has_jacobian=False, **solver_options)
     options = {
-        "x": None if x is None else np.asarray(x, dtype=np.float64),
+        "x": None if x is None or x_arg is not None else np.asarray(x, dtype=np.float64),
+        "fixed": None if fixed is None else np.asarray(fixed),
         "user_data": user_data,
         "workers": workers,
+        **({} if lb_ub is None or lb_arg is not None else {"bounds": lb_ub}),
         **solver_options,
     }
-    token = tokenize(model, y, p_arg, s_arg, options)
+    token = tokenize(model, y, p_arg, s_arg, x_arg, lb_arg, ub_arg, options)
     packed = da.blockwise(
         _fit_block,
         "ic",
@@ -354,6 +402,12 @@ def fit_many_dask(
         None if p_index is None else "ik",
         s_arg,
         None if s_index is None else "ij",
+        x_arg,
+        None if x_index is None else "il",
+        lb_arg,
+        None if b_index is None else "ik",
+        ub_arg,
+        None if b_index is None else "ik",
         new_axes={"c": 2 * n + 3},
         dtype=np.float64,
         concatenate=True,
@@ -361,6 +415,7 @@ def fit_many_dask(
         meta=np.empty((0, 0)),
         recipe=model if builtin is None else builtin,
         n=n,
+        x_shape=x_shape,
         **options,
     )
     return ManyFits(
@@ -369,4 +424,5 @@ def fit_many_dask(
         packed[:, n + 1].astype(np.int32),
         packed[:, n + 2],
         packed[:, n + 3 :],
+        names=names,
     )

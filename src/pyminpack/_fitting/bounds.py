@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["AT_BOUND_RTOL", "ParameterTransform", "parse_bounds"]
+__all__ = ["AT_BOUND_RTOL", "ParameterTransform", "parse_bounds", "parse_bounds_per_curve"]
 
 #: A fitted parameter counts as at a bound when it lies within this fraction
 #: of ``max(1, |bound|)`` (or, between two bounds, of ``ub - lb``) of it.
@@ -105,21 +105,75 @@ def parse_bounds(
     """
     if _is_unbounded(bounds):  # the default: nothing to check on an unbounded fit's path
         return np.full(n, -np.inf), np.full(n, np.inf)
-    if hasattr(bounds, "lb") and hasattr(bounds, "ub"):
-        lower, upper = bounds.lb, bounds.ub
-    else:
-        try:
-            lower, upper = bounds
-        except (TypeError, ValueError):
-            raise ValueError("`bounds` must be a 2-tuple (lb, ub) or have attributes lb and ub.") from None
+    lower, upper = _sides(bounds)
     lb, ub = _bound_array("lower", lower, n), _bound_array("upper", upper, n)
-    crossed = np.flatnonzero(lb >= ub)
+    _check_order(lb, ub, names)
+    return lb, ub
+
+
+def _sides(bounds: Any) -> tuple[Any, Any]:
+    """Return ``(lower, upper)`` of a 2-tuple or of an object with ``lb`` and ``ub``."""
+    if hasattr(bounds, "lb") and hasattr(bounds, "ub"):
+        return bounds.lb, bounds.ub
+    try:
+        lower, upper = bounds
+    except (TypeError, ValueError):
+        raise ValueError("`bounds` must be a 2-tuple (lb, ub) or have attributes lb and ub.") from None
+    return lower, upper
+
+
+def _check_order(lb: NDArray[np.float64], ub: NDArray[np.float64], names: tuple[str, ...] | None) -> None:
+    """Raise ``ValueError`` naming the first parameter (and curve, for 2-D bounds) with ``lb >= ub``."""
+    crossed = np.argwhere(lb >= ub)
     if crossed.size:
-        i = int(crossed[0])
+        *curve, i = (int(index) for index in crossed[0])
+        where = "" if not curve else f" of curve {curve[0]}"
         raise ValueError(
             "Each lower bound must be strictly less than each upper bound; "
-            f"parameter {i if names is None else names[i]} has lower bound {lb[i]:g} >= upper bound {ub[i]:g}."
+            f"parameter {i if names is None else names[i]}{where} has lower bound {lb[tuple(crossed[0])]:g} "
+            f">= upper bound {ub[tuple(crossed[0])]:g}."
         )
+
+
+def parse_bounds_per_curve(bounds: Any, curves: int, n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    """Return ``(lb, ub)`` for ``fit_many``: shared, shape (n,), or one row per curve, shape (curves, n).
+
+    As :func:`parse_bounds` (same forms, checks and messages), except that
+    a side may also be a ``(curves, n)`` array; a side given per curve
+    makes both per curve.  None for no bounds at all.
+
+    Examples
+    --------
+    >>> parse_bounds_per_curve((0, [[1.0, 2.0], [3.0, np.inf]]), 2, 2)
+    (array([[0., 0.],
+           [0., 0.]]), array([[ 1.,  2.],
+           [ 3., inf]]))
+    >>> parse_bounds_per_curve((-np.inf, np.inf), 2, 2) is None
+    True
+    """
+    if _is_unbounded(bounds):
+        return None
+    lower, upper = _sides(bounds)
+    sides = []
+    for name, value in (("lower", lower), ("upper", upper)):
+        if np.ndim(value) == 2:
+            array = np.asarray(value, dtype=float)
+            if np.isnan(array).any():
+                raise ValueError(f"The {name} bounds must not be nan.")
+            if array.shape != (curves, n):
+                raise ValueError(
+                    f"The {name} bounds must be a scalar, have one entry per parameter (N={n}) or one row per "
+                    f"curve (K, N) = ({curves}, {n}); got shape {array.shape}."
+                )
+            sides.append(array)
+        else:
+            sides.append(_bound_array(name, value, n))
+    lb, ub = sides
+    if lb.ndim != ub.ndim:
+        lb, ub = (np.array(np.broadcast_to(side, (curves, n))) for side in (lb, ub))
+    _check_order(lb, ub, None)
+    if not (np.isfinite(lb).any() or np.isfinite(ub).any()):
+        return None
     return lb, ub
 
 
@@ -179,11 +233,11 @@ class ParameterTransform:
         """Raise ``ValueError`` naming the first parameter of ``p0`` outside its bounds."""
         if self.is_identity:
             return
-        outside = np.flatnonzero((p0 < self.lb) | (p0 > self.ub))
+        outside = np.argwhere((p0 < self.lb) | (p0 > self.ub))
         if outside.size:
-            i = int(outside[0])
+            i = tuple(int(index) for index in outside[0])  # (parameter,), or (curve, parameter) for fit_many
             raise ValueError(
-                f"Initial guess p0[{i}] = {float(p0[i]):g} is outside its bounds "
+                f"Initial guess p0[{', '.join(map(str, i))}] = {float(p0[i]):g} is outside its bounds "
                 f"[{self.lb[i]:g}, {self.ub[i]:g}]; start every parameter within its bounds."
             )
 

@@ -99,7 +99,21 @@ typedef struct Context {
     jacobian_rows_fn jacobian_rows;
     double *block;         /* block_rows * n doubles: rows first..stop-1, row-major */
     int block_rows, first, stop;
+    /* fit_many with bounds or fixed parameters (see "fit_many: bounds and
+     * fixed parameters" below): MINPACK's x is then the internal vector of
+     * the nfit fitted parameters, and the model gets the n_model external
+     * ones in p_ext.  `mapped` 0: x is the model's parameters. */
+    int mapped;
+    int n_model;
+    const double *lb, *ub; /* this curve's bounds (n_model each), or NULL: none */
+    const int *fitted;     /* the fitted parameters' indices (nfit of them), or NULL: all */
+    double *p_ext;         /* n_model doubles: the model's parameters, the fixed ones preset */
+    double *jac_ext;       /* m * n_model doubles: the model's Jacobian, when some are fixed */
 } Context;
+
+static const double *external_parameters(Context *ctx, int nfit, const double *q);
+static void chain_rule(Context *ctx, int m, int nfit, const double *q, const double *jac, int ldjac, double *fjac,
+                       int ldfjac);
 
 static PYMINPACK_THREAD_LOCAL Context *active = NULL;
 
@@ -186,35 +200,75 @@ guard(Context *ctx, int stage, int evaluation, int n, const double *x, const dou
     return !finite;
 }
 
-static void
-lmdif_trampoline(int *m, int *n, double *x, double *fvec, int *iflag)
+/* MINPACK's FCN for lmdif.  `mapped` (a constant in each trampoline below,
+ * so that the plain one compiles to the code it had before fit_many's
+ * bounds and fixed parameters): x is the internal vector of the fitted
+ * parameters, and the model gets the external ones. */
+static inline void
+lmdif_fcn(int mapped, int *m, int *n, double *x, double *fvec, int *iflag)
 {
     Context *ctx = active;
     if (*iflag == 0) { /* progress report: NPRINT is 0, never asked for */
         return;
     }
     int stage = *iflag == 2 ? STAGE_DIFFERENCES : ctx->nfev == 0 ? STAGE_START : STAGE_NONE;
-    if (evaluate(ctx, *m, *n, x, fvec) != 0 || guard(ctx, stage, ctx->nfev, *n, x, fvec, *m, 1, *m)) {
+    const double *params = mapped ? external_parameters(ctx, *n, x) : x;
+    int n_params = mapped ? ctx->n_model : *n;
+    if (evaluate(ctx, *m, n_params, params, fvec) != 0 || guard(ctx, stage, ctx->nfev, *n, x, fvec, *m, 1, *m)) {
+        *iflag = -1;
+    }
+}
+
+/* MINPACK's FCN for lmder; `mapped` as for lmdif_fcn.  A mapped Jacobian
+ * is the model's (weighted) at the external parameters, in jac_ext when
+ * some are fixed, then by the chain rule MINPACK's. */
+static inline void
+lmder_fcn(int mapped, int *m, int *n, double *x, double *fvec, double *fjac, int *ldfjac, int *iflag)
+{
+    Context *ctx = active;
+    const double *params = mapped ? external_parameters(ctx, *n, x) : x;
+    int n_params = mapped ? ctx->n_model : *n;
+    int stop = 0;
+    if (*iflag == 1) {
+        int stage = ctx->nfev == 0 ? STAGE_START : STAGE_NONE;
+        stop = evaluate(ctx, *m, n_params, params, fvec) != 0 || guard(ctx, stage, ctx->nfev, *n, x, fvec, *m, 1, *m);
+    }
+    else if (*iflag == 2) {
+        int separate = mapped && ctx->fitted != NULL;
+        double *jac = separate ? ctx->jac_ext : fjac;
+        stop = evaluate_jacobian(ctx, *m, n_params, params, jac, separate ? *m : *ldfjac) != 0;
+        if (!stop && mapped) {
+            chain_rule(ctx, *m, *n, x, jac, separate ? *m : *ldfjac, fjac, *ldfjac);
+        }
+        stop = stop || guard(ctx, STAGE_JACOBIAN, ctx->njev, *n, x, fjac, *m, *n, *ldfjac);
+    }
+    if (stop) {
         *iflag = -1;
     }
 }
 
 static void
+lmdif_trampoline(int *m, int *n, double *x, double *fvec, int *iflag)
+{
+    lmdif_fcn(0, m, n, x, fvec, iflag);
+}
+
+static void
 lmder_trampoline(int *m, int *n, double *x, double *fvec, double *fjac, int *ldfjac, int *iflag)
 {
-    Context *ctx = active;
-    int stop = 0;
-    if (*iflag == 1) {
-        int stage = ctx->nfev == 0 ? STAGE_START : STAGE_NONE;
-        stop = evaluate(ctx, *m, *n, x, fvec) != 0 || guard(ctx, stage, ctx->nfev, *n, x, fvec, *m, 1, *m);
-    }
-    else if (*iflag == 2) {
-        stop = evaluate_jacobian(ctx, *m, *n, x, fjac, *ldfjac) != 0 ||
-               guard(ctx, STAGE_JACOBIAN, ctx->njev, *n, x, fjac, *m, *n, *ldfjac);
-    }
-    if (stop) {
-        *iflag = -1;
-    }
+    lmder_fcn(0, m, n, x, fvec, fjac, ldfjac, iflag);
+}
+
+static void
+lmdif_mapped_trampoline(int *m, int *n, double *x, double *fvec, int *iflag)
+{
+    lmdif_fcn(1, m, n, x, fvec, iflag);
+}
+
+static void
+lmder_mapped_trampoline(int *m, int *n, double *x, double *fvec, double *fjac, int *ldfjac, int *iflag)
+{
+    lmder_fcn(1, m, n, x, fvec, fjac, ldfjac, iflag);
 }
 
 /* The MINPACK settings shared by every solve of one call. */
@@ -235,11 +289,11 @@ solve(Context *ctx, int use_jacobian, int m, int n, double *x, double *fvec, dou
     Context *previous = active;
     active = ctx;
     if (use_jacobian) {
-        lmder_(lmder_trampoline, &m, &n, x, fvec, fjac, &ldfjac, &ftol, &xtol, &gtol, &maxfev, diag, &mode,
+        lmder_(ctx->mapped ? lmder_mapped_trampoline : lmder_trampoline, &m, &n, x, fvec, fjac, &ldfjac, &ftol, &xtol, &gtol, &maxfev, diag, &mode,
                &factor, &nprint, &info, nfev, njev, ipvt, qtf, wa, wa + n, wa + 2 * n, wa + 3 * n);
     }
     else {
-        lmdif_(lmdif_trampoline, &m, &n, x, fvec, &ftol, &xtol, &gtol, &maxfev, &epsfcn, diag, &mode, &factor,
+        lmdif_(ctx->mapped ? lmdif_mapped_trampoline : lmdif_trampoline, &m, &n, x, fvec, &ftol, &xtol, &gtol, &maxfev, &epsfcn, diag, &mode, &factor,
                &nprint, &info, nfev, fjac, &ldfjac, ipvt, qtf, wa, wa + n, wa + 2 * n, wa + 3 * n);
         *njev = 0;
     }
@@ -603,6 +657,117 @@ native_leastsq(PyObject *self, PyObject *args)
                          stop == Py_None ? Py_NewRef(Py_None) : stop);
 }
 
+/* ---- fit_many: bounds and fixed parameters ----------------------------- */
+
+/* MINUIT's bounded-to-unbounded transform, the one curve_fit uses: its
+ * formulas are documented, and written in Python, in _fitting/bounds.py
+ * (ParameterTransform.to_external, .derivative); this is their C twin, per
+ * parameter, written operation for operation alike (tests/test_fit_many_bounds.py
+ * checks the two agree to rounding through bounded_transform below).  C,
+ * because fit_many evaluates it at every model call of every curve with the
+ * GIL released.  An infinite bound is no bound.  p is kept within [lb, ub]
+ * against rounding (np.clip's comparisons: a nan q stays nan). */
+static double
+bounded_external(double q, double lb, double ub)
+{
+    double p;
+    if (isfinite(lb) && isfinite(ub)) {
+        p = lb + (ub - lb) * (sin(q) + 1.0) / 2.0;
+    }
+    else if (isfinite(lb)) {
+        p = lb - 1.0 + sqrt(q * q + 1.0);
+    }
+    else if (isfinite(ub)) {
+        p = ub + 1.0 - sqrt(q * q + 1.0);
+    }
+    else {
+        return q;
+    }
+    return p < lb ? lb : p > ub ? ub : p;
+}
+
+/* dp/dq of bounded_external. */
+static double
+bounded_derivative(double q, double lb, double ub)
+{
+    if (isfinite(lb) && isfinite(ub)) {
+        return (ub - lb) / 2.0 * cos(q);
+    }
+    if (isfinite(lb)) {
+        return q / sqrt(q * q + 1.0);
+    }
+    if (isfinite(ub)) {
+        return -q / sqrt(q * q + 1.0);
+    }
+    return 1.0;
+}
+
+/* The model's n_model parameters for MINPACK's nfit internal ones q: the
+ * fitted ones through the bounds (if any), the fixed ones as preset. */
+static const double *
+external_parameters(Context *ctx, int nfit, const double *q)
+{
+    for (int i = 0; i < nfit; i++) {
+        int j = ctx->fitted != NULL ? ctx->fitted[i] : i;
+        ctx->p_ext[j] = ctx->lb != NULL ? bounded_external(q[i], ctx->lb[j], ctx->ub[j]) : q[i];
+    }
+    return ctx->p_ext;
+}
+
+/* MINPACK's Jacobian (m by nfit, leading dimension ldfjac) from the
+ * model's, weighted (m by n_model, leading dimension ldjac): the fitted
+ * parameters' columns times dp/dq (curve_fit's order: (J * w) * dp/dq).
+ * jac may be fjac itself (all parameters fitted): column i is then scaled
+ * in place. */
+static void
+chain_rule(Context *ctx, int m, int nfit, const double *q, const double *jac, int ldjac, double *fjac, int ldfjac)
+{
+    for (int i = 0; i < nfit; i++) {
+        int j = ctx->fitted != NULL ? ctx->fitted[i] : i;
+        double slope = ctx->lb != NULL ? bounded_derivative(q[i], ctx->lb[j], ctx->ub[j]) : 1.0;
+        const double *source = jac + (npy_intp)j * ldjac;
+        double *column = fjac + (npy_intp)i * ldfjac;
+        for (int r = 0; r < m; r++) {
+            column[r] = source[r] * slope;
+        }
+    }
+}
+
+PyDoc_STRVAR(bounded_transform_doc,
+"bounded_transform(q, lb, ub) -> (p, dpdq)\n\n"
+"fit_many's C transform of internal parameters q (float64, C-contiguous)\n"
+"to bounded ones, elementwise with the bounds lb, ub (same size), and its\n"
+"derivative: for tests against _fitting/bounds.py's ParameterTransform.");
+
+static PyObject *
+native_bounded_transform(PyObject *self, PyObject *args)
+{
+    PyObject *oq, *olb, *oub;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOO:bounded_transform", &oq, &olb, &oub)) {
+        return NULL;
+    }
+    npy_intp size = PyArray_Check(oq) ? PyArray_SIZE((PyArrayObject *)oq) : 0;
+    const double *q = array_data(oq, "q", NPY_DOUBLE, size, 0);
+    const double *lb = q ? array_data(olb, "lb", NPY_DOUBLE, size, 0) : NULL;
+    const double *ub = lb ? array_data(oub, "ub", NPY_DOUBLE, size, 0) : NULL;
+    if (ub == NULL) {
+        return NULL;
+    }
+    PyObject *op = PyArray_SimpleNew(1, &size, NPY_DOUBLE), *od = PyArray_SimpleNew(1, &size, NPY_DOUBLE);
+    if (op == NULL || od == NULL) {
+        Py_XDECREF(op);
+        Py_XDECREF(od);
+        return NULL;
+    }
+    double *p = PyArray_DATA((PyArrayObject *)op), *d = PyArray_DATA((PyArrayObject *)od);
+    for (npy_intp i = 0; i < size; i++) {
+        p[i] = bounded_external(q[i], lb[i], ub[i]);
+        d[i] = bounded_derivative(q[i], lb[i], ub[i]);
+    }
+    return Py_BuildValue("NN", op, od);
+}
+
 /* ---- fit_many ---------------------------------------------------------- */
 
 /* One fit's standard errors, sqrt(diag(cov_x) * chisqr / (m - n)), into
@@ -649,7 +814,7 @@ standard_errors(int info, npy_intp m, npy_intp n, const double *fjac, const int 
 }
 
 PyDoc_STRVAR(fit_many_doc,
-"fit_many(functions, xdata, y, weight, p, rows, results, settings)\n\n"
+"fit_many(functions, xdata, y, weight, p, rows, results, settings, layout=None)\n\n"
 "Fit curves start..stop-1 (rows = (start, stop)) of y (K by m) with the\n"
 "compiled model, the GIL released throughout.  functions: (model,\n"
 "model_jacobian, user_data) as addresses, model_jacobian 0 for forward\n"
@@ -659,20 +824,39 @@ PyDoc_STRVAR(fit_many_doc,
 "doubles per coordinate; weight: None, m or K by m doubles (1/sigma); settings: a\n"
 "SolverSettings without diag.  ier is MINPACK's INFO, IER_USER_STOP when the\n"
 "model asked to stop, IER_NONFINITE when the non-finite guard stopped the\n"
-"fit or refused its convergence (reached on non-finite trial points alone).");
+"fit or refused its convergence (reached on non-finite trial points alone).\n\n"
+"layout = (x_stride, lb, ub, fitted): x_stride 0 for one xdata shared by\n"
+"all curves, else the doubles of each curve's own xdata (K of them, one\n"
+"after the other); lb, ub: None (no bounds) or n or K by n doubles; fitted:\n"
+"None (all) or the int32 indices of the parameters fitted, the others held\n"
+"at their values in p (perr 0).  With bounds, p holds on entry the\n"
+"internal starting point (ParameterTransform.to_internal) of each fitted\n"
+"parameter, and receives the bounded solution; perr is mapped back by\n"
+"|dp/dq| as curve_fit maps its covariance.");
+
+/* The curve-dependent rows of a layout: `size` doubles of one shared row
+ * (NULL for none) or K rows, one per curve. */
+static const double *
+row(const double *data, npy_intp size, npy_intp row_size, npy_intp k)
+{
+    return data == NULL || size == row_size ? data : data + k * row_size;
+}
 
 static PyObject *
 native_fit_many(PyObject *self, PyObject *args)
 {
     PyObject *functions, *oxdata, *oy, *oweight, *op, *oier, *onfev, *ochisqr, *operr, *settings;
-    Py_ssize_t start, stop;
+    PyObject *olayout = Py_None, *olb = Py_None, *oub = Py_None, *ofitted = Py_None;
+    Py_ssize_t start, stop, x_stride = 0;
     uintptr_t model, model_jacobian;
     void *user_data;
     Settings s;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOOOO(nn)(OOOO)O:fit_many", &functions, &oxdata, &oy, &oweight, &op, &start, &stop,
-                          &oier, &onfev, &ochisqr, &operr, &settings) ||
-        !parse_functions(functions, &model, &model_jacobian, &user_data)) {
+    if (!PyArg_ParseTuple(args, "OOOOO(nn)(OOOO)O|O:fit_many", &functions, &oxdata, &oy, &oweight, &op, &start,
+                          &stop, &oier, &onfev, &ochisqr, &operr, &settings, &olayout) ||
+        !parse_functions(functions, &model, &model_jacobian, &user_data) ||
+        (olayout != Py_None &&
+         !PyArg_ParseTuple(olayout, "nOOO:layout", &x_stride, &olb, &oub, &ofitted))) {
         return NULL;
     }
     if (!PyArray_Check(oy) || PyArray_NDIM((PyArrayObject *)oy) != 2 || !PyArray_Check(op) ||
@@ -682,12 +866,14 @@ native_fit_many(PyObject *self, PyObject *args)
     }
     npy_intp K = PyArray_DIM((PyArrayObject *)oy, 0), m = PyArray_DIM((PyArrayObject *)oy, 1);
     npy_intp n = PyArray_DIM((PyArrayObject *)op, 1);
-    if (PyArray_DIM((PyArrayObject *)op, 0) != K || n < 1 || m < n || m > INT_MAX / 4 || start < 0 ||
-        stop > K || start > stop) {
+    npy_intp nfit = ofitted == Py_None ? n : PyArray_Check(ofitted) ? PyArray_SIZE((PyArrayObject *)ofitted) : -1;
+    if (PyArray_DIM((PyArrayObject *)op, 0) != K || n < 1 || nfit < 1 || nfit > n || m < nfit || m > INT_MAX / 4 ||
+        n > INT_MAX / 4 || start < 0 || stop > K || start > stop || x_stride < 0 ||
+        (x_stride > 0 && (x_stride % m != 0 || oxdata == Py_None))) {
         PyErr_SetString(PyExc_ValueError, "_native: bad sizes");
         return NULL;
     }
-    if (!parse_settings(settings, n, &s)) {
+    if (!parse_settings(settings, nfit, &s)) {
         return NULL;
     }
     if (s.diag != NULL) {
@@ -704,18 +890,34 @@ native_fit_many(PyObject *self, PyObject *args)
     if (perr == NULL) {
         return NULL;
     }
-    const double *xdata = abscissae(oxdata, m, &ok);
+    const double *xdata = x_stride == 0 ? abscissae(oxdata, m, &ok) : array_data(oxdata, "xdata", NPY_DOUBLE, K * x_stride, 0);
+    if (x_stride > 0 && xdata == NULL) {
+        return NULL;
+    }
     npy_intp wsize = oweight == Py_None ? 0 : PyArray_Check(oweight) ? PyArray_SIZE((PyArrayObject *)oweight) : -1;
-    if (wsize != 0 && wsize != m && wsize != K * m) {
-        PyErr_SetString(PyExc_TypeError, "_native: weight must have m or K*m elements");
+    npy_intp bsize = olb == Py_None ? 0 : PyArray_Check(olb) ? PyArray_SIZE((PyArrayObject *)olb) : -1;
+    if ((wsize != 0 && wsize != m && wsize != K * m) || (bsize != 0 && bsize != n && bsize != K * n) ||
+        (bsize == 0) != (oub == Py_None)) {
+        PyErr_SetString(PyExc_TypeError, "_native: weight must have m or K*m elements, lb and ub n or K*n");
         return NULL;
     }
     const double *weight = ok ? optional_data(oweight, "weight", wsize, &ok) : NULL;
-    if (!ok) {
+    const double *lb = ok ? optional_data(olb, "lb", bsize, &ok) : NULL;
+    const double *ub = ok ? optional_data(oub, "ub", bsize, &ok) : NULL;
+    const int *fitted = ok && ofitted != Py_None ? array_data(ofitted, "fitted", NPY_INT32, nfit, 0) : NULL;
+    if (!ok || (ofitted != Py_None && fitted == NULL)) {
         return NULL;
     }
-    /* fvec, fjac, qtf, diag, xbad, wa, rinv; ipvt */
-    size_t doubles = (size_t)m + (size_t)m * (size_t)n + 3 * (size_t)n + (3 * (size_t)n + (size_t)m) + (size_t)n * (size_t)n;
+    for (npy_intp i = 0; fitted != NULL && i < nfit; i++) {
+        if (fitted[i] < 0 || fitted[i] >= n || (i > 0 && fitted[i] <= fitted[i - 1])) {
+            PyErr_SetString(PyExc_ValueError, "_native: fitted must be increasing indices of parameters");
+            return NULL;
+        }
+    }
+    int mapped = lb != NULL || fitted != NULL;
+    /* fvec, fjac, qtf, diag, xbad, wa, rinv; mapped: p_ext, q, perr_q, jac_ext; ipvt */
+    size_t doubles = (size_t)m + (size_t)m * (size_t)n + 3 * (size_t)n + (3 * (size_t)n + (size_t)m) +
+                     (size_t)n * (size_t)n + (mapped ? 3 * (size_t)n + (size_t)m * (size_t)n : 0);
     double *work = PyMem_RawMalloc(doubles * sizeof(double));
     int *ipvt = PyMem_RawMalloc((size_t)n * sizeof(int));
     if (work == NULL || ipvt == NULL) {
@@ -724,7 +926,8 @@ native_fit_many(PyObject *self, PyObject *args)
         return PyErr_NoMemory();
     }
     double *fvec = work, *fjac = fvec + m, *qtf = fjac + m * n, *diag = qtf + n, *xbad = diag + n,
-           *wa = xbad + n, *rinv = wa + 3 * n + m;
+           *wa = xbad + n, *rinv = wa + 3 * n + m, *p_ext = rinv + n * n, *q = p_ext + n, *perr_q = q + n,
+           *jac_ext = perr_q + n;
     Py_BEGIN_ALLOW_THREADS
     for (npy_intp k = start; k < stop; k++) {
         Context ctx;
@@ -732,12 +935,27 @@ native_fit_many(PyObject *self, PyObject *args)
         ctx.model = (model_fn)model;
         ctx.model_jacobian = (model_jacobian_fn)model_jacobian;
         ctx.user_data = user_data;
-        ctx.xdata = xdata;
+        ctx.xdata = x_stride == 0 ? xdata : xdata + k * x_stride;
         ctx.y = y + k * m;
-        ctx.weight = weight == NULL ? NULL : wsize == m ? weight : weight + k * m;
+        ctx.weight = row(weight, wsize, m, k);
         ctx.xbad = xbad;
+        double *pk = p + k * n, *x = pk;
+        if (mapped) {
+            ctx.mapped = 1;
+            ctx.n_model = (int)n;
+            ctx.lb = row(lb, bsize, n, k);
+            ctx.ub = row(ub, bsize, n, k);
+            ctx.fitted = fitted;
+            ctx.p_ext = p_ext;
+            ctx.jac_ext = jac_ext;
+            memcpy(p_ext, pk, (size_t)n * sizeof(double)); /* the fixed parameters' values */
+            for (npy_intp i = 0; i < nfit; i++) {
+                q[i] = pk[fitted != NULL ? fitted[i] : i];
+            }
+            x = q;
+        }
         int kn, kj; /* MODE 1: MINPACK fills diag itself before it ever reads it */
-        int info = solve(&ctx, model_jacobian != 0, (int)m, (int)n, p + k * n, fvec, fjac, ipvt, qtf, diag, wa, &s,
+        int info = solve(&ctx, model_jacobian != 0, (int)m, (int)nfit, x, fvec, fjac, ipvt, qtf, diag, wa, &s,
                          &kn, &kj);
         /* nan/inf stopped the fit, or its convergence rests on non-finite trials alone (as leastsq refuses). */
         int nonfinite = ctx.stage != STAGE_NONE || (info >= 1 && info <= 4 && ctx.nonfinite_since != 0);
@@ -748,7 +966,25 @@ native_fit_many(PyObject *self, PyObject *args)
             sum += fvec[i] * fvec[i];
         }
         chisqr[k] = info == 0 ? NAN : sum; /* INFO 0: MINPACK evaluated nothing */
-        standard_errors(ier[k], m, n, fjac, ipvt, sum, rinv, perr + k * n);
+        if (!mapped) {
+            standard_errors(ier[k], m, n, fjac, ipvt, sum, rinv, perr + k * n);
+            continue;
+        }
+        standard_errors(ier[k], m, nfit, fjac, ipvt, sum, rinv, perr_q);
+        for (npy_intp j = 0; j < n; j++) { /* a fixed parameter: exact by assumption, unless the fit failed */
+            perr[k * n + j] = isnan(perr_q[0]) ? NAN : 0.0;
+        }
+        for (npy_intp i = 0; i < nfit; i++) {
+            npy_intp j = fitted != NULL ? fitted[i] : i;
+            if (ctx.lb != NULL) {
+                pk[j] = bounded_external(q[i], ctx.lb[j], ctx.ub[j]);
+                perr[k * n + j] = perr_q[i] * fabs(bounded_derivative(q[i], ctx.lb[j], ctx.ub[j]));
+            }
+            else {
+                pk[j] = q[i];
+                perr[k * n + j] = perr_q[i];
+            }
+        }
     }
     Py_END_ALLOW_THREADS
     PyMem_RawFree(work);
@@ -953,6 +1189,7 @@ static PyMethodDef native_methods[] = {
     {"leastsq", native_leastsq, METH_VARARGS, leastsq_doc},
     {"fit_many", native_fit_many, METH_VARARGS, fit_many_doc},
     {"hybrid", native_hybrid, METH_VARARGS, hybrid_doc},
+    {"bounded_transform", native_bounded_transform, METH_VARARGS, bounded_transform_doc},
     {"capsule_info", native_capsule_info, METH_O, capsule_info_doc},
     {NULL, NULL, 0, NULL},
 };
