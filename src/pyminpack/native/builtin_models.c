@@ -131,8 +131,8 @@ kept_exponentials(int model, int m, int n, const double *p, const double *x, ptr
 /* ---- profiles -------------------------------------------------------- */
 
 /* A peak profile along one axis and its derivatives:
- *   h0 = the profile at distance d from the centre (a Gaussian's: *kept
- *        when kept is not NULL, the exponential kept from the values call),
+ *   h0 = the profile at distance d from the centre (a Gaussian's: *kept_h0
+ *        when kept_h0 is not NULL, the exponential kept by the values call),
  *   h1 = d h0 / d centre,   h2 = d h0 / d width.
  * Gaussian: h0 = exp(-d^2 / (2 s^2)),  h1 = h0 d / s^2,       h2 = h0 d^2 / s^3.
  * Cauchy:   h0 = 1 / (1 + d^2 / s^2),   h1 = 2 h0^2 d / s^2,  h2 = 2 h0^2 d^2 / s^3. */
