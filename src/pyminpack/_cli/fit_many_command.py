@@ -9,9 +9,9 @@ nothing is written when the command stops on an error.
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -60,8 +60,8 @@ exit status:
 """
 
 
-def add_parser(commands: Any, non_negative_int: Any) -> None:
-    """Add the ``fit-many`` sub-command to ``commands`` (argparse's sub-parsers)."""
+def add_parser(commands: Any, int_at_least: Callable[[int], Callable[[str], int]]) -> None:
+    """Add the ``fit-many`` sub-command to ``commands`` (argparse's sub-parsers); ``int_at_least`` makes int types."""
     parser = commands.add_parser(
         "fit-many",
         help="fit a built-in model to every curve or spot of a .npy or .csv file",
@@ -84,25 +84,14 @@ def add_parser(commands: Any, non_negative_int: Any) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="the results: .csv or .npz")
     parser.add_argument("--x", metavar="FILE", help="the points' abscissae or coordinates, .npy or .csv")
     parser.add_argument("--sigma", metavar="FILE", help="the uncertainties of the data, .npy or .csv")
-    parser.add_argument("--workers", type=_positive_int, metavar="N", help="threads to fit on (default: every CPU)")
+    parser.add_argument("--workers", type=int_at_least(1), metavar="N", help="threads to fit on (default: every CPU)")
     parser.add_argument(
         "--maxfev",
-        type=non_negative_int,
+        type=int_at_least(0),
         default=0,
         metavar="N",
         help="the most evaluations of the model per fit (default 0: 100*(n+1))",
     )
-
-
-def _positive_int(text: str) -> int:
-    """Parse an integer of at least 1 (argparse's type for ``--workers``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is less than 1")
-    return value
 
 
 def read_array(path: str, what: str) -> NDArray[np.float64]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from . import fit_many_command
@@ -64,15 +64,25 @@ class _CommandParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _non_negative_int(text: str) -> int:
-    """Parse an integer of at least 0 (argparse's type for ``--maxfev``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is negative")
-    return value
+def int_at_least(minimum: int) -> Callable[[str], int]:
+    """Return argparse's type for an integer option of at least ``minimum`` (``--maxfev`` 0, ``--workers`` 1).
+
+    Examples
+    --------
+    >>> int_at_least(1)("2")
+    2
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} is {'negative' if minimum == 0 else f'less than {minimum}'}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -161,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument(
         "--maxfev",
-        type=_non_negative_int,
+        type=int_at_least(0),
         default=0,
         metavar="N",
         help="the most evaluations of the model (default 0: leastsq's 200*(n+1))",
@@ -183,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="print JSON instead of the report, or write it to FILE; inf and nan become null",
     )
-    fit_many_command.add_parser(commands, _non_negative_int)
+    fit_many_command.add_parser(commands, int_at_least)
     return parser
 
 

@@ -67,15 +67,14 @@ typedef int (*jacobian_fn)(int m, int n, const double *p, const double *x, doubl
  * asked for last (the start, or the trial point it has just accepted), so a
  * Gaussian model's values call keeps its exponentials and its Jacobian call
  * reuses them when it is the same model at the same m, n, p and x instead
- * of calling exp again: exp was about a fifth of a 1-D Gaussian fit's
- * instructions, half of them in the Jacobian (benchmarks/RESULTS.md).  The
- * Jacobian is the same bit for bit either way (the same exp of the same
- * argument).  The key holds x's contents, not only its address: a caller
- * may change x in place between two calls.  Per thread, since fit_many's
- * workers evaluate models in several threads at once; each thread runs one
- * fit at a time, and whatever ran in between, a matching key means the same
- * exponentials.  Models whose exponentials or abscissae exceed the cache
- * compute their own in the Jacobian, as before. */
+ * of calling exp again, exp being most of a Gaussian's cost
+ * (benchmarks/RESULTS.md).  The Jacobian is the same bit for bit either way
+ * (the same exp of the same argument).  The key holds x's contents, not
+ * only its address: a caller may change x in place between two calls.  Per
+ * thread, since fit_many's workers evaluate models in several threads at
+ * once; each thread runs one fit at a time, and whatever ran in between, a
+ * matching key means the same exponentials.  Models whose exponentials or
+ * abscissae exceed the cache compute their own in the Jacobian. */
 
 enum { KEPT_NONE, KEPT_GAUSS_1D, KEPT_GAUSS_2D, KEPT_GAUSS_2D_ELLIPTIC, KEPT_GAUSS_2D_ROTATED };
 
@@ -132,8 +131,8 @@ kept_exponentials(int model, int m, int n, const double *p, const double *x, ptr
 /* ---- profiles -------------------------------------------------------- */
 
 /* A peak profile along one axis and its derivatives:
- *   h0 = the profile at distance d from the centre (a Gaussian's: *kept
- *        when kept is not NULL, the exponential kept from the values call),
+ *   h0 = the profile at distance d from the centre (a Gaussian's: *kept_h0
+ *        when kept_h0 is not NULL, the exponential kept by the values call),
  *   h1 = d h0 / d centre,   h2 = d h0 / d width.
  * Gaussian: h0 = exp(-d^2 / (2 s^2)),  h1 = h0 d / s^2,       h2 = h0 d^2 / s^3.
  * Cauchy:   h0 = 1 / (1 + d^2 / s^2),   h1 = 2 h0^2 d / s^2,  h2 = 2 h0^2 d^2 / s^3. */
@@ -205,8 +204,8 @@ grid_side(int m)
 /* gauss_1d's exponentials h0 at the m points into e.  A loop of its own:
  * a loop that calls exp and also writes through a pointer into
  * thread-local storage has the compiler fetch that address again after
- * every call (__tls_get_addr, measured at a tenth of the model's
- * instructions), so the kept copy is made after it, in one memcpy. */
+ * every call (__tls_get_addr once per point; benchmarks/RESULTS.md), so
+ * the kept copy is made after it, in one memcpy. */
 static void
 gaussian_exponentials(const Axis *a, int m, const double *x, double *e)
 {
