@@ -187,16 +187,14 @@ def part_c(driver: Path, funcs: dict, work: Path) -> None:
     nb = numba_expdecay()
     if nb is not None:
         nb_compiled = Compiled(nb[0], 50, user_data=xy)
-        rows.append(
-            ("pyminpack leastsq(Compiled(numba cfunc))", cpu_per_call(lambda: pyminpack.leastsq(nb_compiled, p0), 20_000))
-        )
+        solve = lambda: pyminpack.leastsq(nb_compiled, p0)  # noqa: E731
+        rows.append(("pyminpack leastsq(Compiled(numba cfunc))", cpu_per_call(solve, 20_000)))
 
     def residuals(p, x, y):
         return p[0] * np.exp(-p[1] * x) + p[2] - y
 
-    rows.append(
-        ("pyminpack leastsq, Python callback", cpu_per_call(lambda: pyminpack.leastsq(residuals, p0, args=(x, y)), 3000))
-    )
+    python_solve = lambda: pyminpack.leastsq(residuals, p0, args=(x, y))  # noqa: E731
+    rows.append(("pyminpack leastsq, Python callback", cpu_per_call(python_solve, 3000)))
     try:
         import scipy
         from scipy.optimize import leastsq as scipy_leastsq

@@ -105,6 +105,42 @@ def test_solves_leave_the_reference_count_of_none_as_it_was(native, data):
     assert abs(sys.getrefcount(None) - before) < 10
 
 
+STARTS = {
+    "list": lambda: [1.0, 1.0, 1.0],
+    "float64": lambda: np.array([1.0, 1.0, 1.0]),
+    "float32": lambda: np.array([1.0, 1.0, 1.0], dtype=np.float32),
+    "integers": lambda: np.array([1, 1, 1]),
+    "strided view": lambda: np.array([1.0, 9.0, 1.0, 9.0, 1.0])[::2],
+    "big-endian": lambda: np.array([1.0, 1.0, 1.0], dtype=">f8"),
+    "2-D": lambda: np.array([[1.0, 1.0, 1.0]]),
+    "read-only": lambda: np.lib.stride_tricks.as_strided(np.ones(3), writeable=False),
+}
+
+
+@pytest.mark.parametrize("make_x0", STARTS.values(), ids=STARTS.keys())
+def test_every_kind_of_x0_starts_the_same_solve_and_is_left_as_it_was(native, data, make_x0):
+    """A 1-D float array goes to the C entry as it is (copied there); anything else through the Python checks."""
+    x, _y, xy = data
+    func = Compiled(native["rational"], len(x), user_data=xy)
+    x0 = make_x0()
+    before = np.array(x0, copy=True)
+    p, ier = leastsq(func, x0)
+    q, jer = leastsq(func, np.ones(3))
+    np.testing.assert_array_equal(p, q)
+    assert ier == jer and p.dtype == np.float64 and p.shape == (3,)
+    np.testing.assert_array_equal(x0, before)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_nonfinite_x0_is_refused_by_the_compiled_path_in_the_python_paths_words(native, data, dtype):
+    x, y, xy = data
+    x0 = np.array([1.0, np.nan, 1.0, np.inf])[:3].astype(dtype)
+    with pytest.raises(ValueError, match=re.escape("x0 must be finite; it holds nan or inf at indices [1].")):
+        leastsq(Compiled(native["rational"], len(x), user_data=xy), x0)
+    with pytest.raises(ValueError, match=re.escape("x0 must be finite; it holds nan or inf at indices [1].")):
+        leastsq(nf.rational_residuals, x0, args=(x, y))
+
+
 def test_failure_warns_and_improper_input_raises(native, data):
     x, y, xy = data
     func = Compiled(native["rational"], len(x), user_data=xy)

@@ -32,7 +32,7 @@ from .messages import IER_NONFINITE
 from .result import leastsq_result
 from .settings import SolverSettings, check_problem_size
 from .signatures import JACOBIAN, RESIDUALS, NativeFunction, is_compiled_function, native_function, user_data_address
-from .validation import raise_nonfinite, refuse_nonfinite_convergence
+from .validation import raise_nonfinite, refuse_nonfinite_convergence, refuse_nonfinite_start
 
 __all__ = [
     "Compiled",
@@ -266,7 +266,8 @@ def compiled_leastsq(
     compiled : CompiledSolve
         From :func:`compiled_functions`.
     x0 : ndarray
-        The checked starting point (``leastsq``'s flattened copy).
+        The starting point, 1-D and real (not copied: the C entry copies it,
+        checking in the same pass that it is finite).
     settings : SolverSettings
         The solve's settings.
     full_output : bool
@@ -275,12 +276,13 @@ def compiled_leastsq(
         The public function called, which error messages begin with.
     """
     func, functions, _, block_rows = compiled
-    x = x0 if x0.dtype == _FLOAT64 else x0.astype(_FLOAT64)  # MINPACK's x, overwritten
-    check_problem_size(len(x), func.m)
-    # Without full_output, MINPACK's fvec, fjac, ipvt and qtf stay in C (None here).
-    fvec, fjac, ipvt, qtf, info, nfev, njev, nonfinite_since, stop = native_leastsq(
-        functions, x, func.m, settings, func._model_data(), full_output, block_rows
-    )
+    check_problem_size(len(x0), func.m)
+    # MINPACK's x is a float64 copy of x0, made and checked finite in C (None: it is not);
+    # without full_output, MINPACK's fvec, fjac, ipvt and qtf stay in C (None here).
+    result = native_leastsq(functions, x0, func.m, settings, func._model_data(), full_output, block_rows)
+    if result is None:
+        refuse_nonfinite_start(x0)
+    x, fvec, fjac, ipvt, qtf, info, nfev, njev, nonfinite_since, stop = result
     if stop is None and nonfinite_since:
         info = refuse_nonfinite_convergence(
             func.residuals,  # type: ignore[arg-type]

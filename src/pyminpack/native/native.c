@@ -508,12 +508,13 @@ stop_info(const Context *ctx, npy_intp n)
 }
 
 PyDoc_STRVAR(leastsq_doc,
-"leastsq(functions, x, m, settings, data=None, outputs=True, block_rows=0)\n"
-"-> (fvec, fjac, ipvt, qtf, info, nfev, njev, nonfinite_since, stop)\n\n"
+"leastsq(functions, x0, m, settings, data=None, outputs=True, block_rows=0)\n"
+"-> (x, fvec, fjac, ipvt, qtf, info, nfev, njev, nonfinite_since, stop), or None\n\n"
 "One lmdif (no Jacobian), lmder or lmstr solve with compiled callbacks, the GIL\n"
 "released throughout.  functions: (residuals, jacobian, user_data) as\n"
-"addresses, jacobian 0 for forward differences; x: float64 C-contiguous\n"
-"(n,), overwritten by the solution; settings: a SolverSettings.\n"
+"addresses, jacobian 0 for forward differences; x0: a 1-D real array, read\n"
+"only (None is returned, nothing solved, when it holds nan or inf); x: the\n"
+"solution, in a new float64 array; settings: a SolverSettings.\n"
 "fjac is returned as an (n, m) C-ordered array (MINPACK's column-major m by\n"
 "n fjac), ipvt as MINPACK's 1-based int32 (all four None when not\n"
 "outputs: a solve's result is then x and its counts); nonfinite_since begins the\n"
@@ -562,8 +563,7 @@ native_leastsq(PyObject *self, PyObject *args)
         return NULL;
     }
     npy_intp ldfjac = rows ? n : m;
-    double *x = array_data(ox, "x", NPY_DOUBLE, n, 1);
-    if (x == NULL || !parse_settings(settings, n, &s)) {
+    if (!parse_settings(settings, n, &s)) {
         return NULL;
     }
     int ok = 1;
@@ -572,6 +572,21 @@ native_leastsq(PyObject *self, PyObject *args)
     const double *weight = ok ? optional_data(oweight, "weight", m, &ok) : NULL;
     if ((odata != Py_None && y == NULL) || !ok) {
         return NULL;
+    }
+    /* MINPACK's x: a float64 copy of x0, checked finite in the same pass
+     * (None when it is not: the Python layer says where). */
+    PyObject *x0 = PyArray_FROMANY(ox, NPY_DOUBLE, 1, 1, NPY_ARRAY_CARRAY_RO | NPY_ARRAY_FORCECAST);
+    PyObject *ox_out = x0 == NULL ? NULL : PyArray_SimpleNew(1, &n, NPY_DOUBLE);
+    if (ox_out == NULL) {
+        Py_XDECREF(x0);
+        return NULL;
+    }
+    double *x = PyArray_DATA((PyArrayObject *)ox_out);
+    int finite = copy_all_finite(x, PyArray_DATA((PyArrayObject *)x0), n);
+    Py_DECREF(x0);
+    if (!finite) {
+        Py_DECREF(ox_out);
+        Py_RETURN_NONE;
     }
     /* MINPACK's outputs: numpy arrays returned to the caller, or (not
      * `outputs`: leastsq without full_output reads none of them) scratch
@@ -598,6 +613,7 @@ native_leastsq(PyObject *self, PyObject *args)
                      (outputs ? 0 : (size_t)m + (size_t)ldfjac * (size_t)n + 2 * (size_t)n);
     double *wa = PyMem_RawMalloc(doubles * sizeof(double));
     if (ofvec == NULL || ofjac == NULL || oipvt == NULL || oqtf == NULL || wa == NULL) {
+        Py_DECREF(ox_out);
         Py_XDECREF(ofvec);
         Py_XDECREF(ofjac);
         Py_XDECREF(oipvt);
@@ -647,13 +663,14 @@ native_leastsq(PyObject *self, PyObject *args)
     PyObject *stop = stop_info(&ctx, n);
     PyMem_RawFree(wa);
     if (stop == NULL) {
+        Py_DECREF(ox_out);
         Py_DECREF(ofvec);
         Py_DECREF(ofjac);
         Py_DECREF(oipvt);
         Py_DECREF(oqtf);
         return NULL;
     }
-    return Py_BuildValue("NNNNiiiiN", ofvec, ofjac, oipvt, oqtf, info, nfev, njev, ctx.nonfinite_since,
+    return Py_BuildValue("NNNNNiiiiN", ox_out, ofvec, ofjac, oipvt, oqtf, info, nfev, njev, ctx.nonfinite_since,
                          stop == Py_None ? Py_NewRef(Py_None) : stop);
 }
 
