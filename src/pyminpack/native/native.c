@@ -428,13 +428,13 @@ address(PyObject *obj)
 static int
 parse_functions(PyObject *functions, uintptr_t *function, uintptr_t *jacobian, void **user_data)
 {
-    PyObject *ofunction, *ojacobian, *ouser_data;
-    if (!PyArg_ParseTuple(functions, "OOO:functions", &ofunction, &ojacobian, &ouser_data)) {
+    if (!PyTuple_Check(functions) || PyTuple_GET_SIZE(functions) != 3) {
+        PyErr_SetString(PyExc_TypeError, "_native: functions must be a tuple (function, jacobian, user_data)");
         return 0;
     }
-    *function = address(ofunction);
-    *jacobian = address(ojacobian);
-    *user_data = (void *)address(ouser_data);
+    *function = address(PyTuple_GET_ITEM(functions, 0));
+    *jacobian = address(PyTuple_GET_ITEM(functions, 1));
+    *user_data = (void *)address(PyTuple_GET_ITEM(functions, 2));
     if (PyErr_Occurred()) {
         return 0;
     }
@@ -451,23 +451,47 @@ parse_functions(PyObject *functions, uintptr_t *function, uintptr_t *jacobian, v
 static const char *const SETTINGS_FIELDS[] = {"ftol", "xtol", "gtol", "maxfev", "epsfcn", "factor", "diag",
                                               "allow_nonfinite", "progress", "band"};
 
+/* Item i of a tuple as a double, into *value; 0 with an exception on failure. */
+static int
+real_item(PyObject *tuple, Py_ssize_t i, double *value)
+{
+    *value = PyFloat_AsDouble(PyTuple_GET_ITEM(tuple, i));
+    return !(*value == -1.0 && PyErr_Occurred());
+}
+
 /* A SolverSettings for a problem of n parameters into `s`: epsfcn None is
  * the machine precision of float64 (a compiled function's residuals are
  * float64); diag None is MODE 1, else MODE 2 with its n values (read, never
  * written: MINPACK writes DIAG in MODE 1 only).  The guard's policy and the
  * progress reports are the Python layer's; band is hybrd's (fsolve's) only.
- * 0 with an exception on failure. */
+ * Read item by item: PyArg_ParseTuple's format parsing was a fifth of the
+ * C entry's own work on a small solve.  0 with an exception on failure. */
 static int
 parse_settings(PyObject *settings, npy_intp n, Settings *s)
 {
-    PyObject *oepsfcn, *odiag, *unused_policy, *unused_progress, *unused_band;
     if (!PyTuple_Check(settings) ||
-        !PyArg_ParseTuple(settings, "dddiOdOOOO:settings", &s->ftol, &s->xtol, &s->gtol, &s->maxfev, &oepsfcn,
-                          &s->factor, &odiag, &unused_policy, &unused_progress, &unused_band)) {
+        PyTuple_GET_SIZE(settings) != (Py_ssize_t)(sizeof SETTINGS_FIELDS / sizeof SETTINGS_FIELDS[0])) {
+        PyErr_SetString(PyExc_TypeError, "_native: settings must be a SolverSettings");
         return 0;
     }
-    s->epsfcn = oepsfcn == Py_None ? DBL_EPSILON : PyFloat_AsDouble(oepsfcn);
-    if (s->epsfcn == -1.0 && PyErr_Occurred()) {
+    if (!real_item(settings, 0, &s->ftol) || !real_item(settings, 1, &s->xtol) || !real_item(settings, 2, &s->gtol) ||
+        !real_item(settings, 5, &s->factor)) {
+        return 0;
+    }
+    long long maxfev = PyLong_AsLongLong(PyTuple_GET_ITEM(settings, 3));
+    if (maxfev == -1 && PyErr_Occurred()) {
+        return 0;
+    }
+    if (maxfev < INT_MIN || maxfev > INT_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "_native: maxfev does not fit a Fortran integer");
+        return 0;
+    }
+    s->maxfev = (int)maxfev;
+    PyObject *oepsfcn = PyTuple_GET_ITEM(settings, 4), *odiag = PyTuple_GET_ITEM(settings, 6);
+    if (oepsfcn == Py_None) {
+        s->epsfcn = DBL_EPSILON;
+    }
+    else if (!real_item(settings, 4, &s->epsfcn)) {
         return 0;
     }
     s->mode = odiag == Py_None ? 1 : 2;
@@ -530,19 +554,25 @@ PyDoc_STRVAR(leastsq_doc,
 "jacobian_rows function, asked for block_rows rows per call, lmstr runs\n"
 "and fjac is (n, n).");
 
+/* METH_FASTCALL, its arguments read by position: PyArg_ParseTuple's format
+ * parsing was a fifth of the C entry's own work on a small solve. */
 static PyObject *
-native_leastsq(PyObject *self, PyObject *args)
+native_leastsq(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    PyObject *functions, *ox, *settings, *odata = Py_None, *oxdata = Py_None, *oy = Py_None, *oweight = Py_None;
-    Py_ssize_t msize, block_rows = 0;
-    int outputs = 1;
+    PyObject *oxdata = Py_None, *oy = Py_None, *oweight = Py_None;
     uintptr_t function, jacobian;
     void *user_data;
     Settings s;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOnO|Opn:leastsq", &functions, &ox, &msize, &settings, &odata, &outputs,
-                          &block_rows) ||
-        !parse_functions(functions, &function, &jacobian, &user_data) ||
+    if (nargs < 4 || nargs > 7) {
+        PyErr_SetString(PyExc_TypeError, "_native.leastsq takes 4 to 7 arguments");
+        return NULL;
+    }
+    PyObject *functions = args[0], *ox = args[1], *settings = args[3], *odata = nargs > 4 ? args[4] : Py_None;
+    Py_ssize_t msize = PyLong_AsSsize_t(args[2]);
+    int outputs = nargs > 5 ? PyObject_IsTrue(args[5]) : 1;
+    Py_ssize_t block_rows = nargs > 6 ? PyLong_AsSsize_t(args[6]) : 0;
+    if (PyErr_Occurred() || !parse_functions(functions, &function, &jacobian, &user_data) ||
         (odata != Py_None && !PyArg_ParseTuple(odata, "OOO:data", &oxdata, &oy, &oweight))) {
         return NULL;
     }
@@ -1203,7 +1233,7 @@ native_capsule_info(PyObject *self, PyObject *capsule)
 }
 
 static PyMethodDef native_methods[] = {
-    {"leastsq", native_leastsq, METH_VARARGS, leastsq_doc},
+    {"leastsq", (PyCFunction)(void (*)(void))native_leastsq, METH_FASTCALL, leastsq_doc},
     {"fit_many", native_fit_many, METH_VARARGS, fit_many_doc},
     {"hybrid", native_hybrid, METH_VARARGS, hybrid_doc},
     {"bounded_transform", native_bounded_transform, METH_VARARGS, bounded_transform_doc},
