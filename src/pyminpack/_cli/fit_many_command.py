@@ -175,7 +175,9 @@ def read_array(path: str, what: str, *, infinite: bool = False) -> NDArray[np.fl
     refused = np.isnan(numbers) if infinite else ~np.isfinite(numbers)
     if refused.any():
         bad = tuple(int(i) for i in np.argwhere(refused)[0])
-        raise CommandError(f"{what}: {path}: the value at index {bad} is {numbers[bad]} (not finite)")
+        raise CommandError(
+            f"{what}: {path}: the value at index {bad} is {numbers[bad]} ({'not a bound' if infinite else 'not finite'})"
+        )
     return numbers
 
 
