@@ -175,9 +175,8 @@ def read_array(path: str, what: str, *, infinite: bool = False) -> NDArray[np.fl
     refused = np.isnan(numbers) if infinite else ~np.isfinite(numbers)
     if refused.any():
         bad = tuple(int(i) for i in np.argwhere(refused)[0])
-        raise CommandError(
-            f"{what}: {path}: the value at index {bad} is {numbers[bad]} ({'not a bound' if infinite else 'not finite'})"
-        )
+        kind = "not a bound" if infinite else "not finite"
+        raise CommandError(f"{what}: {path}: the value at index {bad} is {numbers[bad]} ({kind})")
     return numbers
 
 
@@ -312,8 +311,8 @@ def parameter_bounds(
         raise CommandError("--bounds: give the bounds by name with --bounds or in files with --lower/--upper, not both")
     sides = []
     for path, option, unbounded in ((args.lower, "--lower", -np.inf), (args.upper, "--upper", np.inf)):
-        values = unbounded if path is None else read_array(path, option, infinite=True)
-        if np.ndim(values) == 2 and len(values) == 1:  # one row of a .csv file: shared by every curve
+        values = np.array(unbounded) if path is None else read_array(path, option, infinite=True)
+        if values.ndim == 2 and len(values) == 1:  # one row of a .csv file: shared by every curve
             values = values[0]
         sides.append(values)
     try:
