@@ -333,10 +333,10 @@ def fixed_parameters(text: str | None, names: tuple[str, ...]) -> NDArray[np.boo
         return None
     mask = np.zeros(len(names), dtype=bool)
     given: list[str] = []
-    for item in text.split(","):
-        check_parameter_name(item.strip(), "--fixed", names, given)
-        given.append(item.strip())
-        mask[names.index(item.strip())] = True
+    for name in (item.strip() for item in text.split(",")):
+        check_parameter_name(name, "--fixed", names, given)
+        given.append(name)
+        mask[names.index(name)] = True
     return mask
 
 
