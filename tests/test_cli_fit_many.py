@@ -129,6 +129,57 @@ def test_failed_fits_are_written_with_their_ier_and_exit_status_1(spots, tmp_pat
     assert np.isnan(written[:, 5:10]).all()
 
 
+def test_bounds_by_name_and_fixed_parameters_are_fit_many_with_the_same_arrays(spots, tmp_path, capsys):
+    argv = ["gauss_2d", spots, "--p0", "9,2,2,1,2", "--bounds", "width=0.5:1.2", "--bounds", "x0=0:,y0=:4"]
+    status, _, err = run([*argv, "--fixed", "offset", "-o", tmp_path / "fits.csv"], capsys)
+    assert (status, err) == (0, "")
+    bounds = ([-np.inf, 0, -np.inf, 0.5, -np.inf], [np.inf, np.inf, 4, 1.2, np.inf])
+    fixed = np.array([False, False, False, False, True])
+    expected = fit_many("gauss_2d", np.load(spots).reshape(3, 25), SPOT_START, bounds=bounds, fixed=fixed, workers=1)
+    assert_written_as(tmp_path / "fits.csv", expected, GAUSS_2D.parameters)
+    # The offset, held at its p0 of 2, keeps its column: p0 and a standard error of 0.
+    assert (expected.params[:, 4] == 2).all() and (expected.stderr[:, 4] == 0).all()
+    # The bounds were applied: the first spot, whose width is 1.27 with --bounds width=0.5:3 (offset held at 2),
+    # ends at the upper bound.
+    assert (expected.params[:, 3] <= 1.2).all()
+    np.testing.assert_allclose(expected.params[0, 3], 1.2, rtol=1e-6)
+
+
+@pytest.mark.parametrize("sides", [("lower", "upper"), ("upper",)])
+def test_bounds_per_curve_from_files_are_fit_many_with_the_same_arrays(sides, spots, tmp_path, capsys):
+    # The lower bounds as one .csv row (shared, -inf for none), the upper ones a .npy row per curve: the
+    # second spot's amplitude (8) is held below 7.
+    lower = np.array([0.0, 0.0, 0.0, 0.5, -np.inf])
+    upper = np.array([[20.0, 4.0, 4.0, 2.0, np.inf], [7.0, 4.0, 4.0, 2.0, np.inf], [20.0, 4.0, 4.0, 2.0, np.inf]])
+    np.savetxt(tmp_path / "lower.csv", lower[None, :], delimiter=",")
+    np.save(tmp_path / "upper.npy", upper)
+    files = {"lower": ["--lower", tmp_path / "lower.csv"], "upper": ["--upper", tmp_path / "upper.npy"]}
+    argv = ["gauss_2d", spots, "--p0", "amplitude=6,x0=2,y0=2,width=1,offset=2", "-o", tmp_path / "fits.npz"]
+    status, _, err = run([*argv, *(word for side in sides for word in files[side])], capsys)
+    assert (status, err) == (0, "")
+    bounds = (lower if "lower" in sides else -np.inf, upper)
+    expected = fit_many("gauss_2d", np.load(spots).reshape(3, 25), [6, 2, 2, 1, 2], bounds=bounds, workers=1)
+    with np.load(tmp_path / "fits.npz", allow_pickle=False) as saved:
+        for field in ("params", "stderr", "ier", "nfev", "chisqr"):
+            np.testing.assert_array_equal(saved[field], getattr(expected, field))
+    assert expected.params[1, 0] <= 7
+    np.testing.assert_allclose(expected.params[1, 0], 7, rtol=1e-6)
+    np.testing.assert_allclose(expected.params[[0, 2]], SPOTS_TRUE[[0, 2]], rtol=1e-7)
+
+
+def test_fixed_polynomial_coefficient_named_after_p0(tmp_path, capsys):
+    x = np.arange(6.0)
+    curves = np.array([1 + 2 * x - 0.5 * x**2, 1 - x + 0.25 * x**2])
+    np.save(tmp_path / "curves.npy", curves)
+    argv = ["polynomial", tmp_path / "curves.npy", "--p0", "1,0,0", "--fixed", "c0", "--bounds", "c2=-1:1"]
+    status, _, _ = run([*argv, "-o", tmp_path / "p.csv"], capsys)
+    assert status == 0
+    bounds = ([-np.inf, -np.inf, -1], [np.inf, np.inf, 1])
+    expected = fit_many("polynomial", curves, [1.0, 0, 0], bounds=bounds, fixed=[True, False, False], workers=1)
+    assert_written_as(tmp_path / "p.csv", expected, ("c0", "c1", "c2"))
+    np.testing.assert_allclose(expected.params, [[1, 2, -0.5], [1, -1, 0.25]], atol=1e-7)
+
+
 def make_bad_inputs(tmp_path):
     """Files for the error cases."""
     np.save(tmp_path / "spots48.npy", np.ones((2, 48)))
@@ -142,6 +193,12 @@ def make_bad_inputs(tmp_path):
     np.save(tmp_path / "x9.npy", np.arange(9.0))
     np.save(tmp_path / "zero_sigma.npy", np.zeros(10))
     np.save(tmp_path / "starts3.npy", np.ones((3, 4)))
+    np.save(tmp_path / "curves2.npy", np.ones((2, 2)))
+    np.save(tmp_path / "zeros24.npy", np.zeros((2, 4)))
+    np.save(tmp_path / "lower24.npy", np.array([[0.0, 0.0, 0.0, 0.0], [0.0, 2.0, 0.0, 0.0]]))
+    np.save(tmp_path / "upper24.npy", np.array([[10.0, 10.0, 10.0, 10.0], [10.0, 1.0, 10.0, 10.0]]))
+    np.save(tmp_path / "nan_bounds.npy", np.array([0.0, np.nan, 0.0, 0.0]))
+    (tmp_path / "nan_bounds.csv").write_text("0,0,nan,0\n", encoding="utf-8")
     (tmp_path / "notnpy.npy").write_bytes(b"not an array")
     (tmp_path / "ragged.csv").write_text("1,2,3\n4,5\n", encoding="utf-8")
     (tmp_path / "data.txt").write_text("1,2,3\n", encoding="utf-8")
@@ -179,6 +236,22 @@ ERRORS = {
     "workers zero": ([*G1, "--p0", "1,2,3,4", "--workers", "0"], "argument --workers: '0' is less than 1"),
     "maxfev negative": ([*G1, "--p0", "1,2,3,4", "--maxfev", "-3"], "argument --maxfev: '-3' is negative"),
     "p0 missing": (G1, "the following arguments are required: --p0"),
+    "bounds unknown name": ([*G1, "--p0", "1,2,3,4", "--bounds", "sigma=0:1"], "--bounds: 'sigma' is not a parameter of the model (its parameters: amplitude, x0, width, offset)"),
+    "bounds not an interval": ([*G1, "--p0", "1,2,3,4", "--bounds", "width=2"], "--bounds: width='2' is not of the form lower:upper"),
+    "bounds crossed": ([*G1, "--p0", "1,2,3,4", "--bounds", "width=2:1"], "--bounds: Each lower bound must be strictly less than each upper bound; parameter width has lower bound 2 >= upper bound 1."),
+    "p0 outside bounds": ([*G1, "--p0", "1,2,3,4", "--bounds", "width=5:6"], "Initial guess p0[0, 2] = 3 is outside its bounds [5, 6]; start every parameter within its bounds."),
+    "p0 outside a curve's bounds": ([*G1, "--p0", "1,2,3,4", "--lower", "zeros24.npy", "--upper", "upper24.npy"], "Initial guess p0[1, 1] = 2 is outside its bounds [0, 1]; start every parameter within its bounds."),
+    "lower rows": ([*G1, "--p0", "1,2,3,4", "--lower", "starts3.npy"], "--lower/--upper: The lower bounds must be a scalar, have one entry per parameter (N=4) or one row per curve (K, N) = (2, 4); got shape (3, 4)."),
+    "upper length": ([*G1, "--p0", "1,2,3,4", "--upper", "x9.npy"], "--lower/--upper: The upper bounds must be a scalar or have one entry per parameter (N=4); got shape (9,)."),
+    "lower crossed per curve": ([*G1, "--p0", "1,2,3,4", "--lower", "lower24.npy", "--upper", "upper24.npy"], "--lower/--upper: Each lower bound must be strictly less than each upper bound; parameter x0 of curve 1 has lower bound 2 >= upper bound 1."),
+    "lower nan npy": ([*G1, "--p0", "1,2,3,4", "--lower", "nan_bounds.npy"], "--lower: nan_bounds.npy: the value at index (1,) is nan (not a bound)"),
+    "upper nan csv": ([*G1, "--p0", "1,2,3,4", "--upper", "nan_bounds.csv"], "--upper: nan_bounds.csv, line 1, column 2: 'nan' is not a bound (nan)"),
+    "bounds file missing": ([*G1, "--p0", "1,2,3,4", "--upper", "nowhere.npy"], "--upper: nowhere.npy: no such file"),
+    "bounds both ways": ([*G1, "--p0", "1,2,3,4", "--bounds", "width=0:", "--lower", "zeros24.npy"], "--bounds: give the bounds by name with --bounds or in files with --lower/--upper, not both"),
+    "fixed unknown name": ([*G1, "--p0", "1,2,3,4", "--fixed", "offset,sigma"], "--fixed: 'sigma' is not a parameter of the model (its parameters: amplitude, x0, width, offset)"),
+    "fixed twice": ([*G1, "--p0", "1,2,3,4", "--fixed", "offset, offset"], "--fixed: 'offset' is given twice"),
+    "fixed everything": ([*G1, "--p0", "1,2,3,4", "--fixed", "amplitude,x0,width,offset"], "fixed holds every parameter; at least one must be fitted."),
+    "too few points for those fitted": (["gauss_1d", "curves2.npy", "--p0", "1,2,3,4", "--fixed", "x0"], "DATA: 2 points per curve are too few for 3 parameters (amplitude, width, offset)"),
 }  # fmt: skip
 
 
@@ -216,6 +289,8 @@ def test_help_names_the_models_layout_and_exit_statuses(capsys):
     assert "1 some fits failed (ier not 1 to 4): the output is written all the same" in out
     assert "2 usage or input error" in out and "nothing is written" in out
     assert "(K, rows, columns) .npy stack" in out
+    assert "--bounds NAME=LOW:HIGH,..." in out and "--lower FILE" in out and "--upper FILE" in out
+    assert "--fixed NAME,..." in out and "A fixed parameter keeps its column: its p0, and a standard error of 0" in out
 
 
 def test_python_m_pyminpack_fit_many_end_to_end(spots, tmp_path):

@@ -70,16 +70,19 @@ class DataTable:
         return self.names[self.column_index(key)] if self.names else key
 
 
-def read_table(path: str | Path) -> DataTable:
+def read_table(path: str | Path, *, infinite: bool = False) -> DataTable:
     """Read a comma-separated file of numbers, with or without a header row.
 
     Blank lines are skipped. Every other row must have as many cells as the
-    first, and every cell must be a finite number.
+    first, and every cell must be a finite number (or, with ``infinite``,
+    not nan).
 
     Parameters
     ----------
     path : str or Path
         The file.
+    infinite : bool, optional
+        Accept ``inf`` and ``-inf`` cells (bounds).
 
     Returns
     -------
@@ -131,7 +134,7 @@ def read_table(path: str | Path) -> DataTable:
             raise DataFileError(
                 f"{source}, line {number}: {len(row)} cells where the {'header' if names else 'first row'} has {width}"
             )
-        rows.append([_number(cell, source, number, column) for column, cell in enumerate(row)])
+        rows.append([_number(cell, source, number, column, infinite) for column, cell in enumerate(row)])
     return DataTable(names, np.array(rows, dtype=float), source)
 
 
@@ -143,10 +146,10 @@ def _is_number(cell: str) -> bool:
     return True
 
 
-def _number(cell: str, source: str, line: int, column: int) -> float:
-    """Return ``cell`` as a finite float, or raise naming where it is."""
+def _number(cell: str, source: str, line: int, column: int, infinite: bool) -> float:
+    """Return ``cell`` as a float (finite unless ``infinite``), or raise naming where it is."""
     try:
-        return finite_number(cell)
+        return finite_number(cell, infinite=infinite)
     except ValueError as error:
         raise DataFileError(f"{source}, line {line}, column {column}: {error}") from None
 

@@ -13,6 +13,7 @@ import json
 import math
 import sys
 import warnings
+from collections.abc import Container
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -75,14 +76,27 @@ def parse_assignments(text: str, option: str, parameters: tuple[str, ...]) -> di
         name = name.strip()
         if not equals or not name:
             raise CommandError(f"{option}: expected name=value items separated by commas, got {item.strip()!r}")
-        if name not in parameters:
-            raise CommandError(
-                f"{option}: {name!r} is not a parameter of the model (its parameters: {', '.join(parameters)})"
-            )
-        if name in assignments:
-            raise CommandError(f"{option}: {name!r} is given twice")
+        check_parameter_name(name, option, parameters, assignments)
         assignments[name] = value.strip()
     return assignments
+
+
+def check_parameter_name(name: str, option: str, parameters: tuple[str, ...], given: Container[str]) -> None:
+    """Raise a :class:`CommandError` unless ``name`` is one of ``parameters`` and not among those ``given`` before.
+
+    Examples
+    --------
+    >>> check_parameter_name("c", "--fixed", ("a", "b"), ())
+    Traceback (most recent call last):
+    ...
+    pyminpack._cli.fit_command.CommandError: --fixed: 'c' is not a parameter of the model (its parameters: a, b)
+    """
+    if name not in parameters:
+        raise CommandError(
+            f"{option}: {name!r} is not a parameter of the model (its parameters: {', '.join(parameters)})"
+        )
+    if name in given:
+        raise CommandError(f"{option}: {name!r} is given twice")
 
 
 def _number(text: str, option: str, name: str, *, infinite: bool = False) -> float:

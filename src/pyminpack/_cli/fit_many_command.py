@@ -20,9 +20,18 @@ from numpy.typing import NDArray
 
 from .._atomic_write import atomic_output
 from .._batch.fit_many import ManyFits, fit_many
+from .._fitting.bounds import parse_bounds_per_curve
 from .._fitting.models import BuiltinModel, builtin_models, resolve
 from .data_file import DataFileError, finite_number, read_table
-from .fit_command import EXIT_FIT_FAILED, EXIT_OK, CommandError, _output_path, parse_assignments
+from .fit_command import (
+    EXIT_FIT_FAILED,
+    EXIT_OK,
+    CommandError,
+    _output_path,
+    check_parameter_name,
+    parse_assignments,
+    parse_bounds_option,
+)
 
 #: The file formats of the inputs and of the output, by extension.
 INPUT_SUFFIXES = (".npy", ".csv")
@@ -40,14 +49,22 @@ data layout:
   --sigma: m uncertainties shared by every curve, or one row per curve.
   --p0: the model's parameters in order, or by name, or a file of them (one
   row shared, or one row per curve).
+  --bounds: shared by every curve, by name; an empty side is unbounded.  Or
+  --lower and --upper: files of n bounds (shared) or one row of n per curve
+  (K by n), inf or -inf for none; a side not given is unbounded.  Every p0
+  must lie within its bounds.
+  --fixed: parameters held at their p0 values; the others are fitted.
 
 output:
   .csv: a header, then one row per curve: the parameters, their standard
   errors (<name>_stderr), ier (1 to 4: converged), nfev and chisqr.
   .npz: arrays params and stderr (K by n), ier, nfev, chisqr, parameters (names).
+  A fixed parameter keeps its column: its p0, and a standard error of 0 (nan
+  when the fit failed).
 
 examples:
   pyminpack fit-many gauss_2d spots.npy --p0 500,3,3,1.4,10 -o fits.csv
+  pyminpack fit-many gauss_2d spots.npy --p0 500,3,3,1.4,10 --bounds width=0.5:3 --fixed offset -o fits.csv
   pyminpack fit-many gauss_1d peaks.csv --p0 amplitude=2,x0=16,width=3,offset=0 --workers 2 -o fits.npz
   pyminpack fit-many exp_decay decays.npy --x times.npy --sigma errors.npy --p0 starts.npy -o fits.npz
 
@@ -84,6 +101,15 @@ def add_parser(commands: Any, int_at_least: Callable[[int], Callable[[str], int]
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="the results: .csv or .npz")
     parser.add_argument("--x", metavar="FILE", help="the points' abscissae or coordinates, .npy or .csv")
     parser.add_argument("--sigma", metavar="FILE", help="the uncertainties of the data, .npy or .csv")
+    parser.add_argument(
+        "--bounds",
+        action="append",
+        metavar="NAME=LOW:HIGH,...",
+        help="bounds shared by every curve, e.g. width=0:,x0=2:6; an empty side is unbounded; repeatable",
+    )
+    parser.add_argument("--lower", metavar="FILE", help="lower bounds, n values or one row per curve, .npy or .csv")
+    parser.add_argument("--upper", metavar="FILE", help="upper bounds, n values or one row per curve, .npy or .csv")
+    parser.add_argument("--fixed", metavar="NAME,...", help="parameters held at their --p0 values, not fitted")
     parser.add_argument("--workers", type=int_at_least(1), metavar="N", help="threads to fit on (default: every CPU)")
     parser.add_argument(
         "--maxfev",
@@ -94,7 +120,7 @@ def add_parser(commands: Any, int_at_least: Callable[[int], Callable[[str], int]
     )
 
 
-def read_array(path: str, what: str) -> NDArray[np.float64]:
+def read_array(path: str, what: str, *, infinite: bool = False) -> NDArray[np.float64]:
     """Return the finite numbers of a ``.npy`` file (as stored) or a ``.csv`` file (rows by columns).
 
     Parameters
@@ -103,6 +129,8 @@ def read_array(path: str, what: str) -> NDArray[np.float64]:
         The file; its extension says its format.
     what : str
         The argument it was given as, for messages (``"DATA"``, ``"--x"``).
+    infinite : bool, optional
+        Accept ``inf`` and ``-inf`` (bounds); nan is never accepted.
 
     Returns
     -------
@@ -112,7 +140,7 @@ def read_array(path: str, what: str) -> NDArray[np.float64]:
     ------
     CommandError
         Another extension, a file that cannot be read, not numbers, or a
-        value that is nan or infinite.
+        value that is nan or (unless ``infinite``) infinite.
 
     Examples
     --------
@@ -129,7 +157,7 @@ def read_array(path: str, what: str) -> NDArray[np.float64]:
         raise CommandError(f"{what}: {path!r} is neither a .npy nor a .csv file")
     if suffix == ".csv":
         try:
-            return read_table(path).rows
+            return read_table(path, infinite=infinite).rows
         except DataFileError as error:
             raise CommandError(f"{what}: {error}") from None
     try:
@@ -144,9 +172,11 @@ def read_array(path: str, what: str) -> NDArray[np.float64]:
         kind = values.dtype if isinstance(values, np.ndarray) else type(values).__name__
         raise CommandError(f"{what}: {path}: holds {kind}, not real numbers")
     numbers = values.astype(np.float64)
-    if not np.isfinite(numbers).all():
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(numbers))[0])
-        raise CommandError(f"{what}: {path}: the value at index {bad} is {numbers[bad]} (not finite)")
+    refused = np.isnan(numbers) if infinite else ~np.isfinite(numbers)
+    if refused.any():
+        bad = tuple(int(i) for i in np.argwhere(refused)[0])
+        kind = "not a bound" if infinite else "not finite"
+        raise CommandError(f"{what}: {path}: the value at index {bad} is {numbers[bad]} ({kind})")
     return numbers
 
 
@@ -264,6 +294,52 @@ def starting_points(text: str, model: BuiltinModel, K: int) -> NDArray[np.float6
     return values
 
 
+def parameter_bounds(
+    args: Any, names: tuple[str, ...], K: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    """Return the bounds of ``--bounds`` (shared) or of the ``--lower``/``--upper`` files; None without any.
+
+    Examples
+    --------
+    >>> from argparse import Namespace
+    >>> parameter_bounds(Namespace(bounds=["b=0:"], lower=None, upper=None), ("a", "b"), 3)
+    (array([-inf,   0.]), array([inf, inf]))
+    """
+    if args.lower is None and args.upper is None:
+        return parse_bounds_option(args.bounds, names)
+    if args.bounds:
+        raise CommandError("--bounds: give the bounds by name with --bounds or in files with --lower/--upper, not both")
+    sides = []
+    for path, option, unbounded in ((args.lower, "--lower", -np.inf), (args.upper, "--upper", np.inf)):
+        values = np.array(unbounded) if path is None else read_array(path, option, infinite=True)
+        if values.ndim == 2 and len(values) == 1:  # one row of a .csv file: shared by every curve
+            values = values[0]
+        sides.append(values)
+    try:
+        return parse_bounds_per_curve(tuple(sides), K, len(names), names)
+    except ValueError as error:
+        raise CommandError(f"--lower/--upper: {error}") from None
+
+
+def fixed_parameters(text: str | None, names: tuple[str, ...]) -> NDArray[np.bool_] | None:
+    """Return ``--fixed`` as :func:`pyminpack.fit_many`'s ``fixed``, a mask of the parameters; None without it.
+
+    Examples
+    --------
+    >>> fixed_parameters("offset, x0", ("amplitude", "x0", "width", "offset"))
+    array([False,  True, False,  True])
+    """
+    if text is None:
+        return None
+    mask = np.zeros(len(names), dtype=bool)
+    given: list[str] = []
+    for name in (item.strip() for item in text.split(",")):
+        check_parameter_name(name, "--fixed", names, given)
+        given.append(name)
+        mask[names.index(name)] = True
+    return mask
+
+
 def _number(text: str, name: str) -> float:
     try:
         return finite_number(text)
@@ -298,7 +374,8 @@ def run_fit_many(args: Any, stdout: TextIO | None = None, stderr: TextIO | None 
     ----------
     args : argparse.Namespace
         ``model``, ``data``, ``p0``, ``output``, ``x``, ``sigma``,
-        ``workers`` and ``maxfev``, as :func:`add_parser` defines them.
+        ``bounds``, ``lower``, ``upper``, ``fixed``, ``workers`` and
+        ``maxfev``, as :func:`add_parser` defines them.
     stdout, stderr : file, optional
         Where the summary and the warning go; ``sys.stdout`` and
         ``sys.stderr`` by default.
@@ -330,10 +407,14 @@ def run_fit_many(args: Any, stdout: TextIO | None = None, stderr: TextIO | None 
     sigma = None if args.sigma is None else uncertainties(read_array(args.sigma, "--sigma"), K, m)
     p0 = starting_points(args.p0, model, K)
     names = model.parameter_names(p0.shape[-1])
-    if m < len(names):
-        raise CommandError(f"DATA: {m} points per curve are too few for {len(names)} parameters ({', '.join(names)})")
+    bounds = parameter_bounds(args, names, K)
+    fixed = fixed_parameters(args.fixed, names)
+    fitted = [name for i, name in enumerate(names) if fixed is None or not fixed[i]]
+    if m < len(fitted):
+        raise CommandError(f"DATA: {m} points per curve are too few for {len(fitted)} parameters ({', '.join(fitted)})")
+    extra: dict[str, Any] = {} if bounds is None else {"bounds": bounds}
     try:
-        fits = fit_many(model, y, p0, x=x, sigma=sigma, workers=args.workers, maxfev=args.maxfev)
+        fits = fit_many(model, y, p0, x=x, sigma=sigma, fixed=fixed, workers=args.workers, maxfev=args.maxfev, **extra)
     except (ValueError, TypeError) as error:  # fit_many checks everything before its first fit
         raise CommandError(" ".join(str(error).split())) from None
     write_results(output, fits, names)

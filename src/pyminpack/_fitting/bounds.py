@@ -135,12 +135,15 @@ def _check_order(lb: NDArray[np.float64], ub: NDArray[np.float64], names: tuple[
         )
 
 
-def parse_bounds_per_curve(bounds: Any, curves: int, n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+def parse_bounds_per_curve(
+    bounds: Any, curves: int, n: int, names: tuple[str, ...] | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
     """Return ``(lb, ub)`` for ``fit_many``: shared, shape (n,), or one row per curve, shape (curves, n).
 
     As :func:`parse_bounds` (same forms, checks and messages), except that
     a side may also be a ``(curves, n)`` array; a side given per curve
-    makes both per curve.  None for no bounds at all.
+    makes both per curve.  None for no bounds at all.  ``names`` name the
+    parameters in the messages, as for :func:`parse_bounds`.
 
     Examples
     --------
@@ -171,7 +174,7 @@ def parse_bounds_per_curve(bounds: Any, curves: int, n: int) -> tuple[NDArray[np
     lb, ub = sides
     if lb.ndim != ub.ndim:
         lb, ub = (np.array(np.broadcast_to(side, (curves, n))) for side in (lb, ub))
-    _check_order(lb, ub, None)
+    _check_order(lb, ub, names)
     if not (np.isfinite(lb).any() or np.isfinite(ub).any()):
         return None
     return lb, ub
