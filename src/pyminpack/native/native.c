@@ -478,7 +478,7 @@ parse_settings(PyObject *settings, npy_intp n, Settings *s)
         !real_item(settings, 5, &s->factor)) {
         return 0;
     }
-    long long maxfev = PyLong_AsLongLong(PyTuple_GET_ITEM(settings, 3));
+    int64_t maxfev = PyLong_AsLongLong(PyTuple_GET_ITEM(settings, 3));
     if (maxfev == -1 && PyErr_Occurred()) {
         return 0;
     }
