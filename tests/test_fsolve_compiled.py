@@ -171,3 +171,12 @@ def test_gil_released_during_solve(native):
     assert elapsed > 0.05, "the solve was too quick to tell"
     # With the GIL held for the solve, this thread would be frozen (a handful of ticks).
     assert ticks > 10_000, f"{ticks} ticks in {elapsed:.3f} s"
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+def test_the_callers_x0_is_never_overwritten(native, dtype):
+    """MINPACK overwrites its x: fsolve hands it a copy, whatever x0's dtype (float64 is not copied twice)."""
+    x0 = np.array([-1, 1], dtype=dtype)
+    x = fsolve(Compiled(native["rosenbrock"], 2), x0)
+    np.testing.assert_array_equal(x0, np.array([-1, 1], dtype=dtype), strict=True)
+    assert not np.shares_memory(x, x0)

@@ -164,7 +164,8 @@ def _compiled_hybrid(compiled: CompiledSolve, x0: NDArray[Any], settings: Solver
         raise ValueError(
             f"fsolve: the Compiled func computes m={compiled.func.m} values for n={n} unknowns; m must equal n."
         )
-    x = x0.astype(np.float64)  # MINPACK's x, overwritten (astype copies)
+    # MINPACK's x, overwritten: starting_point's fresh array, or a float64 copy of it.
+    x = x0 if x0.dtype == np.float64 else x0.astype(np.float64)
     fvec, fjac, r, qtf, info, nfev, njev, stop = native_hybrid(compiled.functions, x, settings)
     if stop is not None:
         raise_compiled_stop(compiled, stop, x, nfev, njev, settings, checker="fsolve", jacobian_name="fprime")
