@@ -180,3 +180,16 @@ def test_the_callers_x0_is_never_overwritten(native, dtype):
     x = fsolve(Compiled(native["rosenbrock"], 2), x0)
     np.testing.assert_array_equal(x0, np.array([-1, 1], dtype=dtype), strict=True)
     assert not np.shares_memory(x, x0)
+
+
+def test_without_full_output_the_solve_is_the_same(native):
+    """Without full_output the compiled solve makes no fvec, fjac, r, qtf arrays; x and the endings are the same."""
+    func = Compiled(native["broyden_tridiagonal"], 3)
+    full = fsolve(func, [-1.0] * 3, full_output=True)
+    np.testing.assert_array_equal(fsolve(func, [-1.0] * 3), full[0], strict=True)
+    with pytest.warns(RuntimeWarning, match=r"^The number of calls to function has reached maxfev = 2\.$"):
+        x = fsolve(func, [-1.0] * 3, maxfev=2)
+    np.testing.assert_array_equal(x, fsolve(func, [-1.0] * 3, maxfev=2, full_output=True)[0], strict=True)
+    with pytest.warns(RuntimeWarning, match=r"^func or fprime returned nan or inf"):
+        x = fsolve(Compiled(native["nan_below_zero"], 1), [-1.0], allow_nonfinite=True)
+    assert x.tolist() == [-1.0]
