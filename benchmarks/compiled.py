@@ -1,6 +1,7 @@
 """Compiled callbacks and fit_many against the pure-Fortran limit, SciPy and Python callbacks.
 
-Run:  python benchmarks/compiled.py [K]      (K curves for part d, default 100000)
+Run:  python benchmarks/compiled.py [K [PARTS]]
+      (K curves for part d, default 100000; PARTS the parts to run, default cde)
 
 Needs gfortran and cc (builds benchmarks/fortran_driver/ and the C
 residuals into a temporary directory); SciPy and numba are optional.
@@ -17,6 +18,11 @@ residuals into a temporary directory); SciPy and numba are optional.
     program with no shared state at all: the ceiling for fit_many's scaling),
     all four best of 3 rounds taken in turn, and a Python loop over
     scipy.optimize.curve_fit (timed on a subset, extrapolated to K).
+(e) fsolve on Broyden's tridiagonal equations (Moré-Garbow-Hillstrom
+    problem 30), n = 10 and 30, from x = -1: microseconds per solve for the
+    Fortran hybrd/hybrj driver (benchmarks/fortran_driver/hybrid_driver.f90)
+    and fsolve(Compiled(C via ctypes)), best of 5 rounds taken in turn, and
+    whether both give the same x and nfev.
 """
 
 from __future__ import annotations
@@ -45,6 +51,20 @@ int expdecay(int m, int n, const double *p, double *f, void *ud) {
     for (int i = 0; i < m; i++) f[i] = p[0] * exp(-p[1] * x[i]) + p[2] - y[i];
     return 0;
 }
+/* Broyden's tridiagonal equations, as hybrid_driver.f90 computes them, and their Jacobian */
+int broyden(int m, int n, const double *p, double *f, void *ud) {
+    for (int i = 0; i < n; i++) {
+        double left = i > 0 ? p[i - 1] : 0.0, right = i < n - 1 ? p[i + 1] : 0.0;
+        f[i] = (3.0 - 2.0 * p[i]) * p[i] - left - 2.0 * right + 1.0;
+    }
+    return 0;
+}
+int broyden_jacobian(int m, int n, const double *p, double *J, int ld, void *ud) {
+    for (int j = 0; j < n; j++)
+        for (int i = 0; i < n; i++)
+            J[i + j * ld] = j == i ? 3.0 - 4.0 * p[i] : j == i - 1 ? -1.0 : j == i + 1 ? -2.0 : 0.0;
+    return 0;
+}
 int gauss(int m, int n, const double *p, const double *x, double *out, void *ud) {
     for (int i = 0; i < m; i++) {
         double t = (x[i] - p[1]) / p[2];
@@ -67,20 +87,28 @@ int gauss_jacobian(int m, int n, const double *p, const double *x, double *J, in
 
 P = ctypes.POINTER(ctypes.c_double)
 RESIDUALS = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, P, P, ctypes.c_void_p)
+JACOBIAN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, P, P, ctypes.c_int, ctypes.c_void_p)
 MODEL = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, P, P, P, ctypes.c_void_p)
 MODEL_JACOBIAN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, P, P, P, ctypes.c_int, ctypes.c_void_p)
 
 
 def build(work: Path) -> tuple[Path, dict[str, object]]:
     driver = work / "driver"
-    subprocess.run(["sh", str(HERE / "fortran_driver" / "build.sh"), str(driver)], check=True)
-    (work / "funcs.c").write_text(C_SOURCE)
     subprocess.run(
-        ["cc", "-O2", "-shared", "-fPIC", str(work / "funcs.c"), "-o", str(work / "funcs.so"), "-lm"], check=True
+        ["sh", str(HERE / "fortran_driver" / "build.sh"), str(driver), str(work / "hybrid_driver")], check=True
     )
+    (work / "funcs.c").write_text(C_SOURCE)
+    # -ffp-contract=off as pyminpack and the drivers are built: the same bits on any CPU.
+    subprocess.run(
+        ["cc", "-O2", "-ffp-contract=off", "-shared", "-fPIC", str(work / "funcs.c"), "-o", str(work / "funcs.so"),
+         "-lm"],
+        check=True,
+    )  # fmt: skip
     lib = ctypes.CDLL(str(work / "funcs.so"))
     return driver, {
         "lib": lib,
+        "broyden": RESIDUALS(("broyden", lib)),
+        "broyden_jacobian": JACOBIAN(("broyden_jacobian", lib)),
         "expdecay": RESIDUALS(("expdecay", lib)),
         "gauss": MODEL(("gauss", lib)),
         "gauss_jacobian": MODEL_JACOBIAN(("gauss_jacobian", lib)),
@@ -287,8 +315,49 @@ def part_d(driver: Path, funcs: dict, work: Path, K: int) -> None:
     )
 
 
+def run_hybrid_driver(driver: Path, n: int, jacobian: int, repeats: int) -> tuple[float, np.ndarray, int, int]:
+    """One run of the hybrd/hybrj driver: (seconds per solve, x, nfev, njev)."""
+    out = subprocess.run(
+        [str(driver), str(n), str(jacobian), str(repeats)], check=True, capture_output=True, text=True
+    ).stdout.split("\n")
+    nfev, njev, _info = (int(value) for value in out[2].split())
+    return float(out[0]), np.array(out[1].split(), float), nfev, njev
+
+
+def part_e(funcs: dict, work: Path) -> None:
+    driver = work / "hybrid_driver"
+    print("\n(e) fsolve, Broyden's tridiagonal equations from x = -1; best of 5 rounds in turn")
+    print(f"    {'':44s} {'nfev':>5s} {'Fortran us':>11s} {'fsolve us':>10s} {'ratio':>6s}  same x, nfev")
+    for n in (10, 30):
+        x0 = -np.ones(n)
+        repeats = 2_000_000 // (n * n)  # about a second per driver run
+        for jacobian in (0, 1):
+            compiled = Compiled(funcs["broyden"], n, jacobian=funcs["broyden_jacobian"] if jacobian else None)
+            x, info, _ier, _ = pyminpack.fsolve(compiled, x0, full_output=True)
+            _, fortran_x, fortran_nfev, fortran_njev = run_hybrid_driver(driver, n, jacobian, 1)
+            same = np.array_equal(x, fortran_x) and info["nfev"] == fortran_nfev
+            same = same and info.get("njev", 0) == fortran_njev
+            best = best_in_alternation(
+                5,
+                {
+                    "fortran": lambda n=n, jacobian=jacobian, repeats=repeats: run_hybrid_driver(
+                        driver, n, jacobian, repeats
+                    )[0],
+                    "fsolve": lambda compiled=compiled, x0=x0, repeats=repeats: per_call(
+                        lambda: pyminpack.fsolve(compiled, x0), repeats, repeat=1
+                    ),
+                },
+            )
+            label = f"n = {n}, {'hybrj (analytic Jacobian)' if jacobian else 'hybrd (forward differences)'}"
+            print(
+                f"    {label:44s} {fortran_nfev:5d} {best['fortran'] * 1e6:11.2f} {best['fsolve'] * 1e6:10.2f}"
+                f" {best['fsolve'] / best['fortran']:6.2f}  {same}"
+            )
+
+
 def main() -> None:
     K = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    parts = sys.argv[2] if len(sys.argv) > 2 else "cde"
     print(
         f"pyminpack {pyminpack.__version__}, numpy {np.__version__}, Python {sys.version.split()[0]}, "
         f"{os.cpu_count()} CPUs"
@@ -296,8 +365,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         driver, funcs = build(work)
-        part_c(driver, funcs, work)
-        part_d(driver, funcs, work, K)
+        if "c" in parts:
+            part_c(driver, funcs, work)
+        if "d" in parts:
+            part_d(driver, funcs, work, K)
+        if "e" in parts:
+            part_e(funcs, work)
 
 
 if __name__ == "__main__":

@@ -114,12 +114,16 @@ def everyday_calls(rounds):
     def model(t, a, b, c):
         return a * np.exp(-b * t) + c
 
+    def rosenbrock_list(p):  # a function returning a Python list: converted per evaluation
+        return [10.0 * (p[1] - p[0] * p[0]), 1.0 - p[0]]
+
     calls = {
         "leastsq(func, x0, args)": lambda module: module.leastsq(decay, np.ones(3), args=(t, y)),
         "leastsq(..., full_output=True)": lambda module: module.leastsq(
             decay, np.ones(3), args=(t, y), full_output=True
         ),
         "curve_fit(f, x, y, p0)": lambda module: module.curve_fit(model, t, y, p0=np.ones(3)),
+        "leastsq(Rosenbrock returning a list)": lambda module: module.leastsq(rosenbrock_list, [-1.2, 1.0]),
     }
     rows = []
     for name, call in calls.items():

@@ -171,3 +171,25 @@ def test_gil_released_during_solve(native):
     assert elapsed > 0.05, "the solve was too quick to tell"
     # With the GIL held for the solve, this thread would be frozen (a handful of ticks).
     assert ticks > 10_000, f"{ticks} ticks in {elapsed:.3f} s"
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+def test_the_callers_x0_is_never_overwritten(native, dtype):
+    """MINPACK overwrites its x: fsolve hands it a copy, whatever x0's dtype (float64 is not copied twice)."""
+    x0 = np.array([-1, 1], dtype=dtype)
+    x = fsolve(Compiled(native["rosenbrock"], 2), x0)
+    np.testing.assert_array_equal(x0, np.array([-1, 1], dtype=dtype), strict=True)
+    assert not np.shares_memory(x, x0)
+
+
+def test_without_full_output_the_solve_is_the_same(native):
+    """Without full_output the compiled solve makes no fvec, fjac, r, qtf arrays; x and the endings are the same."""
+    func = Compiled(native["broyden_tridiagonal"], 3)
+    full = fsolve(func, [-1.0] * 3, full_output=True)
+    np.testing.assert_array_equal(fsolve(func, [-1.0] * 3), full[0], strict=True)
+    with pytest.warns(RuntimeWarning, match=r"^The number of calls to function has reached maxfev = 2\.$"):
+        x = fsolve(func, [-1.0] * 3, maxfev=2)
+    np.testing.assert_array_equal(x, fsolve(func, [-1.0] * 3, maxfev=2, full_output=True)[0], strict=True)
+    with pytest.warns(RuntimeWarning, match=r"^func or fprime returned nan or inf"):
+        x = fsolve(Compiled(native["nan_below_zero"], 1), [-1.0], allow_nonfinite=True)
+    assert x.tolist() == [-1.0]

@@ -652,3 +652,55 @@ def test_compiled_whole_column_jacobian_is_refused(compiled_rows):
     columns = JACOBIAN(lambda m, n, p, fjac, ld, ud: 0)
     with pytest.raises(TypeError, match=r"^leastsq_rows: Compiled\(jacobian=\.\.\.\) writes whole columns"):
         leastsq_rows(pyminpack.Compiled(compiled_rational, 40, jacobian=columns), R0, compiled_rows)
+
+
+# ---- messages name leastsq_rows' own arguments ------------------------------
+
+#: ier -2's message under leastsq_rows: its Jacobian argument is jac_rows.
+NONFINITE_MESSAGE = (
+    "func or jac_rows returned nan or inf where MINPACK would build on it (at the starting point\n"
+    "  or in a Jacobian); the solve was stopped there."
+)
+
+
+def test_ier_minus_2_message_names_jac_rows():
+    with pytest.warns(RuntimeWarning) as caught:
+        leastsq_rows(residuals, P0, nan_rows_after(2, 20), block_rows=10, allow_nonfinite=True)
+    assert [str(warning.message) for warning in caught] == [NONFINITE_MESSAGE]
+    mesg, ier = leastsq_rows(
+        residuals, P0, nan_rows_after(2, 20), block_rows=10, allow_nonfinite=True, full_output=True
+    )[3:]
+    assert (mesg, ier) == (NONFINITE_MESSAGE, -2)
+
+
+def test_compiled_ier_minus_2_message_names_jac_rows(compiled_rows):
+    STOP_AT.update(nan_at=6)  # the second block of the second Jacobian
+    mesg, ier = leastsq_rows(
+        pyminpack.Compiled(compiled_rational, 40), R0, compiled_rows, block_rows=10, allow_nonfinite=True,
+        full_output=True,
+    )[3:]  # fmt: skip
+    assert (mesg, ier) == (NONFINITE_MESSAGE, -2)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (None, "leastsq_rows: the 'func' argument 'later' returned NoneType; it must return an array of floats."),
+        (
+            np.ones((40, 1)),
+            "leastsq_rows: the 'func' argument 'later' must return a 1-D array of residuals; "
+            "it returned an array of shape (40, 1).",
+        ),
+    ],
+    ids=["None", "column"],
+)
+def test_func_returning_a_bad_value_mid_solve_is_named_under_leastsq_rows(value, message):
+    calls = []
+
+    def later(p):
+        calls.append(1)
+        return residuals(p) if len(calls) < 3 else value
+
+    with pytest.raises(TypeError) as caught:
+        leastsq_rows(later, P0, jac_rows)
+    assert str(caught.value) == message

@@ -3,8 +3,9 @@
 The evaluation itself is done in C (``native/pycallback.c``, which says why): it
 calls ``func`` (or ``Dfun``) on a copy of MINPACK's ``x`` and copies the
 result into MINPACK's work array.  A result that is already a float64 array
-of exactly the expected shape takes a fast path there; anything else comes
-back to the checkers of ``validation.py``, which accept what SciPy
+of exactly the expected shape, or a list or tuple of that many Python floats
+and ints (nested for a Jacobian), takes a fast path there; anything else
+comes back to the checkers of ``validation.py``, which accept what SciPy
 accepts and word the errors.
 
 No exception ever crosses the Fortran: it is stored on the

@@ -225,7 +225,7 @@ def check_jacobian(
     if not isinstance(args, tuple):
         args = (args,)
     first, _ = check_func("check_jacobian", "func", func, x, args, n)
-    fvec = np.asarray(residual_vector(func, first), dtype=np.float64)
+    fvec = np.asarray(residual_vector(func, first, checker="check_jacobian"), dtype=np.float64)
     m = fvec.size
     shape = (n, m) if col_deriv else (m, n)
     fjac, _ = check_func("check_jacobian", "Dfun", Dfun, x, args, n, shape)
@@ -233,7 +233,7 @@ def check_jacobian(
     if col_deriv:
         fjac = fjac.T
     xp, _ = chkder(x, fvec, fjac, fvec, _CHKDER_MAKE_XP)
-    fvecp = np.asarray(residual_vector(func, func(xp.copy(), *args), m), dtype=np.float64)
+    fvecp = np.asarray(residual_vector(func, func(xp.copy(), *args), m, checker="check_jacobian"), dtype=np.float64)
     _, err = chkder(x, fvec, fjac, fvecp, _CHKDER_SCORE)
     # chkder's own guard: where it fails, chkder scores 0 without comparing.
     compared = (fvec != 0) & (fvecp != 0) & (np.abs(fvecp - fvec) >= _EPSF * np.abs(fvec))

@@ -44,7 +44,6 @@ __all__ = [
     "raise_compiled_stop",
 ]
 
-_FLOAT64 = np.dtype(np.float64)
 
 
 class UserTermination(RuntimeError):
@@ -276,6 +275,7 @@ def compiled_leastsq(
         The public function called, which error messages begin with.
     """
     func, functions, _, block_rows = compiled
+    jacobian_name = "jac_rows" if block_rows else "Dfun"
     check_problem_size(len(x0), func.m)
     # MINPACK's x is a float64 copy of x0, made and checked finite in C (None: it is not);
     # without full_output, MINPACK's fvec, fjac, ipvt and qtf stay in C (None here).
@@ -297,12 +297,13 @@ def compiled_leastsq(
         status, stopped_by = stop[:2]
         if status and block_rows and stopped_by == 2:
             njev += 1  # lmstr counts a Jacobian once all its rows are in; lmder, the call that stopped too
-        raise_compiled_stop(
-            compiled, stop, x, nfev, njev, settings, checker=checker, jacobian_name="jac_rows" if block_rows else "Dfun"
-        )
+        raise_compiled_stop(compiled, stop, x, nfev, njev, settings, checker=checker, jacobian_name=jacobian_name)
         info = IER_NONFINITE
     counts = {"nfev": nfev, "njev": njev} if compiled.has_jacobian else {"nfev": nfev}
-    return leastsq_result(x, fvec, fjac, ipvt, qtf, counts, info, settings, full_output=full_output, stacklevel=3)
+    return leastsq_result(
+        x, fvec, fjac, ipvt, qtf, counts, info, settings,
+        full_output=full_output, stacklevel=3, jacobian_name=jacobian_name,
+    )  # fmt: skip
 
 
 def raise_compiled_stop(

@@ -179,7 +179,7 @@ def fsolve(
     """
     solution = solve_hybrid(
         func, x0, args, fprime, col_deriv=col_deriv, xtol=xtol, maxfev=maxfev, band=band, epsfcn=epsfcn,
-        factor=factor, diag=diag, allow_nonfinite=allow_nonfinite, progress=callback,
+        factor=factor, diag=diag, allow_nonfinite=allow_nonfinite, progress=callback, outputs=bool(full_output),
     )  # fmt: skip
     info = solution.info
     if full_output:

@@ -28,8 +28,11 @@ class HybridSolution(NamedTuple):
 
     Attributes
     ----------
-    x, fvec : ndarray, shape (n,)
-        The final estimate and ``func`` there.
+    x : ndarray, shape (n,)
+        The final estimate.
+    fvec : ndarray, shape (n,), or None
+        ``func`` at ``x``; None (as ``fjac``, ``r`` and ``qtf``) when the
+        solve was asked for no outputs (``outputs=False``, compiled only).
     info : int
         MINPACK's INFO, 0 to 5, or :data:`IER_NONFINITE`.
     nfev : int
@@ -37,24 +40,24 @@ class HybridSolution(NamedTuple):
     njev : int or None
         MINPACK's ``njev`` with ``fprime`` (its checking call not counted, as
         in SciPy), else None.
-    fjac : ndarray, shape (n, n)
+    fjac : ndarray, shape (n, n), or None
         MINPACK's orthogonal Q, transposed (SciPy's C-ordered view of FJAC).
-    r : ndarray, shape (n (n + 1) / 2,)
+    r : ndarray, shape (n (n + 1) / 2,), or None
         The upper triangular R, packed by rows.
-    qtf : ndarray, shape (n,)
+    qtf : ndarray, shape (n,), or None
         ``Q^T fvec``.
     settings : SolverSettings
         The settings it ran with (``xtol``, ``maxfev`` for the message).
     """
 
     x: NDArray[np.float64]
-    fvec: NDArray[np.float64]
+    fvec: NDArray[np.float64] | None
     info: int
     nfev: int
     njev: int | None
-    fjac: NDArray[np.float64]
-    r: NDArray[np.float64]
-    qtf: NDArray[np.float64]
+    fjac: NDArray[np.float64] | None
+    r: NDArray[np.float64] | None
+    qtf: NDArray[np.float64] | None
     settings: SolverSettings
 
     def counts(self) -> dict[str, int]:
@@ -81,8 +84,13 @@ def solve_hybrid(
     diag: ArrayLike | None,
     allow_nonfinite: bool,
     progress: Callable[[NDArray[np.float64], NDArray[np.float64]], Any] | None,
+    outputs: bool = True,
 ) -> HybridSolution:
     """Solve ``func(x) = 0`` with hybrd (no ``fprime``) or hybrj; the arguments are fsolve's.
+
+    ``outputs=False`` lets a compiled solve skip making ``fvec``, ``fjac``,
+    ``r`` and ``qtf`` (None then), which fsolve without ``full_output``
+    never reads: a small solve's fixed cost (benchmarks/RESULTS.md).
 
     Raises
     ------
@@ -102,7 +110,7 @@ def solve_hybrid(
         epsfcn=epsfcn, factor=factor, diag=diag, allow_nonfinite=allow_nonfinite, progress=progress, band=band,
     )  # fmt: skip
     if compiled is not None:
-        return _compiled_hybrid(compiled, x0, settings)
+        return _compiled_hybrid(compiled, x0, settings, outputs)
     func = cast("Callable[..., ArrayLike]", func)  # not compiled: a Python callable from here on
     if not isinstance(args, tuple):
         args = (args,)
@@ -154,7 +162,9 @@ def solve_hybrid(
     return HybridSolution(x, fvec, info, nfev + 1, njev, fjac.T, r, qtf, settings)
 
 
-def _compiled_hybrid(compiled: CompiledSolve, x0: NDArray[Any], settings: SolverSettings) -> HybridSolution:
+def _compiled_hybrid(
+    compiled: CompiledSolve, x0: NDArray[Any], settings: SolverSettings, outputs: bool
+) -> HybridSolution:
     """:func:`solve_hybrid` for a :class:`Compiled` ``func`` with ``m == n``: the solve runs in native.c, GIL released.
 
     ``nfev`` is MINPACK's count: no checking call is made, so that is every call of ``func``.
@@ -164,11 +174,12 @@ def _compiled_hybrid(compiled: CompiledSolve, x0: NDArray[Any], settings: Solver
         raise ValueError(
             f"fsolve: the Compiled func computes m={compiled.func.m} values for n={n} unknowns; m must equal n."
         )
-    x = x0.astype(np.float64)  # MINPACK's x, overwritten (astype copies)
-    fvec, fjac, r, qtf, info, nfev, njev, stop = native_hybrid(compiled.functions, x, settings)
+    # MINPACK's x, overwritten: starting_point's fresh array, or a float64 copy of it.
+    x = x0 if x0.dtype == np.float64 else x0.astype(np.float64)
+    fvec, fjac, r, qtf, info, nfev, njev, stop = native_hybrid(compiled.functions, x, settings, outputs)
     if stop is not None:
         raise_compiled_stop(compiled, stop, x, nfev, njev, settings, checker="fsolve", jacobian_name="fprime")
         info = IER_NONFINITE
-        for output in (fjac, r, qtf):
+        for output in (fjac, r, qtf) if outputs else ():
             output[...] = 0
     return HybridSolution(x, fvec, info, nfev, njev if compiled.has_jacobian else None, fjac, r, qtf, settings)

@@ -213,7 +213,7 @@ def leastsq_rows(
         args = (args,)
     first, _ = check_func(CHECKER, "func", func, x0, args, n)
     # MINPACK's fvec work array, overwritten in place; until then func(x0).
-    fvec = np.array(residual_vector(func, first), dtype=np.float64)
+    fvec = np.array(residual_vector(func, first, checker=CHECKER), dtype=np.float64)
     del first  # every m-vector counts: holding few is the point of lmstr
     m = fvec.shape[0]
     if not settings.allow_nonfinite and not all_finite(fvec):
@@ -229,7 +229,8 @@ def leastsq_rows(
         return _without_parameters(fvec, settings, True, full_output=full_output)
 
     evaluator = RowEvaluator(
-        func, args, m, residual_vector, jac_rows, functools.partial(jacobian_block, jac_rows, n=n), rows,
+        func, args, m, functools.partial(residual_vector, checker=CHECKER), jac_rows,
+        functools.partial(jacobian_block, jac_rows, n=n), rows,
         on_nonfinite=nonfinite_handler(settings.allow_nonfinite, CHECKER), progress=settings.progress,
     )  # fmt: skip
     scale = np.empty(n) if settings.diag is None else settings.diag  # MODE 1: MINPACK fills it
@@ -245,7 +246,10 @@ def leastsq_rows(
             func, info, evaluator.nonfinite_since, nfev, x, allow_nonfinite=settings.allow_nonfinite, checker=CHECKER
         )
     counts = {"nfev": nfev, "njev": njev}
-    return leastsq_result(x, fvec, fjac.T, ipvt, qtf, counts, info, settings, full_output=full_output, stacklevel=2)
+    return leastsq_result(
+        x, fvec, fjac.T, ipvt, qtf, counts, info, settings,
+        full_output=full_output, stacklevel=2, jacobian_name="jac_rows",
+    )  # fmt: skip
 
 
 def check_row_count(m: int) -> None:

@@ -3,7 +3,8 @@
 The table is data: one entry per INFO value that ``lmdif``/``lmder`` can
 return (and pyminpack's :data:`IER_NONFINITE`), holding the message template (SciPy's wording, which paraphrases the
 INFO section of ``lmdif.f``) and the exception class SciPy associates with it.
-Templates are formatted with the tolerances and ``maxfev`` of the call.
+Templates are formatted with the tolerances and ``maxfev`` of the call, and
+the name of the Jacobian's argument (``Dfun``, ``leastsq_rows``' ``jac_rows``).
 """
 
 from __future__ import annotations
@@ -71,14 +72,16 @@ OUTCOMES: dict[int, Outcome] = {
         ValueError,
     ),
     IER_NONFINITE: Outcome(
-        "func or Dfun returned nan or inf where MINPACK would build on it (at the starting point\n"
+        "func or {jacobian} returned nan or inf where MINPACK would build on it (at the starting point\n"
         "  or in a Jacobian); the solve was stopped there.",
         ValueError,
     ),
 }
 
 
-def leastsq_message(info: int, *, ftol: float, xtol: float, gtol: float, maxfev: int) -> str:
+def leastsq_message(
+    info: int, *, ftol: float, xtol: float, gtol: float, maxfev: int, jacobian_name: str = "Dfun"
+) -> str:
     """Return SciPy's message for a MINPACK INFO value.
 
     Parameters
@@ -89,6 +92,8 @@ def leastsq_message(info: int, *, ftol: float, xtol: float, gtol: float, maxfev:
         The tolerances the solve ran with.
     maxfev : int
         The evaluation limit the solve ran with (after defaults).
+    jacobian_name : str, optional
+        The Jacobian's argument, named in the message of :data:`IER_NONFINITE`.
 
     Returns
     -------
@@ -101,7 +106,7 @@ def leastsq_message(info: int, *, ftol: float, xtol: float, gtol: float, maxfev:
     >>> print(leastsq_message(2, ftol=1e-8, xtol=1e-8, gtol=0.0, maxfev=800))
     The relative error between two consecutive iterates is at most 0.000000
     """
-    return OUTCOMES[info].template.format(ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev)
+    return OUTCOMES[info].template.format(ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev, jacobian=jacobian_name)
 
 
 # ---- fsolve and root(method='hybr'): hybrd's and hybrj's INFO ------------

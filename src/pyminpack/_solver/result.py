@@ -25,6 +25,7 @@ def leastsq_result(
     *,
     full_output: bool,
     stacklevel: int,
+    jacobian_name: str = "Dfun",
 ) -> tuple[Any, ...]:
     """Return ``leastsq``'s result; warn for INFO 5 to 8, raise for 0.
 
@@ -47,6 +48,9 @@ def leastsq_result(
         Return the five-tuple instead of ``(x, ier)``.
     stacklevel : int
         Of the ``RuntimeWarning``, so that it points at the user's call.
+    jacobian_name : str, optional
+        The Jacobian's argument, for the message of ``IER_NONFINITE``
+        (``leastsq_rows``' ``jac_rows``).
 
     Returns
     -------
@@ -69,7 +73,14 @@ def leastsq_result(
     """
     if not full_output and info in LEASTSQ_SUCCESS:
         return x, info  # the common ending: nothing more to make
-    mesg = leastsq_message(info, ftol=settings.ftol, xtol=settings.xtol, gtol=settings.gtol, maxfev=settings.maxfev)
+    mesg = leastsq_message(
+        info,
+        ftol=settings.ftol,
+        xtol=settings.xtol,
+        gtol=settings.gtol,
+        maxfev=settings.maxfev,
+        jacobian_name=jacobian_name,
+    )
     if full_output:
         # Allocated unfilled: MINPACK refused its input before writing them, or
         # was stopped before factoring the Jacobian it was forming.

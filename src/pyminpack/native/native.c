@@ -1113,7 +1113,7 @@ parse_band(PyObject *settings, npy_intp n, int *ml, int *mu)
 }
 
 PyDoc_STRVAR(hybrid_doc,
-"hybrid(functions, x, settings) -> (fvec, fjac, r, qtf, info, nfev, njev, stop)\n\n"
+"hybrid(functions, x, settings, outputs=True) -> (fvec, fjac, r, qtf, info, nfev, njev, stop)\n\n"
 "One hybrd (no Jacobian) or hybrj solve of n equations in n unknowns with\n"
 "compiled callbacks, the GIL released throughout.  functions: (residuals,\n"
 "jacobian, user_data) as addresses, jacobian 0 for forward differences,\n"
@@ -1121,7 +1121,8 @@ PyDoc_STRVAR(hybrid_doc,
 "by the solution; settings: a SolverSettings (band: hybrd's ML and MU).\n"
 "fjac is returned as an (n, n) C-ordered array holding MINPACK's column-major\n"
 "FJAC, i.e. Q transposed (SciPy's layout); r: n(n+1)/2 doubles; njev 0 for\n"
-"hybrd; stop as for leastsq().");
+"hybrd; stop as for leastsq().  Not outputs: fvec, fjac, r and qtf are None\n"
+"(fsolve without full_output reads none of them).");
 
 static PyObject *
 native_hybrid(PyObject *self, PyObject *args)
@@ -1130,9 +1131,9 @@ native_hybrid(PyObject *self, PyObject *args)
     uintptr_t function, jacobian;
     void *user_data;
     Settings s;
-    int ml, mu;
+    int ml, mu, outputs = 1;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOO!:hybrid", &functions, &ox, &PyTuple_Type, &settings) ||
+    if (!PyArg_ParseTuple(args, "OOO!|p:hybrid", &functions, &ox, &PyTuple_Type, &settings, &outputs) ||
         !parse_functions(functions, &function, &jacobian, &user_data)) {
         return NULL;
     }
@@ -1150,11 +1151,25 @@ native_hybrid(PyObject *self, PyObject *args)
         return NULL;
     }
     npy_intp dims[2] = {n, n}, lr = n * (n + 1) / 2;
-    PyObject *ofvec = PyArray_SimpleNew(1, &n, NPY_DOUBLE);
-    PyObject *ofjac = PyArray_ZEROS(2, dims, NPY_DOUBLE, 0);
-    PyObject *otriangle = PyArray_ZEROS(1, &lr, NPY_DOUBLE, 0);
-    PyObject *oqtf = PyArray_ZEROS(1, &n, NPY_DOUBLE, 0);
-    double *wa = PyMem_RawMalloc(6 * (size_t)n * sizeof(double)); /* wa1-wa4, MODE 1's diag, xbad */
+    /* MINPACK's outputs: numpy arrays returned to the caller, or (not
+     * `outputs`) scratch space after the work arrays, as in leastsq(). */
+    PyObject *ofvec, *ofjac, *otriangle, *oqtf;
+    if (outputs) {
+        ofvec = PyArray_SimpleNew(1, &n, NPY_DOUBLE);
+        ofjac = PyArray_ZEROS(2, dims, NPY_DOUBLE, 0);
+        otriangle = PyArray_ZEROS(1, &lr, NPY_DOUBLE, 0);
+        oqtf = PyArray_ZEROS(1, &n, NPY_DOUBLE, 0);
+    }
+    else {
+        /* Owned references like the arrays': the result tuple steals them. */
+        ofvec = Py_NewRef(Py_None);
+        ofjac = Py_NewRef(Py_None);
+        otriangle = Py_NewRef(Py_None);
+        oqtf = Py_NewRef(Py_None);
+    }
+    /* wa1-wa4, MODE 1's diag, xbad; scratch fvec (n), fjac (n n), r (lr), qtf (n) */
+    size_t doubles = 6 * (size_t)n + (outputs ? 0 : 2 * (size_t)n + (size_t)(n * n) + (size_t)lr);
+    double *wa = PyMem_RawMalloc(doubles * sizeof(double));
     if (ofvec == NULL || ofjac == NULL || otriangle == NULL || oqtf == NULL || wa == NULL) {
         Py_XDECREF(ofvec);
         Py_XDECREF(ofjac);
@@ -1163,8 +1178,11 @@ native_hybrid(PyObject *self, PyObject *args)
         PyMem_RawFree(wa);
         return PyErr_Occurred() ? NULL : PyErr_NoMemory();
     }
-    double *fvec = PyArray_DATA((PyArrayObject *)ofvec), *fjac = PyArray_DATA((PyArrayObject *)ofjac);
-    double *r = PyArray_DATA((PyArrayObject *)otriangle), *qtf = PyArray_DATA((PyArrayObject *)oqtf);
+    double *scratch = wa + 6 * n;
+    double *fvec = outputs ? PyArray_DATA((PyArrayObject *)ofvec) : scratch;
+    double *fjac = outputs ? PyArray_DATA((PyArrayObject *)ofjac) : scratch + n;
+    double *r = outputs ? PyArray_DATA((PyArrayObject *)otriangle) : scratch + n + n * n;
+    double *qtf = outputs ? PyArray_DATA((PyArrayObject *)oqtf) : scratch + n + n * n + lr;
     double *diag = s.diag != NULL ? s.diag : wa + 4 * n;
     Context ctx;
     memset(&ctx, 0, sizeof ctx);
@@ -1186,7 +1204,7 @@ native_hybrid(PyObject *self, PyObject *args)
         hybrd_(hybrd_trampoline, &nn, x, fvec, &xtol, &maxfev, &ml, &mu, &epsfcn, diag, &mode, &factor, &nprint,
                &info, &nfev, fjac, &ldfjac, r, &ilr, qtf, wa, wa + n, wa + 2 * n, wa + 3 * n);
     }
-    if (info == 0 && nfev == 0) {
+    if (info == 0 && nfev == 0 && outputs) {
         /* Improper input: MINPACK evaluated nothing.  fvec gets func(x0),
          * as the Python path's checking call leaves it (SciPy's result);
          * this call is not counted in nfev, and its status is ignored. */

@@ -23,8 +23,9 @@
  * request), MINPACK returns normally, and the Python layer re-raises it.
  * All validation and error wording lives in Python (_solver/validation.py): this
  * file takes a fast path only for a result that is already a float64 array
- * of exactly the expected shape, and hands anything else to the Python
- * checkers.  It also scans for nan/inf the results MINPACK would build on
+ * of exactly the expected shape, or a list, tuple or number of plain Python
+ * floats and ints of exactly the expected size (converted as numpy would),
+ * and hands anything else to the Python checkers.  It also scans for nan/inf the results MINPACK would build on
  * (the residuals at the starting point, and every Jacobian, analytic or by
  * forward differences: a branch-free scan fused with the copy, which costs
  * what memcpy costs, see fcn_common.h) and, when it finds one, lets the
@@ -45,6 +46,7 @@
 
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <numpy/arrayobject.h>
+#include <numpy/arrayscalars.h>
 
 #include "fcn_common.h"
 
@@ -208,12 +210,112 @@ exact_float64_data(PyObject *result, int ndim, npy_intp rows, npy_intp cols)
     return PyArray_DATA(array);
 }
 
+/* ---- Python numbers: lists, tuples and scalars converted here ----------
+ * A function returning a list (SciPy's own examples do) would otherwise go
+ * through the Python checker at every evaluation, which costs more than the
+ * rest of the evaluation (benchmarks/RESULTS.md).  Only what numpy turns
+ * into float64 values by plain conversion is taken here: Python floats,
+ * numpy float64 scalars, and Python ints within int64 (numpy makes an int64
+ * array of those and casts it, the same correctly rounded conversion as the
+ * C cast below).  Anything else (bools, other numpy scalars, larger ints,
+ * arrays inside lists, ragged or wrongly sized lists, subclasses) is left to
+ * the Python checker, which accepts it or words the error as before.  Type
+ * tests on exact built-in types run no Python code, so the borrowed items
+ * cannot change under the loop.  The converters write into MINPACK's array
+ * as they go; when they give up half-way, the checker's path either
+ * overwrites the whole array or stops the solve, so the partial write is
+ * never used. */
+
+/* *value = item as numpy converts it to float64; 0 when `item` is not of a kind taken here. */
+static int
+number_as_double(PyObject *item, double *value)
+{
+    if (PyFloat_CheckExact(item)) {
+        *value = PyFloat_AS_DOUBLE(item);
+        return 1;
+    }
+    if (Py_TYPE(item) == &PyDoubleArrType_Type) {
+        *value = PyArrayScalar_VAL(item, Double);
+        return 1;
+    }
+    if (PyLong_CheckExact(item)) {
+        int overflow;
+        int64_t integer = PyLong_AsLongLongAndOverflow(item, &overflow);
+        if (overflow != 0 || (integer == -1 && PyErr_Occurred())) {
+            PyErr_Clear();
+            return 0;
+        }
+        *value = (double)integer;
+        return 1;
+    }
+    return 0;
+}
+
+/* A list or tuple of exactly `count` numbers into out[0], out[step], ...; 0 when it is not one. */
+static int
+numbers_into(PyObject *sequence, npy_intp count, double *out, npy_intp step)
+{
+    if (!(PyList_CheckExact(sequence) || PyTuple_CheckExact(sequence)) || PySequence_Fast_GET_SIZE(sequence) != count) {
+        return 0;
+    }
+    PyObject **items = PySequence_Fast_ITEMS(sequence);
+    for (npy_intp i = 0; i < count; i++) {
+        if (!number_as_double(items[i], out + i * step)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* func's result as m residuals into fvec: a list or tuple of m numbers, or one number when m is 1. */
+static int
+numbers_as_residuals(PyObject *result, npy_intp m, double *fvec)
+{
+    return (m == 1 && number_as_double(result, fvec)) || numbers_into(result, m, fvec, 1);
+}
+
+/* Dfun's result into MINPACK's column-major m-by-n fjac: `rows` lists or
+ * tuples of `cols` numbers (rows m and cols n, or the transpose with
+ * col_deriv), or, as the checker reads any array of the right size in
+ * row-major order, a flat one of rows * cols numbers. */
+static int
+numbers_as_jacobian(PyObject *result, npy_intp m, npy_intp n, int col_deriv, double *fjac)
+{
+    npy_intp rows = col_deriv ? n : m, cols = col_deriv ? m : n;
+    npy_intp row_step = col_deriv ? m : 1, column_step = col_deriv ? 1 : m;
+    if (!(PyList_CheckExact(result) || PyTuple_CheckExact(result))) {
+        return rows * cols == 1 && number_as_double(result, fjac);
+    }
+    Py_ssize_t size = PySequence_Fast_GET_SIZE(result);
+    PyObject **items = PySequence_Fast_ITEMS(result);
+    if (size == rows && size > 0 && (PyList_CheckExact(items[0]) || PyTuple_CheckExact(items[0]))) {
+        for (npy_intp r = 0; r < rows; r++) {
+            if (!numbers_into(items[r], cols, fjac + r * row_step, column_step)) {
+                return 0;
+            }
+        }
+        return 1;
+    }
+    if (size != rows * cols) {
+        return 0;
+    }
+    for (npy_intp k = 0; k < size; k++) {
+        if (!number_as_double(items[k], fjac + (k / cols) * row_step + (k % cols) * column_step)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Copy func's result into MINPACK's fvec (scanned when `scan`). */
 static int
 copy_residuals(Evaluator *ev, PyObject *result, double *fvec, int scan)
 {
     const double *values = exact_float64_data(result, 1, ev->m, 0);
     if (values == NULL) {
+        if (numbers_as_residuals(result, ev->m, fvec)) {
+            return !scan || all_finite(fvec, ev->m) ? COPIED : COPIED_NONFINITE;
+        }
         PyObject *checked = PyObject_CallFunction(ev->check_fvec, "OOn", ev->func, result, ev->m);
         return copy_checked(checked, fvec, 1, &ev->m, scan);
     }
@@ -250,6 +352,9 @@ copy_jacobian(Evaluator *ev, PyObject *result, npy_intp n, double *fjac, int sca
     npy_intp m = ev->m;
     const double *values = exact_float64_data(result, 2, ev->col_deriv ? n : m, ev->col_deriv ? m : n);
     if (values == NULL) {
+        if (numbers_as_jacobian(result, m, n, ev->col_deriv, fjac)) {
+            return !scan || all_finite(fjac, m * n) ? COPIED : COPIED_NONFINITE;
+        }
         npy_intp dims[2] = {m, n};
         return copy_checked(PyObject_CallOneArg(ev->check_fjac, result), fjac, 2, dims, scan);
     }
