@@ -45,7 +45,6 @@ __all__ = [
 ]
 
 
-
 class UserTermination(RuntimeError):
     """A compiled function returned nonzero, asking MINPACK to stop.
 
