@@ -18,8 +18,8 @@ import pyminpack
 from pyminpack import OptimizeWarning, curve_fit
 from pyminpack._fitting import curve_fit as _curve_fit
 from pyminpack._fitting import triangular as _triangular
-from pyminpack._fitting import warnings as _warnings
 from pyminpack._fitting.triangular import solve_lower
+from pyminpack._solver import warnings as _warnings
 
 # A forward-difference Jacobian of a linear model is exact up to rounding in
 # the difference quotient, about sqrt(eps) relative to the residuals' size.

@@ -16,7 +16,7 @@ from ._config import show_config
 from ._fitting.curve_fit import curve_fit
 from ._fitting.fit import FitResult, fit
 from ._fitting.models import BuiltinModel, builtin_models
-from ._fitting.warnings import OptimizeWarning
+from ._solver.warnings import OptimizeWarning
 from ._solver.check_jacobian import JacobianCheck, check_jacobian
 from ._solver.compiled import Compiled, UserTermination
 from ._solver.fsolve import fsolve

@@ -24,7 +24,7 @@ from .._atomic_write import atomic_output
 from .._fitting.bounds import parse_bounds
 from .._fitting.fit import FitResult, fit
 from .._fitting.plot import MISSING_MATPLOTLIB, plot_format
-from .._fitting.warnings import OptimizeWarning
+from .._solver.warnings import OptimizeWarning
 from .data_file import DataFileError, DataTable, finite_number, read_table
 from .model_expression import ModelExpression, ModelExpressionError
 

@@ -29,7 +29,7 @@ from .bounds import ParameterTransform, parse_bounds
 from .compiled_model import CompiledModel
 from .models import is_builtin, refuse_for_builtin, resolve
 from .triangular import solve_lower
-from .warnings import OptimizeWarning
+from .._solver.warnings import OptimizeWarning
 
 _NAN_POLICIES = ("raise", "omit")
 

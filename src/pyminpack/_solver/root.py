@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._fitting.warnings import OptimizeWarning
+from .warnings import OptimizeWarning
 from .compiled import is_compiled
 from .hybrid import solve_hybrid
 from .leastsq import leastsq

@@ -9,8 +9,9 @@ class OptimizeWarning(UserWarning):
     """A result of the fit is unreliable, though the fit itself succeeded.
 
     The counterpart of ``scipy.optimize.OptimizeWarning`` (also a
-    ``UserWarning``); :func:`pyminpack.curve_fit` issues it when the
-    covariance of the parameters cannot be estimated.
+    ``UserWarning``): :func:`pyminpack.curve_fit` issues it when the
+    covariance of the parameters cannot be estimated, :func:`pyminpack.root`
+    for options its method does not take.
 
     Examples
     --------
