@@ -16,7 +16,6 @@ from ._config import show_config
 from ._fitting.curve_fit import curve_fit
 from ._fitting.fit import FitResult, fit
 from ._fitting.models import BuiltinModel, builtin_models
-from ._solver.warnings import OptimizeWarning
 from ._solver.check_jacobian import JacobianCheck, check_jacobian
 from ._solver.compiled import Compiled, UserTermination
 from ._solver.fsolve import fsolve
@@ -25,6 +24,7 @@ from ._solver.lmstr import leastsq_rows
 from ._solver.optimize_result import OptimizeResult
 from ._solver.root import root
 from ._solver.validation import NonfiniteError
+from ._solver.warnings import OptimizeWarning
 
 __version__: str = _version("pyminpack")
 

@@ -25,11 +25,11 @@ from .._solver.compiled import is_compiled
 from .._solver.leastsq import leastsq
 from .._solver.messages import LEASTSQ_SUCCESS
 from .._solver.validation import NonfiniteError, callable_name
+from .._solver.warnings import OptimizeWarning
 from .bounds import ParameterTransform, parse_bounds
 from .compiled_model import CompiledModel
 from .models import is_builtin, refuse_for_builtin, resolve
 from .triangular import solve_lower
-from .._solver.warnings import OptimizeWarning
 
 _NAN_POLICIES = ("raise", "omit")
 

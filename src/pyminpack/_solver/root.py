@@ -9,13 +9,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .warnings import OptimizeWarning
 from .compiled import is_compiled
 from .hybrid import solve_hybrid
 from .leastsq import leastsq
 from .messages import HYBRID_SUCCESS, LEASTSQ_SUCCESS
 from .optimize_result import OptimizeResult
 from .settings import FACTOR, FTOL, GTOL, MAXFEV, XTOL
+from .warnings import OptimizeWarning
 
 #: Each method's options and their defaults, as SciPy's ``_root_hybr`` and ``_root_leastsq`` take them.
 _OPTIONS: dict[str, dict[str, Any]] = {
