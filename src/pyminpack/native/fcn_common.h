@@ -83,6 +83,14 @@ nonfinite_bit(double value)
     return (bits & PYMINPACK_EXPONENT_MASK) + PYMINPACK_EXPONENT_UNIT;
 }
 
+/* 1 when `value` is neither nan nor inf.  C99's isfinite would do, but
+ * MinGW's expands through a float branch that -Wfloat-conversion rejects. */
+static inline int
+finite_value(double value)
+{
+    return (nonfinite_bit(value) >> 63) == 0;
+}
+
 /* 1 when every one of `count` values is finite, else 0. */
 static inline int
 all_finite(const double *values, ptrdiff_t count)

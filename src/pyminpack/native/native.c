@@ -718,13 +718,13 @@ static double
 bounded_external(double q, double lb, double ub)
 {
     double p;
-    if (isfinite(lb) && isfinite(ub)) {
+    if (finite_value(lb) && finite_value(ub)) {
         p = lb + (ub - lb) * (sin(q) + 1.0) / 2.0;
     }
-    else if (isfinite(lb)) {
+    else if (finite_value(lb)) {
         p = lb - 1.0 + sqrt(q * q + 1.0);
     }
-    else if (isfinite(ub)) {
+    else if (finite_value(ub)) {
         p = ub + 1.0 - sqrt(q * q + 1.0);
     }
     else {
@@ -737,13 +737,13 @@ bounded_external(double q, double lb, double ub)
 static double
 bounded_derivative(double q, double lb, double ub)
 {
-    if (isfinite(lb) && isfinite(ub)) {
+    if (finite_value(lb) && finite_value(ub)) {
         return (ub - lb) / 2.0 * cos(q);
     }
-    if (isfinite(lb)) {
+    if (finite_value(lb)) {
         return q / sqrt(q * q + 1.0);
     }
-    if (isfinite(ub)) {
+    if (finite_value(ub)) {
         return -q / sqrt(q * q + 1.0);
     }
     return 1.0;
@@ -1018,8 +1018,10 @@ native_fit_many(PyObject *self, PyObject *args)
             continue;
         }
         standard_errors(ier[k], m, nfit, fjac, ipvt, sum, rinv, perr_q);
-        for (npy_intp j = 0; j < n; j++) { /* a fixed parameter: exact by assumption, unless the fit failed */
-            perr[k * n + j] = isnan(perr_q[0]) ? NAN : 0.0;
+        /* a fixed parameter: exact by assumption, unless the fit failed (perr_q nan; tested as x != x, not
+         * with isnan, which MinGW expands through a float branch that -Wfloat-conversion rejects) */
+        for (npy_intp j = 0; j < n; j++) {
+            perr[k * n + j] = perr_q[0] != perr_q[0] ? NAN : 0.0;
         }
         for (npy_intp i = 0; i < nfit; i++) {
             npy_intp j = fitted != NULL ? fitted[i] : i;
