@@ -10,6 +10,7 @@ its ``nfev`` (every call of ``func``) is one less.
 from __future__ import annotations
 
 import re
+import sys
 
 import native_functions as nf
 import numpy as np
@@ -240,3 +241,17 @@ def test_a_nonfinite_x0_is_refused_by_the_compiled_path_in_the_python_paths_word
         fsolve(rosenbrock, x0, full_output=full_output)
     with pytest.raises(ValueError, match=message):
         root(Compiled(native["rosenbrock"], 2, jacobian=native["rosenbrock_jacobian"]), x0)
+
+
+def test_repeated_solves_keep_reference_counts_balanced(native):
+    """The C entry's result tuple, its None outputs and its None for a nan x0 are owned references."""
+    func = Compiled(native["rosenbrock"], 2)
+    x0, bad = np.array([-1.0, 1.0]), np.array([np.nan, 1.0])
+    fsolve(func, x0)
+    before = sys.getrefcount(None)
+    for _ in range(100):
+        fsolve(func, x0)
+        fsolve(func, x0, full_output=True)
+        with pytest.raises(ValueError, match=r"^x0 must be finite"):
+            fsolve(func, bad)
+    assert abs(sys.getrefcount(None) - before) < 10
