@@ -457,9 +457,10 @@ def starting_point(x0: object) -> NDArray[Any]:
 def is_float_vector(x0: object) -> TypeGuard[NDArray[np.floating[Any]]]:
     """Return whether ``x0`` is a 1-D floating-point array, which a compiled solve takes as it is.
 
-    ``_native.leastsq`` copies such an ``x0`` into MINPACK's ``x`` and checks
-    that it is finite in the same pass (:func:`starting_point`'s numpy calls
-    cost a fifth of a small compiled solve).
+    ``_native.leastsq`` and ``_native.hybrid`` copy such an ``x0`` into
+    MINPACK's ``x`` and check that it is finite in the same pass
+    (:func:`starting_point`'s numpy calls cost a fifth of a small compiled
+    solve).
     """
     return type(x0) is np.ndarray and x0.ndim == 1 and x0.dtype.kind == "f"
 

@@ -513,8 +513,6 @@ abscissae(PyObject *obj, npy_intp m, int *ok)
     return optional_data(obj, "xdata", size, ok);
 }
 
-/* ---- leastsq ----------------------------------------------------------- */
-
 /* MINPACK's x: a new float64 array holding x0 (a 1-D real array of n
  * elements, any stride or dtype, read only), checked finite in the same
  * pass.  None (a new reference) when it holds nan or inf: the Python layer
@@ -537,6 +535,8 @@ starting_x(PyObject *ox, npy_intp n)
     }
     return x;
 }
+
+/* ---- leastsq ----------------------------------------------------------- */
 
 /* What stopped a solve, for the Python layer: None, or (status, stopped_by,
  * stage, evaluation, xbad) (see leastsq's docstring); NULL with an
