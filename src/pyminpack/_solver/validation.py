@@ -468,9 +468,15 @@ def is_float_vector(x0: object) -> TypeGuard[NDArray[np.floating[Any]]]:
 def refuse_nonfinite_start(x0: NDArray[Any]) -> NoReturn:
     """Raise the error for an ``x0`` holding nan or inf, naming where.
 
+    Where means in MINPACK's float64 ``x``: a wider float (``longdouble``)
+    beyond float64's range is inf there, and the compiled paths, which
+    check the float64 copy, refuse it for that.
+
     Raises
     ------
     ValueError
         Always.
     """
-    raise ValueError(f"x0 must be finite; it holds nan or inf at indices {np.flatnonzero(~np.isfinite(x0)).tolist()}.")
+    with np.errstate(over="ignore"):  # the conversion's overflow is the error reported
+        nonfinite = ~np.isfinite(np.asarray(x0, dtype=np.float64))
+    raise ValueError(f"x0 must be finite; it holds nan or inf at indices {np.flatnonzero(nonfinite).tolist()}.")
