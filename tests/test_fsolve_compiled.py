@@ -9,11 +9,15 @@ its ``nfev`` (every call of ``func``) is one less.
 
 from __future__ import annotations
 
+import gc
+import re
+import sys
+
 import native_functions as nf
 import numpy as np
 import pytest
 
-from pyminpack import Compiled, UserTermination, fsolve, root
+from pyminpack import Compiled, UserTermination, fsolve, leastsq, root
 
 pytestmark = pytest.mark.skipif(nf.compiler() is None, reason="needs a C compiler (cc) to build the test functions")
 
@@ -193,3 +197,81 @@ def test_without_full_output_the_solve_is_the_same(native):
     with pytest.warns(RuntimeWarning, match=r"^func or fprime returned nan or inf"):
         x = fsolve(Compiled(native["nan_below_zero"], 1), [-1.0], allow_nonfinite=True)
     assert x.tolist() == [-1.0]
+
+
+#: One start, [-1, 1] (exact in every dtype), in every form fsolve takes.
+STARTS = {
+    "list": lambda: [-1.0, 1.0],
+    "float64": lambda: np.array([-1.0, 1.0]),
+    "float32": lambda: np.array([-1.0, 1.0], dtype=np.float32),
+    "integers": lambda: np.array([-1, 1]),
+    "strided view": lambda: np.array([-1.0, 9.0, 1.0, 9.0])[::2],
+    "big-endian": lambda: np.array([-1.0, 1.0], dtype=">f8"),
+    "2-D": lambda: np.array([[-1.0], [1.0]]),
+    "read-only": lambda: np.lib.stride_tricks.as_strided(np.array([-1.0, 1.0]), writeable=False),
+}
+
+
+@pytest.mark.parametrize("make_x0", STARTS.values(), ids=STARTS.keys())
+@pytest.mark.parametrize("jacobian", [None, "rosenbrock_jacobian"])
+def test_every_kind_of_x0_starts_the_same_solve_and_is_left_as_it_was(native, make_x0, jacobian):
+    """A 1-D float array goes to the C entry as it is (copied there); anything else through the Python checks."""
+    func = Compiled(native["rosenbrock"], 2, jacobian=None if jacobian is None else native[jacobian])
+    x0 = make_x0()
+    before = np.array(x0, copy=True)
+    x, infodict, ier, mesg = fsolve(func, x0, full_output=True)
+    y, expected, jer, expected_mesg = fsolve(func, np.array([-1.0, 1.0]), full_output=True)
+    assert (ier, mesg, x.dtype, x.shape) == (jer, expected_mesg, np.float64, (2,)) and ier == 1
+    assert x.tobytes() == y.tobytes()
+    assert list(infodict) == list(expected)
+    for key, value in infodict.items():
+        np.testing.assert_array_equal(value, expected[key], strict=True)
+    np.testing.assert_array_equal(fsolve(func, x0), x, strict=True)
+    np.testing.assert_array_equal(x0, before, strict=True)
+    assert not np.shares_memory(x, x0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, ">f8"])
+@pytest.mark.parametrize("full_output", [False, True])
+def test_a_nonfinite_x0_is_refused_by_the_compiled_path_in_the_python_paths_words(native, dtype, full_output):
+    x0 = np.array([-1.0, np.nan, np.inf])[:2].astype(dtype)
+    message = re.escape("x0 must be finite; it holds nan or inf at indices [1].")
+    with pytest.raises(ValueError, match=message):
+        fsolve(Compiled(native["rosenbrock"], 2), x0, full_output=full_output)
+    with pytest.raises(ValueError, match=message):
+        fsolve(rosenbrock, x0, full_output=full_output)
+    with pytest.raises(ValueError, match=message):
+        root(Compiled(native["rosenbrock"], 2, jacobian=native["rosenbrock_jacobian"]), x0)
+
+
+def test_repeated_solves_keep_reference_counts_balanced(native):
+    """The C entry's result tuple, its None outputs and its None for a nan x0 are owned references."""
+    func = Compiled(native["rosenbrock"], 2)
+    x0, bad = np.array([-1.0, 1.0]), np.array([np.nan, 1.0])
+    refused = 0
+    fsolve(func, x0)
+    gc.collect()  # what earlier tests left in reference cycles must not be freed during the count
+    before = sys.getrefcount(None)
+    for _ in range(100):
+        fsolve(func, x0)
+        fsolve(func, x0, full_output=True)
+        try:
+            fsolve(func, bad)
+        except ValueError:  # not pytest.raises: its traceback's frames would hold references until collected
+            refused += 1
+    gc.collect()
+    assert abs(sys.getrefcount(None) - before) < 10
+    assert refused == 100
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).maxexp <= 1024, reason="longdouble is float64 here")
+def test_a_longdouble_x0_beyond_float64_is_refused_naming_where(native):
+    """MINPACK's x is float64: 1e400 becomes inf there, which the compiled paths refuse, naming its index."""
+    x0 = np.array([-1.0, np.longdouble("1e400")], dtype=np.longdouble)
+    message = re.escape("x0 must be finite; it holds nan or inf at indices [1].")
+    for solve in (fsolve, leastsq):
+        with (
+            pytest.warns(RuntimeWarning, match="overflow encountered in cast"),
+            pytest.raises(ValueError, match=message),
+        ):
+            solve(Compiled(native["rosenbrock"], 2), x0)

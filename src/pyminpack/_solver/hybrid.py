@@ -20,7 +20,16 @@ from .callbacks import AT_THE_START, HYBRD_FCN, HYBRJ_FCN, hybrid_evaluator, rai
 from .compiled import Compiled, CompiledSolve, compiled_functions, is_compiled, raise_compiled_stop
 from .messages import IER_NONFINITE, IMPROPER_INPUT, hybrid_message
 from .settings import SolverSettings
-from .validation import all_finite, callable_name, check_func, raise_nonfinite, residual_vector, starting_point
+from .validation import (
+    all_finite,
+    callable_name,
+    check_func,
+    is_float_vector,
+    raise_nonfinite,
+    refuse_nonfinite_start,
+    residual_vector,
+    starting_point,
+)
 
 
 class HybridSolution(NamedTuple):
@@ -103,7 +112,8 @@ def solve_hybrid(
         if is_compiled(func) or is_compiled(fprime)
         else None
     )
-    x0 = starting_point(x0)
+    if compiled is None or not is_float_vector(x0):
+        x0 = starting_point(x0)
     n = len(x0)
     settings = SolverSettings.check(
         n, has_jacobian=fprime is not None if compiled is None else compiled.has_jacobian, xtol=xtol, maxfev=maxfev,
@@ -167,16 +177,20 @@ def _compiled_hybrid(
 ) -> HybridSolution:
     """:func:`solve_hybrid` for a :class:`Compiled` ``func`` with ``m == n``: the solve runs in native.c, GIL released.
 
-    ``nfev`` is MINPACK's count: no checking call is made, so that is every call of ``func``.
+    ``x0`` is 1-D and real, and not copied: the C entry copies it, checking
+    in the same pass that it is finite.  ``nfev`` is MINPACK's count: no
+    checking call is made, so that is every call of ``func``.
     """
     n = len(x0)
     if compiled.func.m != n:
         raise ValueError(
             f"fsolve: the Compiled func computes m={compiled.func.m} values for n={n} unknowns; m must equal n."
         )
-    # MINPACK's x, overwritten: starting_point's fresh array, or a float64 copy of it.
-    x = x0 if x0.dtype == np.float64 else x0.astype(np.float64)
-    fvec, fjac, r, qtf, info, nfev, njev, stop = native_hybrid(compiled.functions, x, settings, outputs)
+    # MINPACK's x is a float64 copy of x0, made and checked finite in C (None: it is not).
+    result = native_hybrid(compiled.functions, x0, settings, outputs)
+    if result is None:
+        refuse_nonfinite_start(x0)
+    x, fvec, fjac, r, qtf, info, nfev, njev, stop = result
     if stop is not None:
         raise_compiled_stop(compiled, stop, x, nfev, njev, settings, checker="fsolve", jacobian_name="fprime")
         info = IER_NONFINITE

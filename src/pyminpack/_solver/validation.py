@@ -457,9 +457,10 @@ def starting_point(x0: object) -> NDArray[Any]:
 def is_float_vector(x0: object) -> TypeGuard[NDArray[np.floating[Any]]]:
     """Return whether ``x0`` is a 1-D floating-point array, which a compiled solve takes as it is.
 
-    ``_native.leastsq`` copies such an ``x0`` into MINPACK's ``x`` and checks
-    that it is finite in the same pass (:func:`starting_point`'s numpy calls
-    cost a fifth of a small compiled solve).
+    ``_native.leastsq`` and ``_native.hybrid`` copy such an ``x0`` into
+    MINPACK's ``x`` and check that it is finite in the same pass
+    (:func:`starting_point`'s numpy calls cost a fifth of a small compiled
+    solve).
     """
     return type(x0) is np.ndarray and x0.ndim == 1 and x0.dtype.kind == "f"
 
@@ -467,9 +468,15 @@ def is_float_vector(x0: object) -> TypeGuard[NDArray[np.floating[Any]]]:
 def refuse_nonfinite_start(x0: NDArray[Any]) -> NoReturn:
     """Raise the error for an ``x0`` holding nan or inf, naming where.
 
+    Where means in MINPACK's float64 ``x``: a wider float (``longdouble``)
+    beyond float64's range is inf there, and the compiled paths, which
+    check the float64 copy, refuse it for that.
+
     Raises
     ------
     ValueError
         Always.
     """
-    raise ValueError(f"x0 must be finite; it holds nan or inf at indices {np.flatnonzero(~np.isfinite(x0)).tolist()}.")
+    with np.errstate(over="ignore"):  # the conversion's overflow is the error reported
+        nonfinite = ~np.isfinite(np.asarray(x0, dtype=np.float64))
+    raise ValueError(f"x0 must be finite; it holds nan or inf at indices {np.flatnonzero(nonfinite).tolist()}.")

@@ -513,6 +513,29 @@ abscissae(PyObject *obj, npy_intp m, int *ok)
     return optional_data(obj, "xdata", size, ok);
 }
 
+/* MINPACK's x: a new float64 array holding x0 (a 1-D real array of n
+ * elements, any stride or dtype, read only), checked finite in the same
+ * pass.  None (a new reference) when it holds nan or inf: the Python layer
+ * says where, in the words of its own check.  NULL with an exception on
+ * failure. */
+static PyObject *
+starting_x(PyObject *ox, npy_intp n)
+{
+    PyObject *x0 = PyArray_FROMANY(ox, NPY_DOUBLE, 1, 1, NPY_ARRAY_CARRAY_RO | NPY_ARRAY_FORCECAST);
+    PyObject *x = x0 == NULL ? NULL : PyArray_SimpleNew(1, &n, NPY_DOUBLE);
+    if (x == NULL) {
+        Py_XDECREF(x0);
+        return NULL;
+    }
+    int finite = copy_all_finite(PyArray_DATA((PyArrayObject *)x), PyArray_DATA((PyArrayObject *)x0), n);
+    Py_DECREF(x0);
+    if (!finite) {
+        Py_DECREF(x);
+        Py_RETURN_NONE;
+    }
+    return x;
+}
+
 /* ---- leastsq ----------------------------------------------------------- */
 
 /* What stopped a solve, for the Python layer: None, or (status, stopped_by,
@@ -603,21 +626,11 @@ native_leastsq(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     if ((odata != Py_None && y == NULL) || !ok) {
         return NULL;
     }
-    /* MINPACK's x: a float64 copy of x0, checked finite in the same pass
-     * (None when it is not: the Python layer says where). */
-    PyObject *x0 = PyArray_FROMANY(ox, NPY_DOUBLE, 1, 1, NPY_ARRAY_CARRAY_RO | NPY_ARRAY_FORCECAST);
-    PyObject *ox_out = x0 == NULL ? NULL : PyArray_SimpleNew(1, &n, NPY_DOUBLE);
-    if (ox_out == NULL) {
-        Py_XDECREF(x0);
-        return NULL;
+    PyObject *ox_out = starting_x(ox, n);
+    if (ox_out == NULL || ox_out == Py_None) {
+        return ox_out;
     }
     double *x = PyArray_DATA((PyArrayObject *)ox_out);
-    int finite = copy_all_finite(x, PyArray_DATA((PyArrayObject *)x0), n);
-    Py_DECREF(x0);
-    if (!finite) {
-        Py_DECREF(ox_out);
-        Py_RETURN_NONE;
-    }
     /* MINPACK's outputs: numpy arrays returned to the caller, or (not
      * `outputs`: leastsq without full_output reads none of them) scratch
      * space in the work block. */
@@ -1115,28 +1128,34 @@ parse_band(PyObject *settings, npy_intp n, int *ml, int *mu)
 }
 
 PyDoc_STRVAR(hybrid_doc,
-"hybrid(functions, x, settings, outputs=True) -> (fvec, fjac, r, qtf, info, nfev, njev, stop)\n\n"
+"hybrid(functions, x0, settings, outputs=True) -> (x, fvec, fjac, r, qtf, info, nfev, njev, stop), or None\n\n"
 "One hybrd (no Jacobian) or hybrj solve of n equations in n unknowns with\n"
 "compiled callbacks, the GIL released throughout.  functions: (residuals,\n"
 "jacobian, user_data) as addresses, jacobian 0 for forward differences,\n"
-"both called with m = n; x: float64 C-contiguous (n,), n >= 1, overwritten\n"
-"by the solution; settings: a SolverSettings (band: hybrd's ML and MU).\n"
+"both called with m = n; x0: a 1-D real array, n >= 1, read only (None is\n"
+"returned, nothing solved, when it holds nan or inf); x: the solution, in a\n"
+"new float64 array; settings: a SolverSettings (band: hybrd's ML and MU).\n"
 "fjac is returned as an (n, n) C-ordered array holding MINPACK's column-major\n"
 "FJAC, i.e. Q transposed (SciPy's layout); r: n(n+1)/2 doubles; njev 0 for\n"
 "hybrd; stop as for leastsq().  Not outputs: fvec, fjac, r and qtf are None\n"
 "(fsolve without full_output reads none of them).");
 
+/* METH_FASTCALL, its arguments read by position, as leastsq(). */
 static PyObject *
-native_hybrid(PyObject *self, PyObject *args)
+native_hybrid(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    PyObject *functions, *ox, *settings;
     uintptr_t function, jacobian;
     void *user_data;
     Settings s;
-    int ml, mu, outputs = 1;
+    int ml, mu;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOO!|p:hybrid", &functions, &ox, &PyTuple_Type, &settings, &outputs) ||
-        !parse_functions(functions, &function, &jacobian, &user_data)) {
+    if (nargs < 3 || nargs > 4) {
+        PyErr_SetString(PyExc_TypeError, "_native.hybrid takes 3 or 4 arguments");
+        return NULL;
+    }
+    PyObject *ox = args[1], *settings = args[2];
+    int outputs = nargs > 3 ? PyObject_IsTrue(args[3]) : 1;
+    if (outputs < 0 || !parse_functions(args[0], &function, &jacobian, &user_data)) {
         return NULL;
     }
     if (!PyArray_Check(ox)) {
@@ -1148,10 +1167,14 @@ native_hybrid(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "_native: bad problem size");
         return NULL;
     }
-    double *x = array_data(ox, "x", NPY_DOUBLE, n, 1);
-    if (x == NULL || !parse_settings(settings, n, &s) || !parse_band(settings, n, &ml, &mu)) {
+    if (!parse_settings(settings, n, &s) || !parse_band(settings, n, &ml, &mu)) {
         return NULL;
     }
+    PyObject *ox_out = starting_x(ox, n);
+    if (ox_out == NULL || ox_out == Py_None) {
+        return ox_out;
+    }
+    double *x = PyArray_DATA((PyArrayObject *)ox_out);
     npy_intp dims[2] = {n, n}, lr = n * (n + 1) / 2;
     /* MINPACK's outputs: numpy arrays returned to the caller, or (not
      * `outputs`) scratch space after the work arrays, as in leastsq(). */
@@ -1173,6 +1196,7 @@ native_hybrid(PyObject *self, PyObject *args)
     size_t doubles = 6 * (size_t)n + (outputs ? 0 : 2 * (size_t)n + (size_t)(n * n) + (size_t)lr);
     double *wa = PyMem_RawMalloc(doubles * sizeof(double));
     if (ofvec == NULL || ofjac == NULL || otriangle == NULL || oqtf == NULL || wa == NULL) {
+        Py_DECREF(ox_out);
         Py_XDECREF(ofvec);
         Py_XDECREF(ofjac);
         Py_XDECREF(otriangle);
@@ -1218,13 +1242,14 @@ native_hybrid(PyObject *self, PyObject *args)
     PyObject *stop = stop_info(&ctx, n);
     PyMem_RawFree(wa);
     if (stop == NULL) {
+        Py_DECREF(ox_out);
         Py_DECREF(ofvec);
         Py_DECREF(ofjac);
         Py_DECREF(otriangle);
         Py_DECREF(oqtf);
         return NULL;
     }
-    return Py_BuildValue("NNNNiiiN", ofvec, ofjac, otriangle, oqtf, info, nfev, njev,
+    return Py_BuildValue("NNNNNiiiN", ox_out, ofvec, ofjac, otriangle, oqtf, info, nfev, njev,
                          stop == Py_None ? Py_NewRef(Py_None) : stop);
 }
 
@@ -1255,7 +1280,7 @@ native_capsule_info(PyObject *self, PyObject *capsule)
 static PyMethodDef native_methods[] = {
     {"leastsq", (PyCFunction)(void (*)(void))native_leastsq, METH_FASTCALL, leastsq_doc},
     {"fit_many", native_fit_many, METH_VARARGS, fit_many_doc},
-    {"hybrid", native_hybrid, METH_VARARGS, hybrid_doc},
+    {"hybrid", (PyCFunction)(void (*)(void))native_hybrid, METH_FASTCALL, hybrid_doc},
     {"bounded_transform", native_bounded_transform, METH_VARARGS, bounded_transform_doc},
     {"capsule_info", native_capsule_info, METH_O, capsule_info_doc},
     {NULL, NULL, 0, NULL},
