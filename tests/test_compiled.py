@@ -18,6 +18,7 @@ import pytest
 
 from pyminpack import Compiled, UserTermination, fit_many, leastsq
 from pyminpack._solver.messages import IER_NONFINITE
+from pyminpack._solver.signatures import user_data_address
 
 pytestmark = pytest.mark.skipif(nf.compiler() is None, reason="needs a C compiler (cc) to build the test functions")
 
@@ -437,3 +438,135 @@ def test_settings_of_other_numeric_types_are_read_as_leastsq_reads_them(native, 
         Compiled(native["rational"], len(x), user_data=xy), (1.0, 1.0, 1.0), full_output=True, **settings
     )
     assert_same(compiled, python)
+
+
+# --- What mutation testing found unpinned (issue 12): whole messages, the names in them, the edges.
+
+
+def whole(message):
+    """A pattern matching exactly ``message``."""
+    return "^" + re.escape(message) + "$"
+
+
+MISUSE = {
+    "a bare compiled func": (
+        lambda native, func: leastsq(native["rational"], (1, 1, 1)),
+        TypeError,
+        "leastsq: a compiled residual function cannot report how many residuals it computes; pass "
+        "pyminpack.Compiled(func, m) (with jacobian=... or Dfun=... for a compiled Jacobian).",
+    ),
+    "a compiled Dfun with a Python func": (
+        lambda native, func: leastsq(nf.rational_residuals, (1, 1, 1), Dfun=native["rational_jacobian"]),
+        TypeError,
+        "leastsq: a compiled Dfun needs a compiled func, given as pyminpack.Compiled(func, m).",
+    ),
+    "args": (
+        lambda native, func: leastsq(func, (1, 1, 1), args=(1,)),
+        TypeError,
+        "leastsq: args cannot be passed to a compiled function; use Compiled(..., user_data=...).",
+    ),
+    "callback": (
+        lambda native, func: leastsq(func, (1, 1, 1), callback=print),
+        TypeError,
+        "leastsq: callback needs a Python call at every iteration; it is not available with a compiled func.",
+    ),
+    "col_deriv": (
+        lambda native, func: leastsq(func, (1, 1, 1), Dfun=native["rational_jacobian"], col_deriv=True),
+        ValueError,
+        "leastsq: col_deriv does not apply to a compiled Jacobian, which always writes column-major fjac.",
+    ),
+    "the Jacobian twice": (
+        lambda native, func: leastsq(
+            Compiled(native["rational"], 40, jacobian=native["rational_jacobian"]), (1, 1, 1), Dfun=native["linear"]
+        ),
+        TypeError,
+        "leastsq: the Jacobian is given twice (Compiled(jacobian=...) and Dfun).",
+    ),
+    "m zero": (
+        lambda native, func: Compiled(native["rational"], 0),
+        ValueError,
+        "m (the number of residuals) must be positive; got 0.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", MISUSE)
+def test_misuse_is_refused_with_the_whole_message(native, data, case):
+    call, error, message = MISUSE[case]
+    func = Compiled(native["rational"], 40, user_data=data[2])
+    with pytest.raises(error, match=whole(message)):
+        call(native, func)
+
+
+def test_one_residual_is_enough(native):
+    # m = 1, the smallest problem: one residual, one parameter.
+    x, ier = leastsq(Compiled(native["linear"], 1), [5.0])
+    assert ier in (1, 2, 3, 4)
+    assert x.tolist() == [0.0]  # linear's only residual is p
+
+
+@pytest.mark.parametrize(
+    ("call", "argname"),
+    [
+        (lambda native: Compiled(print, 40), "residuals"),
+        (lambda native: Compiled(native["rational"], 40, jacobian=print), "jacobian"),
+        (lambda native: leastsq(Compiled(native["rational"], 40), (1, 1, 1), Dfun=print), "Dfun"),
+    ],
+)
+def test_a_function_that_is_not_compiled_is_named_by_its_argument(native, call, argname):
+    with pytest.raises(TypeError, match=f"^{argname} must be a compiled function "):
+        call(native)
+
+
+def test_a_signature_mismatch_shows_both_signatures(native):
+    function = native["rational_jacobian"]
+    with pytest.raises(TypeError) as refused:
+        Compiled(function, 40)
+    assert str(refused.value) == (
+        f"residuals: the ctypes function {function!r} with signature int (int, int, double *, double *, int, void *) "
+        "does not match the required C signature "
+        "int (int m, int n, const double *x, double *fvec, void *user_data)."
+    )
+
+
+@pytest.mark.parametrize("as_dfun", [False, True])
+def test_a_nonfinite_jacobian_is_named_as_the_user_gave_it(native, as_dfun):
+    jacobian = native["inf_jacobian"]
+    func, dfun = (
+        (Compiled(native["linear"], 3), jacobian) if as_dfun else (Compiled(native["linear"], 3, jacobian), None)
+    )
+    with pytest.raises(ValueError, match=re.escape(f"leastsq: the 'Dfun' argument {str(jacobian)!r} returned nan")):
+        leastsq(func, [5.0], Dfun=dfun)
+
+
+def test_nonfinite_residuals_are_named_as_the_user_gave_them(native):
+    residuals = native["nan_below_zero"]
+    with pytest.raises(ValueError, match=re.escape(f"leastsq: the 'func' argument {str(residuals)!r} returned nan")):
+        leastsq(Compiled(residuals, 4), [-1.0])
+
+
+@pytest.mark.parametrize(
+    ("user_data", "address"),
+    [
+        (None, 0),
+        (ctypes.c_void_p(), 0),  # NULL
+        (ctypes.POINTER(ctypes.c_double)(), 0),  # NULL
+        (ctypes.c_void_p(12345), 12345),
+        (0, 0),
+        (2**64 - 1, 2**64 - 1),
+    ],
+)
+def test_user_data_addresses(user_data, address):
+    assert user_data_address(user_data)[0] == address
+
+
+@pytest.mark.parametrize("address", [-1, 2**64])
+def test_an_int_user_data_outside_the_address_space_is_refused(address):
+    with pytest.raises(ValueError, match=whole(f"user_data: {address} is not a valid address.")):
+        user_data_address(address)
+
+
+@pytest.mark.parametrize("user_data", [1.5, "0x1000", True])
+def test_user_data_of_another_type_is_refused(user_data):
+    with pytest.raises(TypeError, match=f"^user_data must be None, .* got {type(user_data).__name__}\\.$"):
+        user_data_address(user_data)
