@@ -570,3 +570,10 @@ def test_an_int_user_data_outside_the_address_space_is_refused(address):
 def test_user_data_of_another_type_is_refused(user_data):
     with pytest.raises(TypeError, match=f"^user_data must be None, .* got {type(user_data).__name__}\\.$"):
         user_data_address(user_data)
+
+
+def test_an_unconverged_compiled_solve_warns_at_the_callers_line(native, data):
+    # As leastsq does for a Python func (stacklevel 2, as in SciPy).
+    with pytest.warns(RuntimeWarning, match="Number of calls to function has reached maxfev = 2") as record:
+        leastsq(Compiled(native["rational"], 40, user_data=data[2]), (1, 1, 1), maxfev=2)
+    assert [warning.filename for warning in record] == [__file__]
