@@ -577,3 +577,26 @@ def test_an_unconverged_compiled_solve_warns_at_the_callers_line(native, data):
     with pytest.warns(RuntimeWarning, match="Number of calls to function has reached maxfev = 2") as record:
         leastsq(Compiled(native["rational"], 40, user_data=data[2]), (1, 1, 1), maxfev=2)
     assert [warning.filename for warning in record] == [__file__]
+
+
+class _AddressParameter:
+    """An argtypes entry that is not a ctypes type (ctypes takes any object with from_param)."""
+
+    def from_param(self, value):
+        return value
+
+    def __repr__(self):
+        return "_AddressParameter()"
+
+
+def test_a_mismatched_ctypes_signature_is_spelled_out_in_the_error(native):
+    # void, a ctypes type by its name, a pointer to a pointer, and an object by its repr.
+    prototype = ctypes.CFUNCTYPE(None, ctypes.c_float, ctypes.POINTER(ctypes.POINTER(ctypes.c_double)))
+    function = ctypes.cast(native["rational"], prototype)
+    function.argtypes = (*function.argtypes, _AddressParameter())
+    with pytest.raises(TypeError) as refused:
+        Compiled(function, 40)
+    assert str(refused.value) == (
+        f"residuals: the ctypes function {function!r} with signature void (c_float, double * *, _AddressParameter()) "
+        "does not match the required C signature int (int m, int n, const double *x, double *fvec, void *user_data)."
+    )
