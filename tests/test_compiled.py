@@ -600,3 +600,39 @@ def test_a_mismatched_ctypes_signature_is_spelled_out_in_the_error(native):
         f"residuals: the ctypes function {function!r} with signature void (c_float, double * *, _AddressParameter()) "
         "does not match the required C signature int (int m, int n, const double *x, double *fvec, void *user_data)."
     )
+
+
+def rosenbrock_nan_off_x0(stop_at=0):
+    """Rosenbrock as a ctypes callback, nan wherever both parameters differ from x0 = (-1.2, 1) (MINPACK's trials).
+
+    Forward differences change one parameter and stay finite; ``stop_at`` > 0 asks MINPACK to stop (status 3)
+    at that evaluation.
+    """
+    calls = []
+
+    @nf.RESIDUALS
+    def residuals(m, n, x, fvec, user_data):
+        calls.append(1)
+        if x[0] != -1.2 and x[1] != 1.0:
+            fvec[0] = fvec[1] = np.nan
+        else:
+            fvec[0], fvec[1] = 10.0 * (x[1] - x[0] ** 2), 1.0 - x[0]
+        return 3 if len(calls) == stop_at else 0
+
+    return residuals
+
+
+def test_convergence_on_nonfinite_trials_alone_is_refused_naming_the_function():
+    # As for a Python func (test_nonfinite.py): evaluations 1-3 are x0 and its differences, 4-14 nan trials.
+    residuals = rosenbrock_nan_off_x0()
+    with pytest.raises(
+        ValueError,
+        match=re.escape(f"leastsq: the 'func' argument {str(residuals)!r} returned nan or inf at evaluations 4 to 14"),
+    ):
+        leastsq(Compiled(residuals, 2), [-1.2, 1.0])
+
+
+def test_a_stop_asked_after_nonfinite_trials_is_the_users():
+    # The function's own stop (status 3 at evaluation 6, after two nan trials) is reported, not the nan.
+    with pytest.raises(UserTermination, match=r"^leastsq: the compiled 'func' returned 3 at evaluation 6, "):
+        leastsq(Compiled(rosenbrock_nan_off_x0(stop_at=6), 2), [-1.2, 1.0])
