@@ -591,3 +591,12 @@ def test_the_parameters_of_a_model_with_a_signature_are_its_signatures():
 
     model.__signature__ = inspect.signature(line)  # type: ignore[attr-defined]
     np.testing.assert_array_equal(curve_fit(model, X, Y)[0], curve_fit(line, X, Y)[0])
+
+
+def test_nan_policy_omit_passes_an_xdata_of_any_type_through_unchanged():
+    # Only arrays are searched for nan; anything else is f's business, as without nan_policy.
+    def line_of_table(table, a, b):
+        return line(table["x"], a, b)
+
+    popt, _ = curve_fit(line_of_table, {"x": X}, Y, nan_policy="omit")
+    np.testing.assert_array_equal(popt, curve_fit(line, X, Y)[0])
