@@ -636,3 +636,51 @@ def test_a_stop_asked_after_nonfinite_trials_is_the_users():
     # The function's own stop (status 3 at evaluation 6, after two nan trials) is reported, not the nan.
     with pytest.raises(UserTermination, match=r"^leastsq: the compiled 'func' returned 3 at evaluation 6, "):
         leastsq(Compiled(rosenbrock_nan_off_x0(stop_at=6), 2), [-1.2, 1.0])
+
+
+RESIDUALS_SIGNATURE = "int (int m, int n, const double *x, double *fvec, void *user_data)"
+
+
+def test_a_ctypes_function_without_argtypes_is_refused_with_the_remedy(native):
+    unchecked = native["lib"].rational  # argtypes never set
+    with pytest.raises(TypeError) as refused:
+        Compiled(unchecked, 40)
+    assert str(refused.value) == (
+        f"residuals: the ctypes function {unchecked!r} has no argtypes, so its signature cannot be checked; "
+        f"set .argtypes and .restype to match {RESIDUALS_SIGNATURE}, or make it with ctypes.CFUNCTYPE."
+    )
+
+
+def test_a_null_ctypes_function_pointer_is_refused():
+    null = nf.RESIDUALS()
+    message = f"residuals: the ctypes function {null!r} with signature int (int, int, double *, double *, void *) "
+    with pytest.raises(TypeError, match=whole(message + "is a NULL function pointer.")):
+        Compiled(null, 40)
+
+
+def test_a_capsule_is_refused_naming_its_name(native):
+    mismatched = nf.capsule(native["rational"], "double (double, void *)")
+    with pytest.raises(TypeError) as refused:
+        Compiled(mismatched, 40)
+    assert str(refused.value) == (
+        "residuals: the PyCapsule named 'double (double, void *)' does not match the required C signature "
+        f"{RESIDUALS_SIGNATURE}."
+    )
+    new = ctypes.pythonapi.PyCapsule_New
+    new.restype, new.argtypes = ctypes.py_object, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+    unnamed = new(ctypes.cast(native["rational"], ctypes.c_void_p).value, None, None)
+    with pytest.raises(TypeError) as refused:
+        Compiled(unnamed, 40)
+    assert str(refused.value) == (
+        f"residuals: a PyCapsule must be named by its C signature, {RESIDUALS_SIGNATURE!r} "
+        "(scipy.LowLevelCallable's convention); this one is named None."
+    )
+
+
+def test_a_python_function_is_refused_naming_its_type():
+    with pytest.raises(TypeError) as refused:
+        Compiled(print, 40)
+    assert str(refused.value) == (
+        "residuals must be a compiled function (a numba cfunc, a ctypes function pointer or a PyCapsule) "
+        f"with the C signature {RESIDUALS_SIGNATURE}; got builtin_function_or_method."
+    )
