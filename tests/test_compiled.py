@@ -684,3 +684,10 @@ def test_a_python_function_is_refused_naming_its_type():
         "residuals must be a compiled function (a numba cfunc, a ctypes function pointer or a PyCapsule) "
         f"with the C signature {RESIDUALS_SIGNATURE}; got builtin_function_or_method."
     )
+
+
+def test_only_numbas_cfunc_is_taken_for_a_numba_cfunc():
+    # Recognised by its class's name and module together: another class named CFunc is not compiled.
+    CFunc = type("CFunc", (), {})
+    with pytest.raises(TypeError, match=r"^residuals must be a compiled function .*; got CFunc\.$"):
+        Compiled(CFunc(), 40)
