@@ -270,10 +270,10 @@ TWO_SIDED = ([0.0, -5.0], [3.0, 5.0])
 
 
 @pytest.mark.parametrize("jac", [None, line_jac], ids=["no-jac", "jac"])
-@pytest.mark.parametrize("limit", [None, 3, 1000])
+@pytest.mark.parametrize("limit", [None, 1, 3, 1000])
 def test_max_nfev_is_maxfev_with_bounds(limit, jac):
     # The same MINPACK limit, so the same solve: identical results, whether
-    # the limit stops the fit (3) or not.
+    # the limit stops the fit (1, the smallest, or 3) or not.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", OptimizeWarning)
         by_max_nfev = _solve_curve_fit(line, X, Y, p0=[1.0, 0.0], bounds=TWO_SIDED, jac=jac, max_nfev=limit)
@@ -281,7 +281,7 @@ def test_max_nfev_is_maxfev_with_bounds(limit, jac):
     np.testing.assert_array_equal(by_max_nfev[0], by_maxfev[0])
     assert by_max_nfev[2]["nfev"] == by_maxfev[2]["nfev"]
     assert (by_max_nfev.mesg, by_max_nfev.ier) == (by_maxfev.mesg, by_maxfev.ier)
-    if limit == 3:
+    if limit in (1, 3):
         assert by_max_nfev[4] == 5  # "Number of calls to function has reached maxfev = 3."
     else:
         assert by_max_nfev[4] in (1, 2, 3, 4)

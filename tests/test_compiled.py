@@ -18,6 +18,7 @@ import pytest
 
 from pyminpack import Compiled, UserTermination, fit_many, leastsq
 from pyminpack._solver.messages import IER_NONFINITE
+from pyminpack._solver.signatures import user_data_address
 
 pytestmark = pytest.mark.skipif(nf.compiler() is None, reason="needs a C compiler (cc) to build the test functions")
 
@@ -437,3 +438,256 @@ def test_settings_of_other_numeric_types_are_read_as_leastsq_reads_them(native, 
         Compiled(native["rational"], len(x), user_data=xy), (1.0, 1.0, 1.0), full_output=True, **settings
     )
     assert_same(compiled, python)
+
+
+# --- What mutation testing found unpinned (issue 12): whole messages, the names in them, the edges.
+
+
+def whole(message):
+    """A pattern matching exactly ``message``."""
+    return "^" + re.escape(message) + "$"
+
+
+MISUSE = {
+    "a bare compiled func": (
+        lambda native, func: leastsq(native["rational"], (1, 1, 1)),
+        TypeError,
+        "leastsq: a compiled residual function cannot report how many residuals it computes; pass "
+        "pyminpack.Compiled(func, m) (with jacobian=... or Dfun=... for a compiled Jacobian).",
+    ),
+    "a compiled Dfun with a Python func": (
+        lambda native, func: leastsq(nf.rational_residuals, (1, 1, 1), Dfun=native["rational_jacobian"]),
+        TypeError,
+        "leastsq: a compiled Dfun needs a compiled func, given as pyminpack.Compiled(func, m).",
+    ),
+    "args": (
+        lambda native, func: leastsq(func, (1, 1, 1), args=(1,)),
+        TypeError,
+        "leastsq: args cannot be passed to a compiled function; use Compiled(..., user_data=...).",
+    ),
+    "callback": (
+        lambda native, func: leastsq(func, (1, 1, 1), callback=print),
+        TypeError,
+        "leastsq: callback needs a Python call at every iteration; it is not available with a compiled func.",
+    ),
+    "col_deriv": (
+        lambda native, func: leastsq(func, (1, 1, 1), Dfun=native["rational_jacobian"], col_deriv=True),
+        ValueError,
+        "leastsq: col_deriv does not apply to a compiled Jacobian, which always writes column-major fjac.",
+    ),
+    "the Jacobian twice": (
+        lambda native, func: leastsq(
+            Compiled(native["rational"], 40, jacobian=native["rational_jacobian"]), (1, 1, 1), Dfun=native["linear"]
+        ),
+        TypeError,
+        "leastsq: the Jacobian is given twice (Compiled(jacobian=...) and Dfun).",
+    ),
+    "m zero": (
+        lambda native, func: Compiled(native["rational"], 0),
+        ValueError,
+        "m (the number of residuals) must be positive; got 0.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", MISUSE)
+def test_misuse_is_refused_with_the_whole_message(native, data, case):
+    call, error, message = MISUSE[case]
+    func = Compiled(native["rational"], 40, user_data=data[2])
+    with pytest.raises(error, match=whole(message)):
+        call(native, func)
+
+
+def test_one_residual_is_enough(native):
+    # m = 1, the smallest problem: one residual, one parameter.
+    x, ier = leastsq(Compiled(native["linear"], 1), [5.0])
+    assert ier in (1, 2, 3, 4)
+    assert x.tolist() == [0.0]  # linear's only residual is p
+
+
+@pytest.mark.parametrize(
+    ("call", "argname"),
+    [
+        (lambda native: Compiled(print, 40), "residuals"),
+        (lambda native: Compiled(native["rational"], 40, jacobian=print), "jacobian"),
+        (lambda native: leastsq(Compiled(native["rational"], 40), (1, 1, 1), Dfun=print), "Dfun"),
+    ],
+)
+def test_a_function_that_is_not_compiled_is_named_by_its_argument(native, call, argname):
+    with pytest.raises(TypeError, match=f"^{argname} must be a compiled function "):
+        call(native)
+
+
+def test_a_signature_mismatch_shows_both_signatures(native):
+    function = native["rational_jacobian"]
+    with pytest.raises(TypeError) as refused:
+        Compiled(function, 40)
+    assert str(refused.value) == (
+        f"residuals: the ctypes function {function!r} with signature int (int, int, double *, double *, int, void *) "
+        "does not match the required C signature "
+        "int (int m, int n, const double *x, double *fvec, void *user_data)."
+    )
+
+
+@pytest.mark.parametrize("as_dfun", [False, True])
+def test_a_nonfinite_jacobian_is_named_as_the_user_gave_it(native, as_dfun):
+    jacobian = native["inf_jacobian"]
+    func, dfun = (
+        (Compiled(native["linear"], 3), jacobian) if as_dfun else (Compiled(native["linear"], 3, jacobian), None)
+    )
+    with pytest.raises(ValueError, match=re.escape(f"leastsq: the 'Dfun' argument {str(jacobian)!r} returned nan")):
+        leastsq(func, [5.0], Dfun=dfun)
+
+
+def test_nonfinite_residuals_are_named_as_the_user_gave_them(native):
+    residuals = native["nan_below_zero"]
+    with pytest.raises(ValueError, match=re.escape(f"leastsq: the 'func' argument {str(residuals)!r} returned nan")):
+        leastsq(Compiled(residuals, 4), [-1.0])
+
+
+@pytest.mark.parametrize(
+    ("user_data", "address"),
+    [
+        (None, 0),
+        (ctypes.c_void_p(), 0),  # NULL
+        (ctypes.POINTER(ctypes.c_double)(), 0),  # NULL
+        (ctypes.c_void_p(12345), 12345),
+        (0, 0),
+        (2**64 - 1, 2**64 - 1),
+    ],
+)
+def test_user_data_addresses(user_data, address):
+    assert user_data_address(user_data)[0] == address
+
+
+@pytest.mark.parametrize("address", [-1, 2**64])
+def test_an_int_user_data_outside_the_address_space_is_refused(address):
+    with pytest.raises(ValueError, match=whole(f"user_data: {address} is not a valid address.")):
+        user_data_address(address)
+
+
+@pytest.mark.parametrize("user_data", [1.5, "0x1000", True])
+def test_user_data_of_another_type_is_refused(user_data):
+    with pytest.raises(TypeError, match=f"^user_data must be None, .* got {type(user_data).__name__}\\.$"):
+        user_data_address(user_data)
+
+
+def test_an_unconverged_compiled_solve_warns_at_the_callers_line(native, data):
+    # As leastsq does for a Python func (stacklevel 2, as in SciPy).
+    with pytest.warns(RuntimeWarning, match="Number of calls to function has reached maxfev = 2") as record:
+        leastsq(Compiled(native["rational"], 40, user_data=data[2]), (1, 1, 1), maxfev=2)
+    assert [warning.filename for warning in record] == [__file__]
+
+
+class _AddressParameter:
+    """An argtypes entry that is not a ctypes type (ctypes takes any object with from_param)."""
+
+    def from_param(self, value):
+        return value
+
+    def __repr__(self):
+        return "_AddressParameter()"
+
+
+def test_a_mismatched_ctypes_signature_is_spelled_out_in_the_error(native):
+    # void, a ctypes type by its name, a pointer to a pointer, and an object by its repr.
+    prototype = ctypes.CFUNCTYPE(None, ctypes.c_float, ctypes.POINTER(ctypes.POINTER(ctypes.c_double)))
+    function = ctypes.cast(native["rational"], prototype)
+    function.argtypes = (*function.argtypes, _AddressParameter())
+    with pytest.raises(TypeError) as refused:
+        Compiled(function, 40)
+    assert str(refused.value) == (
+        f"residuals: the ctypes function {function!r} with signature void (c_float, double * *, _AddressParameter()) "
+        "does not match the required C signature int (int m, int n, const double *x, double *fvec, void *user_data)."
+    )
+
+
+def rosenbrock_nan_off_x0(stop_at=0):
+    """Rosenbrock as a ctypes callback, nan wherever both parameters differ from x0 = (-1.2, 1) (MINPACK's trials).
+
+    Forward differences change one parameter and stay finite; ``stop_at`` > 0 asks MINPACK to stop (status 3)
+    at that evaluation.
+    """
+    calls = []
+
+    @nf.RESIDUALS
+    def residuals(m, n, x, fvec, user_data):
+        calls.append(1)
+        if x[0] != -1.2 and x[1] != 1.0:
+            fvec[0] = fvec[1] = np.nan
+        else:
+            fvec[0], fvec[1] = 10.0 * (x[1] - x[0] ** 2), 1.0 - x[0]
+        return 3 if len(calls) == stop_at else 0
+
+    return residuals
+
+
+def test_convergence_on_nonfinite_trials_alone_is_refused_naming_the_function():
+    # As for a Python func (test_nonfinite.py): evaluations 1-3 are x0 and its differences, 4-14 nan trials.
+    residuals = rosenbrock_nan_off_x0()
+    with pytest.raises(
+        ValueError,
+        match=re.escape(f"leastsq: the 'func' argument {str(residuals)!r} returned nan or inf at evaluations 4 to 14"),
+    ):
+        leastsq(Compiled(residuals, 2), [-1.2, 1.0])
+
+
+def test_a_stop_asked_after_nonfinite_trials_is_the_users():
+    # The function's own stop (status 3 at evaluation 6, after two nan trials) is reported, not the nan.
+    with pytest.raises(UserTermination, match=r"^leastsq: the compiled 'func' returned 3 at evaluation 6, "):
+        leastsq(Compiled(rosenbrock_nan_off_x0(stop_at=6), 2), [-1.2, 1.0])
+
+
+RESIDUALS_SIGNATURE = "int (int m, int n, const double *x, double *fvec, void *user_data)"
+
+
+def test_a_ctypes_function_without_argtypes_is_refused_with_the_remedy(native):
+    unchecked = native["lib"].rational  # argtypes never set
+    with pytest.raises(TypeError) as refused:
+        Compiled(unchecked, 40)
+    assert str(refused.value) == (
+        f"residuals: the ctypes function {unchecked!r} has no argtypes, so its signature cannot be checked; "
+        f"set .argtypes and .restype to match {RESIDUALS_SIGNATURE}, or make it with ctypes.CFUNCTYPE."
+    )
+
+
+def test_a_null_ctypes_function_pointer_is_refused():
+    null = nf.RESIDUALS()
+    message = f"residuals: the ctypes function {null!r} with signature int (int, int, double *, double *, void *) "
+    with pytest.raises(TypeError, match=whole(message + "is a NULL function pointer.")):
+        Compiled(null, 40)
+
+
+def test_a_capsule_is_refused_naming_its_name(native):
+    mismatched = nf.capsule(native["rational"], "double (double, void *)")
+    with pytest.raises(TypeError) as refused:
+        Compiled(mismatched, 40)
+    assert str(refused.value) == (
+        "residuals: the PyCapsule named 'double (double, void *)' does not match the required C signature "
+        f"{RESIDUALS_SIGNATURE}."
+    )
+    new = ctypes.pythonapi.PyCapsule_New
+    new.restype, new.argtypes = ctypes.py_object, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+    unnamed = new(ctypes.cast(native["rational"], ctypes.c_void_p).value, None, None)
+    with pytest.raises(TypeError) as refused:
+        Compiled(unnamed, 40)
+    assert str(refused.value) == (
+        f"residuals: a PyCapsule must be named by its C signature, {RESIDUALS_SIGNATURE!r} "
+        "(scipy.LowLevelCallable's convention); this one is named None."
+    )
+
+
+def test_a_python_function_is_refused_naming_its_type():
+    with pytest.raises(TypeError) as refused:
+        Compiled(print, 40)
+    assert str(refused.value) == (
+        "residuals must be a compiled function (a numba cfunc, a ctypes function pointer or a PyCapsule) "
+        f"with the C signature {RESIDUALS_SIGNATURE}; got builtin_function_or_method."
+    )
+
+
+def test_only_numbas_cfunc_is_taken_for_a_numba_cfunc():
+    # Recognised by its class's name and module together: another class named CFunc is not compiled.
+    CFunc = type("CFunc", (), {})
+    with pytest.raises(TypeError, match=r"^residuals must be a compiled function .*; got CFunc\.$"):
+        Compiled(CFunc(), 40)

@@ -9,6 +9,8 @@ linear in its parameters, ``y = X p``, with data covariance ``C``, the fit is
 from __future__ import annotations
 
 import doctest
+import functools
+import inspect
 import warnings
 
 import numpy as np
@@ -553,3 +555,48 @@ def test_float32_ydata_is_fitted_as_its_float64_copy():
 def test_a_jac_that_is_not_callable_is_refused_as_scipy_refuses_it(bounds):
     with pytest.raises(TypeError, match=r"^'str' object is not callable$"):
         curve_fit(line, X, Y, p0=[1.0, 1.0], jac="2-point", bounds=bounds)
+
+
+# -- what mutation testing found unpinned (issue 12) --
+
+
+@pytest.mark.parametrize("bounds", [None, ([0.0, -5.0], [5.0, 5.0])], ids=["unbounded", "bounded"])
+def test_leastsqs_errors_name_the_users_model_and_jacobian(bounds):
+    # curve_fit hands leastsq wrappers (weighted, through the bounds' transform): they carry the user's names.
+    def nan_model(x, a, b):
+        return np.full_like(x, np.nan)
+
+    def nan_jacobian(x, a, b):
+        return np.full((x.size, 2), np.nan)
+
+    kwargs = {} if bounds is None else {"bounds": bounds}
+    with pytest.raises(ValueError, match=r"^leastsq: the 'func' argument 'nan_model' returned nan or inf "):
+        curve_fit(nan_model, X, Y, p0=[1.0, 1.0], **kwargs)
+    with pytest.raises(ValueError, match=r"^leastsq: the 'Dfun' argument 'nan_jacobian' returned nan or inf "):
+        curve_fit(line, X, Y, p0=[1.0, 1.0], jac=nan_jacobian, **kwargs)
+
+
+def test_the_parameters_of_a_decorated_model_are_those_it_wraps():
+    # functools.wraps sets __wrapped__: the parameters are read from the model, not from the wrapper's *args.
+    @functools.wraps(line)
+    def logged(*args):
+        return line(*args)
+
+    np.testing.assert_array_equal(curve_fit(logged, X, Y)[0], curve_fit(line, X, Y)[0])
+
+
+def test_the_parameters_of_a_model_with_a_signature_are_its_signatures():
+    def model(x, *p):
+        return line(x, *p)
+
+    model.__signature__ = inspect.signature(line)  # type: ignore[attr-defined]
+    np.testing.assert_array_equal(curve_fit(model, X, Y)[0], curve_fit(line, X, Y)[0])
+
+
+def test_nan_policy_omit_passes_an_xdata_of_any_type_through_unchanged():
+    # Only arrays are searched for nan; anything else is f's business, as without nan_policy.
+    def line_of_table(table, a, b):
+        return line(table["x"], a, b)
+
+    popt, _ = curve_fit(line_of_table, {"x": X}, Y, nan_policy="omit")
+    np.testing.assert_array_equal(popt, curve_fit(line, X, Y)[0])

@@ -35,6 +35,7 @@ from pyminpack import (
     fit_many,
     leastsq,
 )
+from pyminpack._fitting.models import callable_model, resolve
 from pyminpack._solver.signatures import MODEL, native_function
 
 MODELS = builtin_models()
@@ -607,3 +608,8 @@ def test_fit_many_on_two_workers_is_one_worker_bit_for_bit(name):
     one, two = fit_many(name, curves, start, workers=1), fit_many(name, curves, start, workers=2)
     for a, b in zip(one, two, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_builtin_model_called_from_python_carries_its_name():
+    # What reports and plots show for the model (not the C function's name).
+    assert callable_model(resolve("gauss_1d"), 10).__name__ == "gauss_1d"

@@ -95,6 +95,9 @@ TESTS = (
     "test_progress.py",
     "test_scipy_parity.py",
     "test_curve_fit_scipy_parity.py",
+    "test_models.py",
+    "test_zero_parameters.py",
+    "test_settings.py",
 )
 
 #: Tests that fail under mutmut's trampolines whatever the mutant: they
@@ -105,6 +108,7 @@ NEEDS_PLAIN_CODE = (
     "test_warnings_point_at_the_line_that_called_curve_fit",
     "test_same_warning_as_scipy",
     "test_command_line_progress_prints_one_line_per_report",
+    "test_an_unconverged_compiled_solve_warns_at_the_callers_line",
 )
 
 
