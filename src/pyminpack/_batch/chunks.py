@@ -13,8 +13,9 @@ so far are dropped with the unfinished result.
 
 from __future__ import annotations
 
+import queue
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 __all__ = ["CHUNK", "Progress", "progress_reporter", "run_in_chunks"]
@@ -50,20 +51,39 @@ def run_in_chunks(run: Callable[[int, int], None], total: int, workers: int, rep
                 report(done, total)
         return
     pool = ThreadPoolExecutor(max_workers=workers)
+    # Each chunk's future, put here as it finishes: one queue operation per
+    # chunk (concurrent.futures.wait on the pending set re-arms a waiter on
+    # every pending future at each wake, which held two workers' scaling to
+    # x1.74-1.85 at 100,000 curves; see benchmarks/RESULTS.md).
+    finished: queue.SimpleQueue[Future[None]] = queue.SimpleQueue()
     try:
-        sizes = {pool.submit(run, start, stop): stop - start for start, stop in chunks}
-        pending = set(sizes)
-        while pending:
-            # A bounded wait: a lock wait is not interrupted by Ctrl-C everywhere (Windows), a timeout returns.
-            finished, pending = wait(pending, timeout=_WAKE_SECONDS, return_when=FIRST_COMPLETED)
-            for future in finished:
-                future.result()
-                done += sizes[future]
-                if report is not None:
-                    report(done, total)
+        sizes = {}
+        for start, stop in chunks:
+            future = pool.submit(run, start, stop)
+            sizes[future] = stop - start
+            future.add_done_callback(finished.put)
+        for _ in chunks:
+            future = _next(finished)
+            future.result()
+            done += sizes[future]
+            if report is not None:
+                report(done, total)
     finally:
         # Not `with pool`: its exit would run every chunk still queued before an interrupt could propagate.
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _next(finished: queue.SimpleQueue[Future[None]]) -> Future[None]:
+    """The next finished chunk's future.
+
+    A bounded wait, repeated: a lock wait is not interrupted by Ctrl-C
+    everywhere (Windows), a timeout returns.
+    """
+    while True:
+        try:
+            return finished.get(timeout=_WAKE_SECONDS)
+        except queue.Empty:
+            pass
 
 
 def progress_reporter(progress: Any, total: int) -> tuple[Progress | None, Callable[[], None]]:
