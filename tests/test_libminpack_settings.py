@@ -19,32 +19,13 @@ import libminpack
 import mgh
 import numpy as np
 import pytest
-from minpack_settings import IMPROPER, LMDIF_SETTINGS, SETTINGS
+from minpack_settings import IMPROPER, LMDIF_SETTINGS, SETTINGS, STARTS
 
 import pyminpack
 
 LIB = libminpack.load_or_skip()
 
-#: One or two starts of most problems: well and badly conditioned, zero and
-#: nonzero residual, m == n and m >> n, n from 2 to 11; among them runs that
-#: end in each of INFO 1, 2, 3, 4, 5 and 8 under some setting below. (The
-#: large Brown almost-linear runs are left out: n = 30 and 40 are slow.)
-SUBSET = (
-    "p01_linear_full_rank_n5_m10_x1",
-    "p04_rosenbrock_n2_m2_x10",
-    "p05_helical_valley_n3_m3_x10",
-    "p06_powell_singular_n4_m4_x1",
-    "p07_freudenstein_roth_n2_m2_x10",
-    "p08_bard_n3_m15_x1",
-    "p09_kowalik_osborne_n4_m11_x10",
-    "p10_meyer_n3_m16_x1",
-    "p11_watson_n6_m31_x1",
-    "p14_brown_dennis_n4_m20_x10",
-    "p16_brown_almost_linear_n10_m10_x1",
-    "p17_osborne1_n5_m33_x1",
-    "p18_osborne2_n11_m65_x1",
-)
-CASES = [case for case in mgh.CASES if case.id in SUBSET]
+CASES = [case for case in mgh.CASES if case.id in STARTS]
 
 
 def _pyminpack(case, jacobian, **settings):

@@ -16,7 +16,7 @@ import libminpack
 import mgh
 import numpy as np
 import pytest
-from minpack_settings import IMPROPER, SETTINGS
+from minpack_settings import IMPROPER, SETTINGS, STARTS
 
 import pyminpack
 from pyminpack import leastsq_rows
@@ -453,23 +453,7 @@ def test_small_blocks_match_libminpack_lmstr(case, block_rows):
     libminpack.assert_leastsq_matches(_pyminpack(case, block_rows=block_rows), _libminpack(case))
 
 
-#: The starts of test_libminpack_settings.py.
-SUBSET = (
-    "p01_linear_full_rank_n5_m10_x1",
-    "p04_rosenbrock_n2_m2_x10",
-    "p05_helical_valley_n3_m3_x10",
-    "p06_powell_singular_n4_m4_x1",
-    "p07_freudenstein_roth_n2_m2_x10",
-    "p08_bard_n3_m15_x1",
-    "p09_kowalik_osborne_n4_m11_x10",
-    "p10_meyer_n3_m16_x1",
-    "p11_watson_n6_m31_x1",
-    "p14_brown_dennis_n4_m20_x10",
-    "p16_brown_almost_linear_n10_m10_x1",
-    "p17_osborne1_n5_m33_x1",
-    "p18_osborne2_n11_m65_x1",
-)
-CASES = [case for case in mgh.CASES if case.id in SUBSET]
+CASES = [case for case in mgh.CASES if case.id in STARTS]
 
 
 @oracle
