@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import mgh
 import native_functions as nf
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 
 from pyminpack import fit_many, leastsq
+from pyminpack._batch import chunks
 from pyminpack._batch.fit_many import IER_NONFINITE, IER_USER_STOP
 
 pytestmark = pytest.mark.skipif(nf.compiler() is None, reason="needs a C compiler (cc) to build the test functions")
@@ -295,6 +297,24 @@ def test_the_curves_are_shared_among_workers_threads():
     threads.clear()
     fit_many(recording_constant, y, 0.0, workers=1)
     assert set(threads) == {threading.get_ident()}
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_the_pool_has_as_many_threads_as_workers(monkeypatch, workers):
+    # What the test above cannot see deterministically: a pool of another
+    # size may still run the chunks on as few threads as it likes.
+    sizes = []
+
+    class RecordingPool(ThreadPoolExecutor):
+        def __init__(self, max_workers=None, *args, **kwargs):
+            sizes.append(max_workers)
+            super().__init__(max_workers, *args, **kwargs)
+
+    monkeypatch.setattr(chunks, "ThreadPoolExecutor", RecordingPool)
+    y = np.arange(2000.0).reshape(2000, 1)
+    fits = fit_many(_recording_threads([]), y, 0.0, workers=workers)
+    np.testing.assert_array_equal(fits.params, y)
+    assert sizes == [workers]
 
 
 def test_float32_sigma_weighs_as_its_float64_copy(native):
