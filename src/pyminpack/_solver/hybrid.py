@@ -24,7 +24,6 @@ from .validation import (
     all_finite,
     callable_name,
     check_func,
-    is_float_vector,
     raise_nonfinite,
     refuse_nonfinite_start,
     residual_vector,
@@ -112,8 +111,7 @@ def solve_hybrid(
         if is_compiled(func) or is_compiled(fprime)
         else None
     )
-    if compiled is None or not is_float_vector(x0):
-        x0 = starting_point(x0)
+    x0 = starting_point(x0, compiled=compiled is not None)
     n = len(x0)
     settings = SolverSettings.check(
         n, has_jacobian=fprime is not None if compiled is None else compiled.has_jacobian, xtol=xtol, maxfev=maxfev,

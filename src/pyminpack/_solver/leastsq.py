@@ -24,7 +24,6 @@ from .settings import FACTOR, FTOL, GTOL, MAXFEV, XTOL, SolverSettings, check_pr
 from .validation import (
     all_finite,
     check_func,
-    is_float_vector,
     raise_nonfinite,
     refuse_nonfinite_convergence,
     residual_vector,
@@ -230,8 +229,7 @@ def leastsq(
     compiled = (
         compiled_functions(func, args, Dfun, col_deriv, callback) if is_compiled(func) or is_compiled(Dfun) else None
     )
-    if compiled is None or not is_float_vector(x0):
-        x0 = starting_point(x0)
+    x0 = starting_point(x0, compiled=compiled is not None)
     n = len(x0)
     settings = SolverSettings.check(
         n, has_jacobian=Dfun is not None if compiled is None else compiled.has_jacobian,

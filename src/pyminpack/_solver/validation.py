@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, NoReturn, TypeGuard
+from typing import Any, NoReturn
 
 import numpy as np
 from numpy.typing import NDArray
@@ -428,11 +428,17 @@ def check_func(
     return res, (res.dtype if res.dtype.kind == "f" else _FLOAT64)
 
 
-def starting_point(x0: object) -> NDArray[Any]:
+def starting_point(x0: object, *, compiled: bool = False) -> NDArray[Any]:
     """Return ``x0`` flattened to 1-D, checked to hold finite real numbers.
 
     An empty ``x0`` is returned as it is: ``leastsq`` hands it to MINPACK,
     which answers "Improper input parameters." as it does in SciPy.
+
+    For a compiled solve (``compiled``), a 1-D floating-point ``x0`` is
+    returned as it is, not copied or checked: ``_native.leastsq`` and
+    ``_native.hybrid`` copy it into MINPACK's ``x`` and check that it is
+    finite in the same pass (the numpy calls here cost a fifth of a small
+    compiled solve).
 
     Raises
     ------
@@ -441,6 +447,8 @@ def starting_point(x0: object) -> NDArray[Any]:
     TypeError
         If ``x0`` is not numeric.
     """
+    if compiled and type(x0) is np.ndarray and x0.ndim == 1 and x0.dtype.kind == "f":
+        return x0
     try:
         x0 = np.array(x0)  # a fresh array: MINPACK overwrites its x
     except ValueError as exc:  # a ragged nested sequence
@@ -452,17 +460,6 @@ def starting_point(x0: object) -> NDArray[Any]:
     if not all_finite(x0):
         refuse_nonfinite_start(x0)
     return x0
-
-
-def is_float_vector(x0: object) -> TypeGuard[NDArray[np.floating[Any]]]:
-    """Return whether ``x0`` is a 1-D floating-point array, which a compiled solve takes as it is.
-
-    ``_native.leastsq`` and ``_native.hybrid`` copy such an ``x0`` into
-    MINPACK's ``x`` and check that it is finite in the same pass
-    (:func:`starting_point`'s numpy calls cost a fifth of a small compiled
-    solve).
-    """
-    return type(x0) is np.ndarray and x0.ndim == 1 and x0.dtype.kind == "f"
 
 
 def refuse_nonfinite_start(x0: NDArray[Any]) -> NoReturn:
