@@ -11,6 +11,7 @@ multiply-adds).
 import ctypes
 import math
 import warnings
+import weakref
 
 import libminpack
 import mgh
@@ -91,10 +92,30 @@ def test_blocks_cover_the_rows_in_order_once_per_jacobian(block_rows, expected):
 
 
 def test_default_block_holds_block_doubles():
+    assert BLOCK_DOUBLES == 2**15  # the documented default: 256 KiB of rows
     m, n = 3 * BLOCK_DOUBLES // 8, 8
     assert pyminpack._solver.lmstr.block_size(None, m, n) == BLOCK_DOUBLES // n
     assert pyminpack._solver.lmstr.block_size(None, 10, n) == 10
     assert pyminpack._solver.lmstr.block_size(None, m, 2 * BLOCK_DOUBLES) == 1
+
+
+def test_no_block_of_rows_is_held_while_func_makes_residuals():
+    # func's result is the solve's third m-vector: a block held beside it
+    # would add to the peak memory that leastsq_rows exists to keep down.
+    blocks = []
+
+    def tracked_rows(p, rows):
+        block = jac_rows(p, rows)
+        blocks.append(weakref.ref(block))
+        return block
+
+    def checked_residuals(p):
+        assert [ref for ref in blocks if ref() is not None] == []
+        return residuals(p)
+
+    _, _, info, _, ier = leastsq_rows(checked_residuals, P0, tracked_rows, full_output=True, block_rows=7)
+    assert ier in (1, 2, 3, 4)
+    assert len(blocks) == 1 + 6 * info["njev"]  # the checking block, then 40 rows in blocks of 7
 
 
 def test_rows_are_asked_for_at_the_x_of_the_last_func_call():

@@ -35,10 +35,12 @@ __all__ = ["BLOCK_DOUBLES", "block_size", "check_row_count", "compiled_rows", "j
 #: The name the errors of :func:`leastsq_rows` begin with.
 CHECKER = "leastsq_rows"
 
-#: The default block: as many rows as hold this many doubles (2 MiB).  A
+#: The default block: as many rows as hold this many doubles (256 KiB).  A
 #: Python call per block then costs well under 1% of lmstr's own work on the
-#: block's rows, and the block stays small beside the m-vectors.
-BLOCK_DOUBLES = 2**18
+#: block's rows, and the block and its temporaries add under 1 MB to the
+#: solve's peak, where MINPACK's two m-vectors and func's result are the rest
+#: (benchmarks/RESULTS.md measures both against larger and smaller blocks).
+BLOCK_DOUBLES = 2**15
 
 
 def leastsq_rows(
@@ -115,7 +117,7 @@ def leastsq_rows(
         N positive entries that serve as scale factors for the variables.
     block_rows : int, optional, keyword-only
         The number of rows ``jac_rows`` is asked for per call, ``b`` above.
-        None: as many as hold 2**18 floats (2 MiB), at most ``M``.  Larger
+        None: as many as hold 2**15 floats (256 KiB), at most ``M``.  Larger
         blocks make fewer Python calls but hold more memory while MINPACK
         reads them.
     allow_nonfinite : bool, optional, keyword-only
@@ -174,7 +176,7 @@ def leastsq_rows(
     -----
     Memory: MINPACK's ``lmstr`` holds two ``M``-vectors (``fvec`` and the
     residuals at a trial point) and ``O(N**2)`` more; ``func``'s result
-    and one block are the rest.  ``lmder`` (``leastsq`` with ``Dfun``)
+    is the rest (a block of rows is held only while MINPACK reads it).  ``lmder`` (``leastsq`` with ``Dfun``)
     holds the ``M`` by ``N`` Jacobian, usually twice (``Dfun``'s result
     and MINPACK's copy).  The price is time: each row costs ``lmstr``
     ``N`` Givens rotations (``benchmarks/RESULTS.md`` has measurements).

@@ -694,7 +694,10 @@ static PyTypeObject EvaluatorType = {
  * RowEvaluator calls jac_rows(x, slice(first, stop), *args) once per block
  * of block_rows rows and serves the rows from that block; row 0 always
  * starts a new block (a new Jacobian, at a new x).  Only one block is held
- * at a time: the previous one is released before the next is asked for. */
+ * at a time: the previous one is released before the next is asked for,
+ * and the last one once its last row is served, so that no block is held
+ * while func makes the next m residuals (leastsq_rows' peak memory is
+ * MINPACK's two m-vectors and func's result, benchmarks/lmstr_memory.py). */
 
 typedef struct RowEvaluator {
     Evaluator base;          /* dfun is jac_rows; func, args, progress, the guard as for lmder */
@@ -707,6 +710,13 @@ typedef struct RowEvaluator {
 
 static PyTypeObject RowEvaluatorType;
 
+static void
+release_block(RowEvaluator *rev)
+{
+    Py_CLEAR(rev->block);
+    rev->first = rev->stop = 0;
+}
+
 /* Call jac_rows for the block that begins at row `first` (njev counts the
  * Jacobians: the blocks that begin at row 0). */
 static int
@@ -717,8 +727,7 @@ evaluate_rows(RowEvaluator *rev, npy_intp n, const double *x, npy_intp first)
     if (first == 0) {
         ev->njev++;
     }
-    Py_CLEAR(rev->block);
-    rev->first = rev->stop = 0;
+    release_block(rev);
     PyObject *start = PyLong_FromSsize_t(first);
     PyObject *stop = start == NULL ? NULL : PyLong_FromSsize_t(first + count);
     PyObject *rows = stop == NULL ? NULL : PySlice_New(start, stop, NULL);
@@ -775,6 +784,9 @@ lmstr_fcn(int *m, int *n, double *x, double *fvec, double *fjrow, int *iflag)
             const double *values = rev->rows + (row - rev->first) * *n;
             for (int j = 0; j < *n; j++) {
                 fjrow[j] = values[j];
+            }
+            if (row == ev->m - 1) {
+                release_block(rev);
             }
         }
     }
@@ -840,12 +852,11 @@ RowEvaluator_dealloc(RowEvaluator *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* Leaving the solve also drops the last block: its memory is not kept while the result is made. */
+/* Leaving the solve also drops the block of a solve stopped within a Jacobian. */
 static PyObject *
 RowEvaluator_exit(RowEvaluator *self, PyObject *args)
 {
-    Py_CLEAR(self->block);
-    self->first = self->stop = 0;
+    release_block(self);
     return Evaluator_exit(&self->base, args);
 }
 
