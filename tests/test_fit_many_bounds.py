@@ -173,8 +173,13 @@ BAD_BOUNDS = {
     ),
     "start outside": (
         ([0.0, 0.5, 0.0], 10.0),
-        r"^Initial guess p0\[0, 1\] = 0\.2 is outside its bounds \[0\.5, 10\]; start every parameter within its "
+        r"^Initial guess p0\[1\] = 0\.2 is outside its bounds \[0\.5, 10\]; start every parameter within its "
         r"bounds\.$",
+    ),
+    "start outside one curve's bounds": (
+        (0.0, [[10.0, 10.0, 10.0], [10.0, 0.1, 10.0]]),
+        r"^Initial guess p0\[1\] = 0\.2 is outside its bounds \[0, 0\.1\] on curve 1; start every parameter "
+        r"within its bounds\.$",
     ),
 }
 
@@ -191,6 +196,13 @@ def test_bad_bounds_are_refused_before_any_fit(bounds, message):
     with pytest.raises(ValueError, match=message):
         fit_many(counting, np.ones((2, 5)), [1.0, 0.2, 0.5], bounds=bounds, workers=1)
     assert not calls
+
+
+def test_a_curve_s_own_start_outside_its_bounds_is_named_by_curve_and_parameter():
+    starts = [[1.0, 0.2, 0.5], [1.0, 20.0, 0.5]]
+    message = r"^Initial guess p0\[1, 1\] = 20 is outside its bounds \[0, 10\]; start every parameter within"
+    with pytest.raises(ValueError, match=message):
+        fit_many(nf.MODEL(lambda m, n, p, x, out, user_data: 0), np.ones((2, 5)), starts, bounds=(0.0, 10.0))
 
 
 def test_a_start_on_a_bound_is_moved_inside_as_curve_fit_moves_it(native):

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._fitting.bounds import ParameterTransform, parse_bounds_per_curve
+from .._fitting.bounds import check_starts, parse_bounds_per_curve
 from .._fitting.models import is_builtin, refuse_for_builtin, resolve
 from .._solver.settings import MinpackOptions, SolverSettings
 from .._solver.signatures import MODEL, MODEL_JACOBIAN
@@ -380,7 +380,7 @@ def fit_many_dask(
     if lb_ub is not None and lb_ub[0].ndim == 2:
         (lb_arg, b_index, _), (ub_arg, _, _) = (per_curve("bounds", side, n) for side in lb_ub)
     if lb_ub is not None and not isinstance(p, da.Array):
-        ParameterTransform(*(np.broadcast_to(side, (K, n)) for side in lb_ub)).check_start(np.broadcast_to(p, (K, n)))
+        check_starts(lb_ub, np.atleast_1d(p), K)
     # Checked here, so that a bad setting fails now rather than on every worker;
     # whether the model has a Jacobian (the default maxfev) is known only there.
     SolverSettings.check(n if fitted is None else fitted.size, has_jacobian=False, **solver_options)

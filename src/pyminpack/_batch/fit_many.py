@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._fitting.bounds import ParameterTransform, parse_bounds_per_curve
+from .._fitting.bounds import ParameterTransform, check_starts, parse_bounds_per_curve
 from .._fitting.models import BuiltinModel, is_builtin, refuse_for_builtin, resolve
 from .._native import IER_USER_STOP as _IER_USER_STOP
 from .._native import fit_many as native_fit_many
@@ -229,9 +229,8 @@ def fit_many(
     if y.ndim != 2 or y.shape[1] == 0:
         raise ValueError(f"ydata must be a (K, m) array of curves; got shape {y.shape}.")
     K, m = y.shape
-    p = np.array(p0, dtype=np.float64, order="C", ndmin=1)
-    if p.ndim == 1:
-        p = np.tile(p, (K, 1))
+    start = np.array(p0, dtype=np.float64, order="C", ndmin=1)  # one for every curve, or one per curve
+    p = np.tile(start, (K, 1)) if start.ndim == 1 else start
     if p.ndim != 2 or p.shape[0] != K or p.shape[1] == 0:
         raise ValueError(f"p0 must have shape (n,) or (K, n) = ({K}, n); got {np.shape(p0)}.")
     n = p.shape[1]
@@ -253,8 +252,8 @@ def fit_many(
         weight = np.ascontiguousarray(1.0 / s)
     lb_ub = parse_bounds_per_curve(bounds, K, n)
     if lb_ub is not None:
+        check_starts(lb_ub, start, K)
         transform = ParameterTransform(*(np.broadcast_to(side, (K, n)) for side in lb_ub))
-        transform.check_start(p)
         # MINPACK starts from the internal point of each fitted parameter; fixed ones keep their values.
         p = np.where(np.broadcast_to(_fitted_mask(fitted, n), (K, n)), transform.to_internal(p), p)
     settings = SolverSettings.check(nfit, has_jacobian=jacobian_fn is not None, **solver_options)

@@ -180,6 +180,22 @@ def parse_bounds_per_curve(
     return lb, ub
 
 
+def check_starts(lb_ub: tuple[NDArray[np.float64], NDArray[np.float64]], p0: NDArray[np.float64], curves: int) -> None:
+    """Raise ``ValueError`` naming ``fit_many``'s first start outside its bounds.
+
+    ``p0`` is one start for every curve, shape (n,), or one per curve,
+    (curves, n); ``lb_ub`` as :func:`parse_bounds_per_curve` returns it.  One
+    start within one set of bounds is named as ``curve_fit`` names it.
+    """
+    lb, ub = lb_ub
+    if p0.ndim == 1 and lb.ndim == 1:
+        ParameterTransform(lb, ub).check_start(p0)
+        return
+    shape = (curves, p0.shape[-1])
+    transform = ParameterTransform(*(np.broadcast_to(side, shape) for side in lb_ub))
+    transform.check_start(np.broadcast_to(p0, shape), one_start=p0.ndim == 1)
+
+
 @dataclass(frozen=True)
 class ParameterTransform:
     """MINUIT's map between internal, unbounded parameters ``q`` and bounded ``p``.
@@ -232,16 +248,23 @@ class ParameterTransform:
         p0[upper] = self.ub[upper] - 1
         return p0
 
-    def check_start(self, p0: NDArray[np.float64]) -> None:
-        """Raise ``ValueError`` naming the first parameter of ``p0`` outside its bounds."""
+    def check_start(self, p0: NDArray[np.float64], *, one_start: bool = False) -> None:
+        """Raise ``ValueError`` naming the first parameter of ``p0`` outside its bounds.
+
+        ``p0`` is one start, shape (n,), or ``fit_many``'s start per curve,
+        (K, n), against bounds of the same shape.  ``one_start``: the rows
+        of ``p0`` are one start the caller gave for every curve, named as
+        given (``p0[j]``), with the curve whose bounds it is outside.
+        """
         if self.is_identity:
             return
         outside = np.argwhere((p0 < self.lb) | (p0 > self.ub))
         if outside.size:
             i = tuple(int(index) for index in outside[0])  # (parameter,), or (curve, parameter) for fit_many
+            name, curve = (f"p0[{i[-1]}]", f" on curve {i[0]}") if one_start else (f"p0[{', '.join(map(str, i))}]", "")
             raise ValueError(
-                f"Initial guess p0[{', '.join(map(str, i))}] = {float(p0[i]):g} is outside its bounds "
-                f"[{self.lb[i]:g}, {self.ub[i]:g}]; start every parameter within its bounds."
+                f"Initial guess {name} = {float(p0[i]):g} is outside its bounds "
+                f"[{self.lb[i]:g}, {self.ub[i]:g}]{curve}; start every parameter within its bounds."
             )
 
     def to_internal(self, p: NDArray[np.float64]) -> NDArray[np.float64]:
