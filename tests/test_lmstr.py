@@ -614,6 +614,21 @@ def test_compiled_solve_is_bit_identical_to_the_python_one(compiled_rows, block_
     assert one_pass * output[2]["njev"] == ROW_CALLS  # no checking call: nothing to check
 
 
+def test_compiled_solve_leaves_x0_alone_and_refuses_a_nonfinite_one_as_the_python_one_does(compiled_rows):
+    x0 = R0.copy()
+    x, ier = leastsq_rows(pyminpack.Compiled(compiled_rational, 40), x0, compiled_rows)
+    assert ier in (1, 2, 3, 4)
+    assert x is not x0
+    assert x0.tolist() == R0.tolist()  # MINPACK overwrote a copy
+    bad = np.array([1.0, np.nan, 1.0])
+    with pytest.raises(ValueError) as python_error:
+        leastsq_rows(rational, bad, rational_rows)
+    with pytest.raises(ValueError) as compiled_error:
+        leastsq_rows(pyminpack.Compiled(compiled_rational, 40), bad, compiled_rows)
+    assert str(compiled_error.value) == str(python_error.value)
+    assert str(python_error.value) == "x0 must be finite; it holds nan or inf at indices [1]."
+
+
 def test_compiled_jac_rows_asking_to_stop_raises_user_termination(compiled_rows):
     STOP_AT.update(call=3, status=5)  # the third block of the first Jacobian
     with pytest.raises(pyminpack.UserTermination, match=r"^leastsq_rows: the compiled 'jac_rows' returned 5 at "

@@ -196,15 +196,16 @@ def leastsq_rows(
     >>> x.round(12), ier
     (array([3., 2.]), 2)
     """
-    x0 = starting_point(x0)
+    compiled = is_compiled(func) or is_compiled(jac_rows)  # the solve makes no Python call (compiled.py)
+    x0 = starting_point(x0, compiled=compiled)
     n = len(x0)
     settings = SolverSettings.check(
         n, has_jacobian=True, ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev, factor=factor, diag=diag,
         allow_nonfinite=allow_nonfinite, progress=callback,
     )  # fmt: skip
-    if is_compiled(func) or is_compiled(jac_rows):  # the solve makes no Python call (compiled.py)
-        compiled = compiled_rows(func, args, jac_rows, callback, block_rows, n)
-        return compiled_leastsq(compiled, x0, settings, full_output=full_output, checker=CHECKER)
+    if compiled:
+        solve = compiled_rows(func, args, jac_rows, callback, block_rows, n)
+        return compiled_leastsq(solve, x0, settings, full_output=full_output, checker=CHECKER)
 
     func = cast("Callable[..., ArrayLike]", func)  # not compiled: Python callables from here on
     if not callable(jac_rows):
