@@ -2,8 +2,8 @@
 
 What it does
     Copies the package (its Python sources and the compiled extensions of
-    the editable build this interpreter imports), the tests and
-    pyproject.toml into ``.mutation/`` (``--sandbox``; git-ignored) and runs
+    the editable build this interpreter imports), the tests,
+    pyproject.toml and README.md into ``.mutation/`` (``--sandbox``; git-ignored) and runs
     ``mutmut run`` there, so the work tree is never touched. mutmut mutates
     each function of the modules below (the layer between
     leastsq/curve_fit/fit_many and the bindings) and runs the tests that
@@ -161,10 +161,12 @@ def _make_sandbox(sandbox: Path, modules: list[str], tests: list[str]) -> None:
         shutil.copy2(path, package / path.name)
     shutil.copytree(package, sandbox / "pristine")
     _copy_tests(sandbox)
+    shutil.copy2(ROOT / "README.md", sandbox / "README.md")  # test_models.py checks that it lists every model
     deselect = "not (" + " or ".join(NEEDS_PLAIN_CODE) + ")"
     config = (ROOT / "pyproject.toml").read_text() + (
         "\n[tool.mutmut]\n"
         'source_paths = ["src"]\n'
+        'also_copy = ["README.md"]\n'
         f"only_mutate = {_toml_list([f'src/pyminpack/{module}.py' for module in modules])}\n"
         f"pytest_add_cli_args_test_selection = {_toml_list(tests)}\n"
         f"pytest_add_cli_args = {_toml_list(['-p', 'no:cacheprovider', '-k', deselect])}\n"
