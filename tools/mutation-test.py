@@ -129,6 +129,7 @@ NEEDS_PLAIN_CODE = (
     "test_failures_are_scipys_messages_with_full_output_and_runtime_warnings_without",
     "test_unknown_options_are_ignored_with_scipys_warning",
     "test_callback_is_ignored_with_scipys_warning_in_the_methods_spelling",
+    "test_a_failure_warns_at_the_callers_line",
 )
 
 
