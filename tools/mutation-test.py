@@ -23,7 +23,10 @@ How long
     ``--jobs 2``, before the layout of 2026-11-29: the six core modules (``_leastsq _validation _result
     _covariance _messages _callbacks``, 701 mutants) took 19 minutes; the
     rest is slower per mutant (``_compiled``'s tests compile C code in
-    every forked worker), so run it by module. ``--resume`` continues a run
+    every forked worker), so run it by module. The seven modules added
+    on 2026-11-30 (``fsolve`` to ``_batch/results``) make 1310 more, about
+    1.1 s each at ``--jobs 1`` (25 minutes); the confirmation pass reruns
+    whole test modules, about 20 s per survivor. ``--resume`` continues a run
     in its sandbox (only the unchecked mutants of the modules named) and
     re-judges its survivors with the tests as they are now: write a test,
     resume.
