@@ -136,6 +136,11 @@ NEEDS_PLAIN_CODE = (
 )
 
 
+#: Seconds the confirmation pass gives one survivor's test modules (the slowest take about a minute):
+#: a mutant that makes them hang, as one that never reports a chunk finished does, would stop it.
+CONFIRM_TIMEOUT = 600
+
+
 def _toml_list(values: list[str]) -> str:
     return "[" + ", ".join(f'"{value}"' for value in values) + "]"
 
@@ -211,7 +216,10 @@ def _confirm(sandbox: Path, name: str, tests: list[str], env: dict[str, str]) ->
             env={**env, "PYTHONPATH": str(sandbox / "src")},
             capture_output=True,
             check=False,
+            timeout=CONFIRM_TIMEOUT,
         )
+    except subprocess.TimeoutExpired:
+        return True  # its tests hang (subprocess.run has stopped them): the mutant is killed
     finally:
         shutil.copy2(sandbox / "pristine" / f"{module}.py", sandbox / "src" / "pyminpack" / f"{module}.py")
     return run.returncode != 0
