@@ -148,3 +148,87 @@ def test_progress_true_without_tqdm_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)
     with pytest.raises(ModuleNotFoundError, match=r"^fit_many: progress=True draws a progress bar with tqdm"):
         fit_many(recording_model(set()), [[1.0]], 0.0, progress=True)
+
+
+# ---- threads, the bounded wait, the progress bar and its errors (pinned by mutation testing) ----
+
+
+@pytest.mark.parametrize(("total", "in_caller"), [(CHUNK, True), (CHUNK + 1, False)])
+def test_one_chunk_runs_in_the_calling_thread_and_more_on_the_pool(total, in_caller):
+    threads = []
+    chunks.run_in_chunks(lambda start, stop: threads.append(threading.get_ident()), total, 2, None)
+    assert (set(threads) == {threading.get_ident()}) is in_caller
+    assert (threading.get_ident() in threads) is in_caller
+
+
+def test_the_wait_for_a_chunk_wakes_every_wake_seconds():
+    # A wait on a lock is not interrupted by Ctrl-C everywhere (Windows): the caller waits in short turns.
+    class SlowQueue:
+        def __init__(self):
+            self.timeouts = []
+
+        def get(self, timeout):
+            self.timeouts.append(timeout)
+            if len(self.timeouts) < 3:
+                raise chunks.queue.Empty
+            return "the future"
+
+    waiting = SlowQueue()
+    assert chunks._next(waiting) == "the future"
+    assert waiting.timeouts == [chunks._WAKE_SECONDS] * 3 and 0 < chunks._WAKE_SECONDS <= 0.5
+
+
+#: The bars FakeBar made.
+BARS: list = []
+
+
+class FakeBar:
+    """tqdm's interface as fit_many uses it, recording what it is told."""
+
+    def __init__(self, **settings):
+        self.settings, self.n, self.shown, self.closed = settings, 0, [], False
+        BARS.append(self)
+
+    def update(self, count):
+        self.n += count
+        self.shown.append(self.n)
+
+    def close(self):
+        self.closed = True
+
+
+def test_progress_true_counts_fits_on_a_tqdm_bar(monkeypatch):
+    import types
+
+    auto = types.ModuleType("tqdm.auto")
+    auto.tqdm = FakeBar
+    monkeypatch.setitem(sys.modules, "tqdm", types.ModuleType("tqdm"))
+    monkeypatch.setitem(sys.modules, "tqdm.auto", auto)
+    BARS.clear()
+    y, x = data()
+    fit_many(recording_model(set()), y, 0.0, x=x, workers=1, progress=True)
+    [bar] = BARS
+    assert bar.settings == {"total": K, "unit": "fit"}
+    assert bar.shown == [CHUNK * (k + 1) for k in range(10)] + [K] and bar.closed
+
+
+def test_progress_true_without_tqdm_says_what_to_install_in_whole_words(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    with pytest.raises(ModuleNotFoundError) as caught:
+        fit_many(recording_model(set()), [[1.0]], 0.0, progress=True)
+    assert str(caught.value) == (
+        "fit_many: progress=True draws a progress bar with tqdm, which is not installed "
+        '(pip install tqdm, or "pyminpack[progress]"); or pass a callable progress(done, total).'
+    )
+    # The module that could not be imported, as the import's own error names it.
+    assert isinstance(caught.value.__cause__, ModuleNotFoundError)
+    assert caught.value.name == caught.value.__cause__.name == "tqdm.auto"
+
+
+def test_a_progress_that_is_not_callable_is_named_by_its_type():
+    with pytest.raises(TypeError) as caught:
+        fit_many(recording_model(set()), [[1.0]], 0.0, progress="yes")
+    assert str(caught.value) == (
+        "fit_many: progress must be None, True (a tqdm bar) or a callable progress(done, total); got str."
+    )

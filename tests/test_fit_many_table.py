@@ -88,3 +88,25 @@ def test_names_must_fit_the_parameters():
     )
     with pytest.raises(ValueError, match=r"clash with each other or with the other columns"):
         clash.to_dict()
+
+
+# ---- _replace and to_pandas in detail (pinned by mutation testing) ----
+
+
+def test_replace_renames_the_parameters_and_keeps_every_array(fits):
+    renamed = fits._replace(names=("a", "x0", "y0", "w", "c"))
+    assert renamed.names == ("a", "x0", "y0", "w", "c") and list(renamed.to_dict())[:2] == ["a", "x0"]
+    for field in ManyFits._fields:
+        assert getattr(renamed, field) is getattr(fits, field), field
+    new_params = fits.params + 1.0
+    replaced = fits._replace(params=new_params)
+    assert replaced.params is new_params and replaced.names == fits.names
+    for field in ManyFits._fields[1:]:
+        assert getattr(replaced, field) is getattr(fits, field), field
+
+
+def test_to_pandas_without_pandas_names_the_missing_module(fits, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ModuleNotFoundError) as caught:
+        fits.to_pandas()
+    assert caught.value.name == "pandas" and isinstance(caught.value.__cause__, ModuleNotFoundError)

@@ -332,7 +332,8 @@ def test_exceptions_of_func_and_fprime_reach_the_caller_unchanged():
         ({"x0": [1.0, 1.0], "band": 5}, TypeError, r"band must be a sequence of two integers"),
         ({"x0": [1.0, 1.0], "band": (-1, 0)}, ValueError, r"band's bandwidths \(ml, mu\) must not be negative"),
     ],
-    ids=lambda v: str(v)[:30] if isinstance(v, dict) else None,
+    # No backslash in an id: mutmut (tools/mutation-test.py) runs tests by id, and pytest finds none that holds one.
+    ids=lambda v: str(v)[:30] if isinstance(v, dict) else str(v).replace("\\", "") if isinstance(v, str) else None,
 )
 def test_bad_settings_are_clear_errors(kwargs, error, match):
     """Where SciPy is silent (nan settings "converge", a short diag is read past its end, a negative
@@ -465,3 +466,61 @@ def test_allow_nonfinite_at_the_start_stops_at_minpacks_first_evaluation(fprime)
     x, infodict, ier, _ = fsolve(lambda x: x * np.nan, [1.0], fprime=fprime, full_output=True, allow_nonfinite=True)
     assert (ier, infodict["nfev"], x.tolist()) == (-2, 2, [1.0])  # the checking call and MINPACK's first
     assert not infodict["fjac"].any() and not infodict["r"].any() and not infodict["qtf"].any()
+
+
+# ---- whole messages at the checking calls (pinned by mutation testing) ----
+
+#: How the guard's errors at x0 = (1, 1) continue after the function's name.
+AT_X0 = "returned nan or inf at the checking call (at the starting point), x = [1., 1.]. MINPACK cannot"
+
+
+def test_nan_from_func_at_the_start_in_whole_words():
+    def nan_func(x):
+        return x * np.nan
+
+    with pytest.raises(ValueError) as caught:
+        fsolve(nan_func, [1.0, 1.0])
+    assert str(caught.value).startswith(f"fsolve: the 'func' argument 'nan_func' {AT_X0}")
+
+
+def nan_jacobian(x):
+    return np.full((2, 2), np.nan)
+
+
+def test_nan_from_fprime_at_the_start_is_refused_at_the_checking_call():
+    with pytest.raises(ValueError) as caught:
+        fsolve(linear, [1.0, 1.0], fprime=nan_jacobian)
+    assert str(caught.value).startswith(f"fsolve: the 'fprime' argument 'nan_jacobian' {AT_X0}")
+
+
+def test_nan_from_fprime_at_the_start_with_allow_nonfinite_stops_at_minpacks_first_jacobian():
+    x, infodict, ier, _ = fsolve(linear, [1.0, 1.0], fprime=nan_jacobian, full_output=True, allow_nonfinite=True)
+    assert (ier, infodict["nfev"], infodict["njev"], x.tolist()) == (-2, 2, 1, [1.0, 1.0])
+
+
+def test_one_unknown_and_two_values_in_whole_words():
+    def two(x):
+        return [x[0], x[0]]
+
+    with pytest.raises(TypeError) as caught:
+        fsolve(two, [1.0])
+    assert str(caught.value) == "fsolve: the 'func' argument 'two' must return one value per unknown, 1; it returned 2."
+
+
+def test_one_unknown_and_a_2d_value_is_refused_naming_func():
+    """For n = 1 SciPy's shape check lets any shape through; a (1, 1) array is not a vector of residuals."""
+
+    def square(x):
+        return x.reshape(1, 1) - 2.0
+
+    with pytest.raises(TypeError) as caught:
+        fsolve(square, [1.0])
+    assert str(caught.value) == (
+        "fsolve: the 'func' argument 'square' must return a 1-D array of residuals; it returned an array of shape (1, 1)."
+    )
+
+
+def test_empty_x0_without_fprime_returns_func_x0_as_floats_and_no_njev():
+    _, infodict, ier, _ = fsolve(lambda x: np.zeros(0, dtype=np.int64), [], full_output=True)
+    assert ier == 0 and list(infodict) == ["nfev", "fjac", "r", "qtf", "fvec"]
+    assert infodict["fvec"].dtype == np.float64 and infodict["fvec"].shape == (0,)

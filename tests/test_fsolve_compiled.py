@@ -9,6 +9,7 @@ its ``nfev`` (every call of ``func``) is one less.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import re
 import sys
@@ -275,3 +276,79 @@ def test_a_longdouble_x0_beyond_float64_is_refused_naming_where(native):
             pytest.raises(ValueError, match=message),
         ):
             solve(Compiled(native["rosenbrock"], 2), x0)
+
+
+# ---- a compiled fprime that stops the solve is named fprime (pinned by mutation testing) ----
+
+# ctypes callbacks: no compiler needed for these, and the test can count the calls.
+P = ctypes.POINTER(ctypes.c_double)
+RESIDUALS = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, P, P, ctypes.c_void_p)
+JACOBIAN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, P, P, ctypes.c_int, ctypes.c_void_p)
+
+#: What the Jacobian below does at its second call: return this status, or write inf.
+SECOND_JACOBIAN = {"status": 0, "inf": False, "calls": 0}
+
+
+@RESIDUALS
+def ctypes_rosenbrock(m, n, p, f, user_data):
+    f[0], f[1] = 10.0 * (p[1] - p[0] * p[0]), 1.0 - p[0]
+    return 0
+
+
+@JACOBIAN
+def ctypes_rosenbrock_jacobian(m, n, p, fjac, ld, user_data):
+    SECOND_JACOBIAN["calls"] += 1
+    second = SECOND_JACOBIAN["calls"] == 2
+    fjac[0], fjac[1], fjac[ld], fjac[ld + 1] = -20.0 * p[0], -1.0, 10.0, 0.0  # column-major
+    if second and SECOND_JACOBIAN["inf"]:
+        fjac[0] = np.inf
+    return SECOND_JACOBIAN["status"] if second else 0
+
+
+@pytest.fixture
+def second_jacobian():
+    SECOND_JACOBIAN.update(status=0, inf=False, calls=0)
+    yield SECOND_JACOBIAN
+    SECOND_JACOBIAN.update(status=0, inf=False, calls=0)
+
+
+def test_a_compiled_fprime_asking_to_stop_is_named_fprime(second_jacobian):
+    second_jacobian["status"] = 7
+    with pytest.raises(UserTermination) as caught:
+        fsolve(Compiled(ctypes_rosenbrock, 2), X0, fprime=ctypes_rosenbrock_jacobian)
+    assert str(caught.value).startswith("fsolve: the compiled 'fprime' returned 7 at Jacobian evaluation 2, ")
+    assert (caught.value.function, caught.value.status, caught.value.njev) == ("fprime", 7, 2)
+
+
+def test_a_compiled_fprime_returning_inf_is_named_fprime(second_jacobian):
+    second_jacobian["inf"] = True
+    with pytest.raises(ValueError) as caught:
+        fsolve(Compiled(ctypes_rosenbrock, 2), X0, fprime=ctypes_rosenbrock_jacobian)
+    assert str(caught.value).startswith(
+        f"fsolve: the 'fprime' argument '{ctypes_rosenbrock_jacobian!r}' returned nan or inf at evaluation 2 "
+        "(forming the Jacobian), x = "
+    )
+    second_jacobian["calls"] = 0
+    _, infodict, ier, _ = fsolve(
+        Compiled(ctypes_rosenbrock, 2), X0, fprime=ctypes_rosenbrock_jacobian, full_output=True, allow_nonfinite=True
+    )
+    # Stopped before MINPACK factored a Jacobian free of inf: no factors to report, as on the Python path.
+    assert ier == -2 and infodict["njev"] == 2
+    assert not (infodict["fjac"].any() or infodict["r"].any() or infodict["qtf"].any())
+
+
+def test_root_hybr_with_a_compiled_function_returns_every_output(native):
+    sol = root(Compiled(native["rosenbrock"], 2), X0)
+    x, infodict, ier, mesg = fsolve(Compiled(native["rosenbrock"], 2), X0, full_output=True)
+    assert (sol.status, sol.message, sol.nfev) == (ier, mesg, infodict["nfev"])
+    for key, value in (("x", x), ("fun", infodict["fvec"]), ("fjac", infodict["fjac"]), ("r", infodict["r"])):
+        assert sol[key].tobytes() == value.tobytes(), key
+    assert sol.qtf.tobytes() == infodict["qtf"].tobytes()
+
+
+def test_a_compiled_jacobian_makes_epsfcn_and_band_ignored_as_fprime_does(native):
+    """hybrj takes neither (SciPy checks neither with fprime): a Compiled(jacobian=...) is fprime."""
+    func = Compiled(native["rosenbrock"], 2, jacobian=native["rosenbrock_jacobian"])
+    plain = fsolve(func, X0, full_output=True)
+    ignored = fsolve(func, X0, full_output=True, epsfcn=np.nan, band=(-1, 0))
+    assert plain[0].tobytes() == ignored[0].tobytes() and plain[1]["njev"] == ignored[1]["njev"] > 0

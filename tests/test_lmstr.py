@@ -724,3 +724,159 @@ def test_func_returning_a_bad_value_mid_solve_is_named_under_leastsq_rows(value,
     with pytest.raises(TypeError) as caught:
         leastsq_rows(later, P0, jac_rows)
     assert str(caught.value) == message
+
+
+# ---- whole messages, default blocks, block dtypes (pinned by mutation testing) ----
+
+
+@pytest.mark.parametrize(("bad", "kind"), [(3, "int"), ("jac", "str")])
+def test_a_jac_rows_that_is_not_callable_is_named_by_its_type(bad, kind):
+    with pytest.raises(TypeError) as caught:
+        leastsq_rows(residuals, P0, bad)
+    assert str(caught.value) == f"leastsq_rows: jac_rows must be callable as jac_rows(x, rows, *args); got {kind}."
+
+
+def test_a_2d_func_output_at_the_checking_call_is_named_under_leastsq_rows():
+    def column(p):
+        return residuals(p)[:, np.newaxis]
+
+    with pytest.raises(TypeError) as caught:
+        leastsq_rows(column, P0, jac_rows)
+    assert str(caught.value) == (
+        "leastsq_rows: the 'func' argument 'column' must return a 1-D array of residuals; "
+        "it returned an array of shape (40, 1)."
+    )
+
+
+#: How the guard's errors at x0 begin (the point and the advice follow).
+AT_X0 = "returned nan or inf at the checking call (at the starting point), x = [1., 1., 1.]. MINPACK cannot"
+
+
+def test_nan_residuals_at_x0_are_refused_in_whole_words():
+    def nan_residuals(p):
+        return residuals(p) * np.nan
+
+    with pytest.raises(ValueError) as caught:
+        leastsq_rows(nan_residuals, P0, jac_rows)
+    assert str(caught.value).startswith(f"leastsq_rows: the 'func' argument 'nan_residuals' {AT_X0}")
+
+
+def test_nan_in_the_checking_block_is_refused_in_whole_words():
+    with pytest.raises(ValueError) as caught:
+        leastsq_rows(residuals, P0, nan_rows_after(0, 0), block_rows=10)
+    assert str(caught.value).startswith(f"leastsq_rows: the 'jac_rows' argument 'rows' {AT_X0}")
+
+
+def test_a_wrong_block_during_the_solve_names_jac_rows():
+    calls = []
+
+    def short_last_time(p, rows):
+        calls.append(rows)
+        block = jac_rows(p, rows)
+        return block[:-1] if len(calls) == 3 else block
+
+    with pytest.raises(TypeError) as caught:
+        leastsq_rows(residuals, P0, short_last_time, block_rows=10)
+    assert str(caught.value) == (
+        "leastsq_rows: the 'jac_rows' argument 'short_last_time' must return one row of 3 derivatives per "
+        "residual asked for, shape (10, 3); it returned shape (9, 3)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("n", "block", "message"),
+    [
+        (1, (40, 2), "must return one row of 1 derivatives per residual asked for, shape (40, 1); it returned "
+                     "shape (40, 2)."),
+        (2, (40,), "must return one row of 2 derivatives per residual asked for, shape (40, 2); it returned "
+                   "shape (40,)."),
+    ],
+)  # fmt: skip
+def test_a_1d_block_is_a_column_for_one_parameter_only(n, block, message):
+    def wrong(p, rows):
+        return np.ones(block)
+
+    with pytest.raises(TypeError) as caught:
+        leastsq_rows(lambda p: T * p.sum() - Y, np.ones(n), wrong)
+    assert str(caught.value) == f"leastsq_rows: the 'jac_rows' argument 'wrong' {message}"
+
+
+def test_convergence_on_nonfinite_trials_alone_names_the_evaluations():
+    def func(p):
+        return residuals(p) if np.array_equal(p, P0) else np.full_like(T, np.nan)
+
+    with pytest.raises(ValueError) as caught:
+        leastsq_rows(func, P0, jac_rows, xtol=1e-3)
+    # The checking call and MINPACK's first evaluation are at P0; its trials 2 to 5 are nan.
+    assert str(caught.value).startswith(
+        "leastsq_rows: the 'func' argument 'func' returned nan or inf at evaluations 2 to 5, every trial point "
+        "MINPACK tried after its last finite one, all from x = [1., 1., 1.]. MINPACK rejected those steps and "
+        "shortened them until its convergence test (ier 2) was met,"
+    )
+
+
+def test_a_failure_warns_at_the_callers_line():
+    with pytest.warns(RuntimeWarning) as caught:
+        leastsq_rows(residuals, P0, jac_rows, maxfev=2)
+    assert caught[0].filename == __file__
+
+
+def test_zero_parameters_returns_func_x0_as_floats():
+    _, _, info, _, ier = leastsq_rows(
+        lambda p: np.arange(3), [], lambda p, rows: np.empty((len(range(3)[rows]), 0)), full_output=True
+    )
+    assert ier == 0 and info["fvec"].dtype == np.float64 and info["fvec"].tolist() == [0.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.float16])
+def test_a_block_of_another_real_dtype_is_read_as_its_float64_values(dtype):
+    def narrow(p, rows):
+        return jac_rows(p, rows).astype(dtype)
+
+    def widened(p, rows):
+        return narrow(p, rows).astype(np.float64)
+
+    output = leastsq_rows(residuals, P0, narrow, full_output=True)
+    expected = leastsq_rows(residuals, P0, widened, full_output=True)
+    libminpack.assert_same_bits(output[0], expected[0])
+    assert output[4] == expected[4]
+
+
+@pytest.mark.parametrize(("n", "first_block"), [(1, BLOCK_DOUBLES), (2, BLOCK_DOUBLES // 2)])
+def test_the_default_block_holds_block_doubles_derivatives(n, first_block):
+    # A straight line through many points: one block of BLOCK_DOUBLES // n rows, then the rest.
+    t = np.linspace(0.0, 1.0, first_block + 5)
+    rows = RecordingRows(lambda p, block: np.column_stack([t[block], np.ones_like(t[block])])[:, :n])
+    leastsq_rows(lambda p: p[0] * t + p[-1] * (n - 1) - 2.0 * t, np.ones(n), rows, maxfev=1, full_output=True)
+    assert rows.calls[:3] == [(0, first_block, None), (0, first_block, None), (first_block, first_block + 5, None)]
+
+
+def test_compiled_argument_errors_in_whole_words(compiled_rows):
+    with pytest.raises(TypeError) as caught:
+        leastsq_rows(compiled_rational, R0, compiled_rows)
+    assert str(caught.value) == (
+        "leastsq_rows: a compiled residual function cannot report how many residuals it computes; "
+        "pass pyminpack.Compiled(func, m)."
+    )
+    JACOBIAN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, CP, CP, ctypes.c_int, ctypes.c_void_p)
+    columns = JACOBIAN(lambda m, n, p, fjac, ld, ud: 0)
+    with pytest.raises(TypeError) as caught:
+        leastsq_rows(pyminpack.Compiled(compiled_rational, 40, jacobian=columns), R0, compiled_rows)
+    assert str(caught.value) == (
+        "leastsq_rows: Compiled(jacobian=...) writes whole columns, for leastsq; leastsq_rows takes the "
+        "Jacobian by rows, as jac_rows."
+    )
+    with pytest.raises(ValueError) as caught:
+        leastsq_rows(pyminpack.Compiled(compiled_rational, 2**31 - 1), R0, compiled_rows)
+    assert str(caught.value) == (
+        "leastsq_rows: func returns 2147483647 residuals; lmstr numbers the rows in a Fortran INTEGER, "
+        "so at most 2147483646."
+    )
+
+
+def test_a_compiled_nonfinite_block_names_the_jac_rows_given(compiled_rows):
+    STOP_AT.update(nan_at=6)  # the second block of the second Jacobian
+    with pytest.raises(ValueError) as caught:
+        leastsq_rows(pyminpack.Compiled(compiled_rational, 40), R0, compiled_rows, block_rows=10)
+    # A ctypes function has no __name__: its repr names it.
+    assert str(caught.value).startswith(f"leastsq_rows: the 'jac_rows' argument '{compiled_rows!r}' returned nan")

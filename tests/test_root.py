@@ -257,3 +257,79 @@ def test_repr_is_scipys():
     assert repr(nested) == (
         " a: [ 0.000e+00  1.000e+00 ...  1.800e+01  1.900e+01]\n b:  x: inf\n     c: 1\n    dd: [1, 2]"
     )
+
+
+# ---- errors name the user's function; repr at the edges (pinned by mutation testing) ----
+
+
+def fun_and_jac(x):
+    return np.array([x[0] - 1.0, np.nan]), np.eye(2)
+
+
+class FunAndJac:
+    """A callable without ``__name__``, returning three values for two unknowns."""
+
+    def __call__(self, x):
+        return np.array([x[0] - 1.0, x[1], 0.0]), np.eye(2)
+
+
+def test_a_fun_returning_its_jacobian_is_named_in_errors_by_its_own_name():
+    with pytest.raises(ValueError) as caught:
+        root(fun_and_jac, X0, jac=True)
+    assert str(caught.value).startswith(
+        "fsolve: the 'func' argument 'fun_and_jac' returned nan or inf at the checking call (at the starting point), "
+        "x = [1., 1.]."
+    )
+    with pytest.raises(TypeError) as caught:
+        root(FunAndJac(), X0, jac=True)
+    assert str(caught.value) == (
+        "fsolve: there is a mismatch between the input and output shape of the 'func' argument 'FunAndJac'."
+        "Shape should be (2,) but it is (3,)."
+    )
+
+
+def test_hybr_refuses_nan_at_the_start_as_fsolve_does():
+    def nan_fun(x):
+        return x * np.nan
+
+    with pytest.raises(ValueError) as caught:
+        root(nan_fun, X0)
+    assert str(caught.value).startswith(
+        "fsolve: the 'func' argument 'nan_fun' returned nan or inf at the checking call"
+    )
+
+
+#: Results whose repr is at an edge of SciPy's layout: an array line exactly as long as the width allows (76
+#: columns less the indent), one column short of it, in a nested dict, one entry past the threshold of 12 at which
+#: arrays are summarized, and the non-finite entries (SciPy 1.14.1 prints each the same).
+REPR_EDGES = [
+    (
+        {"x": np.linspace(1.0, 2.0, 6), "aaaaaa": 1},
+        "      x: [ 1.000e+00  1.200e+00  1.400e+00  1.600e+00  1.800e+00  2.000e+00]\n aaaaaa: 1",
+    ),
+    (
+        {"x": np.linspace(1.0, 2.0, 6), "aaaaaaa": 1},
+        "       x: [ 1.000e+00  1.200e+00  1.400e+00  1.600e+00  1.800e+00\n            2.000e+00]\n aaaaaaa: 1",
+    ),
+    (
+        {"x": 1.0, "b": {"fvec": np.linspace(1.0, 2.0, 6), "c": 2}},
+        " x: 1.0\n b: fvec: [ 1.000e+00  1.200e+00  1.400e+00  1.600e+00  1.800e+00\n            2.000e+00]\n       c: 2",
+    ),
+    ({"x": np.linspace(1.0, 2.0, 13), "a": 1}, " x: [ 1.000e+00  1.083e+00 ...  1.917e+00  2.000e+00]\n a: 1"),
+    ({"x": np.array([np.nan, np.inf, -np.inf, 1.0])}, " x: [       nan        inf       -inf  1.000e+00]"),
+]
+
+
+@pytest.mark.parametrize(("items", "expected"), REPR_EDGES)
+def test_repr_at_the_edges_of_scipys_layout(items, expected):
+    assert repr(OptimizeResult(**items)) == expected
+
+
+def test_repr_is_scipys_for_arrays_of_every_length_under_keys_of_every_width():
+    scipy_optimize = pytest.importorskip("scipy.optimize")
+    for k, width, nested in itertools.product(range(1, 15), range(1, 12), (False, True)):
+        values = np.linspace(1.0, 2.0, k)
+        items = {"x": 1.0, "b" * width: {"fvec": values, "c": 2}} if nested else {"x": values, "a" * width: 1}
+        assert repr(OptimizeResult(**items)) == repr(scipy_optimize.OptimizeResult(**items)), (k, width, nested)
+    for items, expected in REPR_EDGES:
+        assert repr(scipy_optimize.OptimizeResult(**items)) == expected

@@ -2,8 +2,8 @@
 
 What it does
     Copies the package (its Python sources and the compiled extensions of
-    the editable build this interpreter imports), the tests and
-    pyproject.toml into ``.mutation/`` (``--sandbox``; git-ignored) and runs
+    the editable build this interpreter imports), the tests,
+    pyproject.toml and README.md into ``.mutation/`` (``--sandbox``; git-ignored) and runs
     ``mutmut run`` there, so the work tree is never touched. mutmut mutates
     each function of the modules below (the layer between
     leastsq/curve_fit/fit_many and the bindings) and runs the tests that
@@ -23,7 +23,10 @@ How long
     ``--jobs 2``, before the layout of 2026-11-29: the six core modules (``_leastsq _validation _result
     _covariance _messages _callbacks``, 701 mutants) took 19 minutes; the
     rest is slower per mutant (``_compiled``'s tests compile C code in
-    every forked worker), so run it by module. ``--resume`` continues a run
+    every forked worker), so run it by module. The seven modules added
+    on 2026-11-30 (``fsolve`` to ``_batch/results``) make 1310 more, about
+    1.1 s each at ``--jobs 1`` (25 minutes); the confirmation pass reruns
+    whole test modules, about 20 s per survivor. ``--resume`` continues a run
     in its sandbox (only the unchecked mutants of the modules named) and
     re-judges its survivors with the tests as they are now: write a test,
     resume.
@@ -74,6 +77,13 @@ MODULES = (
     "_fitting/curve_fit",
     "_fitting/compiled_model",
     "_fitting/bounds",
+    "_solver/fsolve",
+    "_solver/hybrid",
+    "_solver/lmstr",
+    "_solver/root",
+    "_solver/optimize_result",
+    "_batch/chunks",
+    "_batch/results",
 )
 
 #: The tests that exercise the solver layer (the rest of the suite is CLI,
@@ -98,6 +108,16 @@ TESTS = (
     "test_models.py",
     "test_zero_parameters.py",
     "test_settings.py",
+    "test_fsolve.py",
+    "test_fsolve_compiled.py",
+    "test_fsolve_scipy_parity.py",
+    "test_libminpack_fsolve.py",
+    "test_scipy_fsolve_tests.py",
+    "test_root.py",
+    "test_lmstr.py",
+    "test_python_numbers.py",
+    "test_fit_many_progress.py",
+    "test_fit_many_table.py",
 )
 
 #: Tests that fail under mutmut's trampolines whatever the mutant: they
@@ -109,7 +129,16 @@ NEEDS_PLAIN_CODE = (
     "test_same_warning_as_scipy",
     "test_command_line_progress_prints_one_line_per_report",
     "test_an_unconverged_compiled_solve_warns_at_the_callers_line",
+    "test_failures_are_scipys_messages_with_full_output_and_runtime_warnings_without",
+    "test_unknown_options_are_ignored_with_scipys_warning",
+    "test_callback_is_ignored_with_scipys_warning_in_the_methods_spelling",
+    "test_a_failure_warns_at_the_callers_line",
 )
+
+
+#: Seconds the confirmation pass gives one survivor's test modules (the slowest take about a minute):
+#: a mutant that makes them hang, as one that never reports a chunk finished does, would stop it.
+CONFIRM_TIMEOUT = 600
 
 
 def _toml_list(values: list[str]) -> str:
@@ -141,10 +170,12 @@ def _make_sandbox(sandbox: Path, modules: list[str], tests: list[str]) -> None:
         shutil.copy2(path, package / path.name)
     shutil.copytree(package, sandbox / "pristine")
     _copy_tests(sandbox)
+    shutil.copy2(ROOT / "README.md", sandbox / "README.md")  # test_models.py checks that it lists every model
     deselect = "not (" + " or ".join(NEEDS_PLAIN_CODE) + ")"
     config = (ROOT / "pyproject.toml").read_text() + (
         "\n[tool.mutmut]\n"
         'source_paths = ["src"]\n'
+        'also_copy = ["README.md"]\n'
         f"only_mutate = {_toml_list([f'src/pyminpack/{module}.py' for module in modules])}\n"
         f"pytest_add_cli_args_test_selection = {_toml_list(tests)}\n"
         f"pytest_add_cli_args = {_toml_list(['-p', 'no:cacheprovider', '-k', deselect])}\n"
@@ -185,7 +216,10 @@ def _confirm(sandbox: Path, name: str, tests: list[str], env: dict[str, str]) ->
             env={**env, "PYTHONPATH": str(sandbox / "src")},
             capture_output=True,
             check=False,
+            timeout=CONFIRM_TIMEOUT,
         )
+    except subprocess.TimeoutExpired:
+        return True  # its tests hang (subprocess.run has stopped them): the mutant is killed
     finally:
         shutil.copy2(sandbox / "pristine" / f"{module}.py", sandbox / "src" / "pyminpack" / f"{module}.py")
     return run.returncode != 0
@@ -250,15 +284,22 @@ def main() -> None:
     env = {**os.environ, "MESONPY_EDITABLE_SKIP": _editable_build_paths()}
     if not options.resume:
         _make_sandbox(sandbox, modules, tests)
-    # On resume, only the unchecked mutants of the modules asked for (mutmut reruns any mutant it is named).
-    unchecked = [
-        name for name, status in _statuses(sandbox, env).items() if status == "not checked" and _module(name) in modules
-    ] if options.resume else []  # fmt: skip
-    if unchecked or not options.resume:
-        print(f"mutmut run: progress in {sandbox / 'mutmut-run.log'}", flush=True)
+    # One module at a time, in the order given, so that a run stopped early has finished the first ones
+    # (mutmut itself orders its mutants by the time their tests take). On resume, only the unchecked
+    # mutants of the modules asked for (mutmut reruns any mutant it is named).
+    statuses = _statuses(sandbox, env) if options.resume else {}
+    unchecked = [name for name, status in statuses.items() if status == "not checked"]
+    print(f"mutmut run: progress in {sandbox / 'mutmut-run.log'}", flush=True)
+    for module in modules:
+        if options.resume:
+            names = [name for name in unchecked if _module(name) == module]
+            if not names:
+                continue
+        else:
+            names = [f"pyminpack.{module.replace('/', '.')}.*"]
         with (sandbox / "mutmut-run.log").open("a") as log:
             subprocess.run(
-                [sys.executable, "-m", "mutmut", "run", "--max-children", str(options.jobs), *unchecked],
+                [sys.executable, "-m", "mutmut", "run", "--max-children", str(options.jobs), *names],
                 cwd=sandbox,
                 env=env,
                 stdout=log,
