@@ -1,4 +1,4 @@
-"""Shared pytest configuration: the ``slow`` marker and its opt-in switch, and the oracle's header line."""
+"""Shared pytest configuration: the ``slow`` marker and its opt-in switch, the oracle's header line, and test ids."""
 
 from __future__ import annotations
 
@@ -36,3 +36,18 @@ def pytest_report_header(config: pytest.Config) -> str:
     if oracle is None:
         return "libminpack oracle: not installed (its tests skip)"
     return f"libminpack oracle: {oracle.replay_reason or 'the library itself'}"
+
+
+def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
+    """Name a text parameter holding backslashes or control characters without them.
+
+    pytest would escape them (a pattern's ``\\(`` becomes ``\\\\(``, a newline
+    ``\\n``) into ids by which ``pytest FILE::TEST[ID]`` cannot select the test
+    again, and mutmut (``tools/mutation-test.py``) runs tests by id.  Backslashes
+    are dropped, other characters outside printable ASCII become spaces; any
+    other value keeps pytest's own id (None).
+    """
+    text = val.decode("latin-1") if isinstance(val, bytes) else val
+    if not isinstance(text, str) or ("\\" not in text and text.isascii() and text.isprintable()):
+        return None
+    return "".join(c if c.isascii() and c.isprintable() else " " for c in text.replace("\\", ""))

@@ -173,7 +173,11 @@ def test_2d_x0_is_flattened():
     assert set(seen) == {(4,)}
 
 
-@pytest.mark.parametrize("x0", [[1, 1], (1, 1), np.array([1, 1], dtype=np.int32), np.array([[1.0], [1.0]])], ids=repr)
+@pytest.mark.parametrize(
+    "x0",
+    [[1, 1], (1, 1), np.array([1, 1], dtype=np.int32), np.array([[1.0], [1.0]])],
+    ids=["int list", "int tuple", "int32 array", "float column"],
+)
 def test_x0_given_as_ints_tuple_or_column_solves_like_floats(x0):
     x, ier = leastsq(EXP.func, x0)
     assert x.dtype == np.float64 and x.shape == (2,)

@@ -154,7 +154,7 @@ REFUSED = {
 }
 
 
-@pytest.mark.parametrize("expression", REFUSED, ids=[repr(e[:30]) for e in REFUSED])
+@pytest.mark.parametrize("expression", REFUSED, ids=[e[:30].replace("\n", " ") for e in REFUSED])
 def test_hostile_or_invalid_expression_is_refused_where_it_goes_wrong(expression):
     reason, column, snippet = REFUSED[expression]
     with pytest.raises(ModelExpressionError) as caught:
