@@ -84,6 +84,7 @@ MODULES = (
     "_solver/optimize_result",
     "_batch/chunks",
     "_batch/results",
+    "_solver/check_jacobian",
 )
 
 #: The tests that exercise the solver layer (the rest of the suite is CLI,
@@ -118,6 +119,8 @@ TESTS = (
     "test_python_numbers.py",
     "test_fit_many_progress.py",
     "test_fit_many_table.py",
+    "test_fit_many_bounds.py",
+    "test_dask.py",
 )
 
 #: Tests that fail under mutmut's trampolines whatever the mutant: they
