@@ -265,3 +265,160 @@ def test_check_jac_without_jac_raises():
 
 def test_module_doctests():
     assert doctest.testmod(_check_jacobian, raise_on_error=False).failed == 0
+
+
+# --- what chkder compares, and the errors in check_jacobian's words ----------
+
+
+def test_rows_are_compared_exactly_where_chkder_compares_them():
+    # Residuals that take one set of values at x0 and another at chkder's xp,
+    # with a zero Jacobian: chkder.f compares row i when fvec(i) and fvecp(i)
+    # are nonzero and |fvecp(i) - fvec(i)| >= epsf * |fvec(i)|, inclusive.
+    at_x0 = np.array([2.0, 5e-324, 0.0, 1.0, 1.0])
+    at_xp = np.array([1.0, 5e-324, 1.0, 0.0, 1.0])
+
+    def two_valued(p):
+        return (at_x0 if np.array_equal(p, DECAY_X0) else at_xp).copy()
+
+    result = check_jacobian(two_valued, lambda p: np.zeros((5, 3)), DECAY_X0)
+    # row 0: changes to exactly 1, compared, and the zero Jacobian misses the change;
+    # row 1: unchanged where epsf * |fvec| underflows to 0, so 0 >= 0: compared, and right;
+    # rows 2, 3: zero at one of the points; row 4: unchanged.
+    np.testing.assert_array_equal(result.err, [0.0, 1.0, np.nan, np.nan, np.nan])
+    np.testing.assert_array_equal(result.unchecked, [2, 3, 4])
+
+
+def test_a_single_argument_is_wrapped_in_a_tuple():
+    def func(p, scale):
+        return scale * decay(p)
+
+    def jac(p, scale):
+        return scale * decay_jac(p)
+
+    np.testing.assert_array_equal(
+        check_jacobian(func, jac, DECAY_X0, args=3.0).err, check_jacobian(func, jac, DECAY_X0, args=(3.0,)).err
+    )
+
+
+def test_empty_x0_is_refused():
+    with pytest.raises(ValueError) as caught:
+        check_jacobian(decay, decay_jac, [])
+    assert str(caught.value) == "check_jacobian: x0 is empty; there is no Jacobian column to check."
+
+
+def returns_at_second_call(value):
+    """``decay``, except that its second call (at chkder's xp) returns ``value``."""
+    calls = []
+
+    def func(p):
+        calls.append(1)
+        return decay(p) if len(calls) == 1 else value
+
+    return func
+
+
+BAD_RETURNS = {
+    "func at x0": (
+        lambda p: "a",
+        decay_jac,
+        TypeError,
+        "check_jacobian: the 'func' argument '<lambda>' returned str; it must return an array of floats.",
+    ),
+    "Dfun at x0": (
+        decay,
+        lambda p: "a",
+        TypeError,
+        "check_jacobian: the 'Dfun' argument '<lambda>' returned str; it must return an array of floats.",
+    ),
+    "func at xp": (
+        returns_at_second_call("a"),
+        decay_jac,
+        TypeError,
+        "check_jacobian: the 'func' argument 'func' returned str; it must return an array of floats.",
+    ),
+    "func at xp, complex": (
+        returns_at_second_call(np.zeros(8, dtype=complex)),
+        decay_jac,
+        TypeError,
+        "check_jacobian: the 'func' argument 'func' returned an array of dtype complex128; it must return real "
+        "floating-point numbers.",
+    ),
+    "func at xp, 2-D": (
+        returns_at_second_call(np.ones((8, 1))),
+        decay_jac,
+        TypeError,
+        "check_jacobian: the 'func' argument 'func' must return a 1-D array of residuals; it returned an array of "
+        "shape (8, 1).",
+    ),
+    "func at xp, resized": (
+        returns_at_second_call(np.ones(5)),
+        decay_jac,
+        ValueError,
+        "The array returned by a function changed size between calls",
+    ),
+}
+
+
+@pytest.mark.parametrize(("func", "jac", "error", "message"), BAD_RETURNS.values(), ids=BAD_RETURNS.keys())
+def test_bad_returns_are_named_in_check_jacobians_words(func, jac, error, message):
+    with pytest.raises(error) as caught:
+        check_jacobian(func, jac, DECAY_X0)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(("col_deriv", "expected", "got"), [(False, "(8, 3)", "(3, 8)"), (True, "(3, 8)", "(8, 3)")])
+def test_wrong_jacobian_shape_message_names_dfun_and_both_shapes(col_deriv, expected, got):
+    def jac(p):
+        return decay_jac(p) if col_deriv else decay_jac(p).T
+
+    with pytest.raises(TypeError) as caught:
+        check_jacobian(decay, jac, DECAY_X0, col_deriv=col_deriv)
+    assert str(caught.value) == (
+        "check_jacobian: there is a mismatch between the input and output shape of the 'Dfun' argument 'jac'."
+        f"Shape should be {expected} but it is {got}."
+    )
+
+
+def test_float32_and_list_returns_are_read_as_float64_values():
+    def func32(p):
+        return decay(p).astype(np.float32)
+
+    def func32_as_float64(p):
+        return func32(p).astype(np.float64)
+
+    def func_list(p):
+        return decay(p).tolist()
+
+    def jac_list(p):
+        return decay_jac(p).tolist()
+
+    np.testing.assert_array_equal(
+        check_jacobian(func_list, jac_list, DECAY_X0).err, check_jacobian(decay, decay_jac, DECAY_X0).err
+    )
+    np.testing.assert_array_equal(
+        check_jacobian(func32, decay_jac, DECAY_X0).err, check_jacobian(func32_as_float64, decay_jac, DECAY_X0).err
+    )
+
+
+@pytest.mark.parametrize(
+    ("err", "summary"),
+    [
+        (
+            np.r_[np.zeros(11), 1.0],
+            "Jacobian is probably wrong in 11 of 12 rows (score < 0.5): rows 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 and 1 more.",
+        ),
+        (
+            np.r_[np.zeros(10), 1.0],
+            "Jacobian is probably wrong in 10 of 11 rows (score < 0.5): rows 0, 1, 2, 3, 4, 5, 6, 7, 8, 9.",
+        ),
+        (
+            np.full(3, np.nan),
+            "Jacobian looks correct: 0 of 3 rows agree with the function. 3 rows could not be checked (residual "
+            "zero or unchanged near x).",
+        ),
+        (np.array([0.75, 1.0]), "Jacobian looks correct: 2 of 2 rows agree with the function (lowest score 0.75)."),
+    ],
+    ids=["eleven wrong", "ten wrong", "none checked", "all right"],
+)
+def test_summary_names_the_first_ten_wrong_rows_and_counts_the_rest(err, summary):
+    assert JacobianCheck(err=err, x=np.ones(1), xp=np.ones(1)).summary() == summary
