@@ -177,8 +177,8 @@ BAD_BOUNDS = {
         r"bounds\.$",
     ),
     "start outside one curve's bounds": (
-        (0.0, [[10.0, 10.0, 10.0], [10.0, 0.1, 10.0]]),
-        r"^Initial guess p0\[1\] = 0\.2 is outside its bounds \[0, 0\.1\] on curve 1; start every parameter "
+        (0.0, [[10.0, 10.0, 10.0], [10.0, 10.0, 0.1]]),
+        r"^Initial guess p0\[2\] = 0\.5 is outside its bounds \[0, 0\.1\] on curve 1; start every parameter "
         r"within its bounds\.$",
     ),
 }
