@@ -330,6 +330,13 @@ BAD_RETURNS = {
         TypeError,
         "check_jacobian: the 'Dfun' argument '<lambda>' returned str; it must return an array of floats.",
     ),
+    "func at x0, 2-D": (
+        lambda p: np.ones((8, 1)),
+        decay_jac,
+        TypeError,
+        "check_jacobian: the 'func' argument '<lambda>' must return a 1-D array of residuals; it returned an array "
+        "of shape (8, 1).",
+    ),
     "func at xp": (
         returns_at_second_call("a"),
         decay_jac,

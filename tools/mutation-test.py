@@ -121,6 +121,8 @@ TESTS = (
     "test_fit_many_table.py",
     "test_fit_many_bounds.py",
     "test_dask.py",
+    "test_cli.py",
+    "test_cli_fit_many.py",
 )
 
 #: Tests that fail under mutmut's trampolines whatever the mutant: they
