@@ -300,18 +300,6 @@ def test_jac_rows_wrong_shape_at_the_checking_call_names_it():
         leastsq_rows(residuals, P0, transposed, block_rows=10)
 
 
-def test_jac_rows_wrong_shape_later_names_it():
-    calls = []
-
-    def short_last_time(p, rows):
-        calls.append(rows)
-        block = jac_rows(p, rows)
-        return block[:-1] if len(calls) == 3 else block
-
-    with pytest.raises(TypeError, match=r"shape \(10, 3\); it returned shape \(9, 3\)\.$"):
-        leastsq_rows(residuals, P0, short_last_time, block_rows=10)
-
-
 @pytest.mark.parametrize(("value", "what"), [(None, "returned NoneType"), ("rows", "returned str")])
 def test_jac_rows_returning_no_array_names_it(value, what):
     def bad(p, rows):

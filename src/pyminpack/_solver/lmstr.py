@@ -176,9 +176,9 @@ def leastsq_rows(
     -----
     Memory: MINPACK's ``lmstr`` holds two ``M``-vectors (``fvec`` and the
     residuals at a trial point) and ``O(N**2)`` more; ``func``'s result
-    is the rest (a block of rows is held only while MINPACK reads it).  ``lmder`` (``leastsq`` with ``Dfun``)
-    holds the ``M`` by ``N`` Jacobian, usually twice (``Dfun``'s result
-    and MINPACK's copy).  The price is time: each row costs ``lmstr``
+    is the rest (a block of rows is held only while MINPACK reads it).
+    ``lmder`` (``leastsq`` with ``Dfun``) holds the ``M`` by ``N``
+    Jacobian, usually twice (``Dfun``'s result and MINPACK's copy).  The price is time: each row costs ``lmstr``
     ``N`` Givens rotations (``benchmarks/RESULTS.md`` has measurements).
 
     Examples
